@@ -204,13 +204,16 @@ def locate(folder: Path, contract: Contract | None = None) -> dict[str, Path]:
     if not folder.is_dir():
         raise ContractError(f"extract folder {folder} does not exist")
     found = {t: p for t in contract.tables if (p := table_path(folder, t)) is not None}
-    missing = [t for t, spec in contract.tables.items() if spec.required and t not in found]
-    if missing:
-        raise ContractError(f"extract {folder}: missing required file(s) "
-                            + ", ".join(f"{t}.parquet or {t}.csv" for t in missing))
-    for t, p in found.items():   # check every file's columns before any row is read in full
+    problems = [f"missing required file {t}.parquet or {t}.csv"
+                for t, spec in contract.tables.items() if spec.required and t not in found]
+    for t, p in found.items():   # every file's columns, before any row is read in full
         cols = pl.read_parquet_schema(p).keys() if p.suffix == ".parquet" else pl.read_csv(p, n_rows=0, infer_schema=False).columns
-        check_columns(contract.tables[t], pl.DataFrame(schema={c: pl.String for c in cols}), p)
+        try:
+            check_columns(contract.tables[t], pl.DataFrame(schema={c: pl.String for c in cols}), p)
+        except ContractError as e:
+            problems.append(str(e))
+    if problems:
+        raise ContractError(f"extract {folder}: " + "; ".join(problems))
     return found
 
 
