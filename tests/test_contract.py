@@ -97,3 +97,14 @@ def test_extract_from_csv_files(tmp_path):
     assert set(ex.tables) == {"persons", "households", "addresses"}
     assert ex.quarantine.is_empty() and ex.ignored_files == ["notes.txt"]
     assert ex.tables["addresses"].valid["urban"].to_list() == [False]
+
+
+def test_contract_docs_are_current():
+    """docs/data-contract.md is generated from the contract; regenerate it when the contract changes:
+    python -c "from komek.contract.docs import to_markdown; open('docs/data-contract.md','w').write(to_markdown())"
+    """
+    from pathlib import Path
+
+    from komek.contract.docs import to_markdown
+    doc = Path(__file__).parents[1] / "docs" / "data-contract.md"
+    assert doc.read_text("utf-8") == to_markdown()

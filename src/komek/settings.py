@@ -16,6 +16,12 @@ class Settings(BaseSettings):
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'komek.sqlite').as_posix()}"
 
+    @property
+    def database_display(self) -> str:
+        """The database URL with any password hidden, for messages and logs."""
+        from sqlalchemy.engine import make_url
+        return make_url(self.database).render_as_string(hide_password=True)
+
 
 def settings(**overrides) -> Settings:
     """The settings in force: environment first, then any non-None override (a CLI flag)."""

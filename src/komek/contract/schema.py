@@ -56,6 +56,8 @@ class Contract:
 def _table(name: str, spec: dict) -> Table:
     cols = {}
     for cname, c in spec["columns"].items():
+        if extra := set(c) - {"type", "required", "codes", "description"}:
+            raise ValueError(f"contract: {name}.{cname} has unknown settings {sorted(extra)}")
         if c["type"] not in DTYPES:
             raise ValueError(f"contract: {name}.{cname} has unknown type {c['type']!r}")
         cols[cname] = Column(cname, c["type"], bool(c.get("required", False)),

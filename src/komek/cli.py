@@ -1,0 +1,130 @@
+"""The `komek` command: a thin face over the services. No logic lives here."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+app = typer.Typer(help="Komek: social support measures, scoring, audit and data integration.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder [env KOMEK_DATA_DIR; default komek-data]")]
+Database = Annotated[Optional[str], typer.Option("--database", help="SQLAlchemy URL [env KOMEK_DATABASE_URL; default SQLite in the data folder]")]
+
+
+class UserError(Exception):
+    """A problem with what the user gave us: shown as one line, never as a traceback."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    from komek.contract.validate import ContractError
+    try:
+        yield
+    except (UserError, ContractError, FileNotFoundError, ValueError) as e:
+        err.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def progress_bar() -> Iterator:
+    """A Rich progress bar and a `progress(label, done, total)` callback for the services."""
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            stage = label.split(":")[0]
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total, description=label[:28])
+
+        yield progress
+
+
+def _config(data_dir: Path | None, database: str | None):
+    from komek.settings import settings
+    return settings(data_dir=data_dir, database_url=database)
+
+
+@app.command()
+def generate(
+    households: Annotated[int, typer.Option(min=1, help="Number of households in the country")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same extract")] = 0,
+    out: Annotated[Path, typer.Option(help="Folder for the extract")] = Path("komek-data/extract"),
+    as_of: Annotated[str, typer.Option(help="Extract date; monthly data covers the months before it")] = "2026-11-01",
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of incomes and contributions")] = 12,
+) -> None:
+    """Write a synthetic Kazakhstan as a registry extract (Parquet, one file per table)."""
+    with user_errors():
+        from komek.services.extracts import generate_extract
+        with progress_bar() as progress:
+            summary = generate_extract(out, households, seed, dt.date.fromisoformat(as_of), months, progress)
+        console.print(summary.render())
+        console.print(f"extract written to [bold]{out}[/]")
+
+
+@app.command()
+def validate(extract: Annotated[Path, typer.Argument(help="Extract folder")],
+             quarantine: Annotated[Optional[Path], typer.Option(help="Write quarantined rows to this Parquet file")] = None) -> None:
+    """Check an extract against the contract without loading it."""
+    with user_errors():
+        from komek.services.extracts import validation_table, validate_folder
+        result = validate_folder(extract)
+        console.print(validation_table(result))
+        if quarantine is not None:
+            result.quarantine.write_parquet(quarantine)
+            console.print(f"quarantined rows written to [bold]{quarantine}[/]")
+
+
+@app.command()
+def migrate(data_dir: DataDir = None, database: Database = None) -> None:
+    """Create or upgrade the registry database schema (Alembic)."""
+    with user_errors():
+        from komek.registry.db import migrate as upgrade
+        cfg = _config(data_dir, database)
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(cfg.database)
+        console.print(f"database at head: {cfg.database_display}")
+
+
+@app.command()
+def ingest(extract: Annotated[Path, typer.Argument(help="Extract folder")],
+           data_dir: DataDir = None, database: Database = None) -> None:
+    """Validate an extract and load it into the registry (idempotent; bad rows quarantined)."""
+    with user_errors():
+        from komek.services.extracts import ingest_extract
+        cfg = _config(data_dir, database)
+        with progress_bar() as progress:
+            report, saved = ingest_extract(extract, cfg, progress)
+        console.print(report.render())
+        console.print(f"ingestion report saved to [bold]{saved}[/]")
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(min=100, help="Households in the synthetic country")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+    out: Annotated[Path, typer.Option(help="Output folder: extract, database, report")] = Path("komek-demo"),
+    database: Database = None,
+) -> None:
+    """Generate a country, ingest it, run every capability and write OUT/index.html."""
+    with user_errors():
+        from komek.services.demo import run_demo
+        with progress_bar() as progress:
+            result = run_demo(out, households, seed, database, progress)
+        for renderable in result.summary():
+            console.print(renderable)
+        console.print(f"report: [bold]{result.report}[/]")
+
+
+if __name__ == "__main__":
+    app()
