@@ -1,0 +1,130 @@
+"""Why a household gets what it gets: every value used, each formula's inputs, the parameters
+with their dates and sources, the exception that applied, and the article, as JSON or text."""
+from __future__ import annotations
+
+import numpy as np
+
+from komek.engine.simulation import Simulation
+from komek.engine.variables import Variable
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _value(sim: Simulation, var: Variable, group: int, members: np.ndarray, ids: list[str]):
+    arr = sim.calculate(var.name)
+    if var.entity.is_person:
+        return {pid: _plain(arr[i]) for pid, i in zip(ids, members)}
+    return _plain(arr[group])
+
+
+def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
+    used = {}
+    for owner, name, date in sim.param_log or []:
+        if owner == var.name or owner.startswith(var.name + ":"):
+            used[(name, date)] = None
+    out = []
+    region = sim.values.get(sim.rules.region_variable)
+    for name, date in used:
+        p = sim.parameters[name]
+        d = p.at(date)
+        value = d.value
+        if isinstance(value, dict):
+            code = str(region[group]) if region is not None else "default"
+            value = value.get(code, value.get("default"))
+        elif hasattr(value, "thresholds"):
+            value = {"thresholds": list(value.thresholds), "values": list(value.values)}
+        out.append({"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
+                    "looked_up_on": date.isoformat(), "source": d.source, "confirmed": d.confirmed,
+                    "reference": p.reference})
+    return out
+
+
+def _exception(sim: Simulation, var: Variable, group: int, members: np.ndarray) -> list[dict]:
+    """The exception that decided the value, per row of the household (first listed wins)."""
+    out = []
+    rows = members if var.entity.is_person else np.array([group])
+    for row in rows:
+        gate = sim.values.get(var.eligible) if var.eligible else None
+        if gate is not None and not gate[row]:
+            continue
+        for e in var.exceptions:
+            cond = sim.values[e.when]
+            hit = cond[sim.group_of[row]] if var.entity.is_person and len(cond) == sim.n_groups else cond[row]
+            if hit:
+                out.append({"row": int(row), "exception": e.label, "when": e.when, "reference": e.reference,
+                            "value": "zero" if e.formula is None else "by the exception's formula"})
+                break
+    return out
+
+
+def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str] | None = None) -> dict:
+    """The explanation of the named variables for one group (household), as plain JSON-able data."""
+    members = np.flatnonzero(sim.group_of == group)
+    ids = member_ids or [str(i) for i in members]
+    for n in names:
+        sim.calculate(n)
+    nodes = {}
+    for name in sim.rules.closure(names):
+        var = sim.variable(name)
+        kind = "input" if var.is_input else "aggregate" if var.aggregate else "formula"
+        node = {"label": var.label, "entity": var.entity.name, "period": var.period, "kind": kind,
+                "value": _value(sim, var, group, members, ids)}
+        if var.reference:
+            node["reference"] = var.reference
+        if kind == "aggregate":
+            of, how, role = var.aggregate
+            node["aggregate"] = f"{how} of {of} over members" + (f" with role {role}" if role else "")
+        if var.dependencies():
+            node["inputs"] = var.dependencies()
+        if var.eligible:
+            node["eligible_by"] = var.eligible
+        if kind == "formula":
+            node["rounding"] = var.rounding
+            if params := _params(sim, var, group):
+                node["parameters"] = params
+            if exc := _exception(sim, var, group, members):
+                for e in exc:
+                    e["member"] = ids[list(members).index(e.pop("row"))] if var.entity.is_person else None
+                node["exceptions_applied"] = exc
+        nodes[name] = node
+    return {"date": sim.date.isoformat(), "explains": names, "variables": nodes}
+
+
+def to_text(explanation: dict) -> str:
+    """The explanation as an indented tree; a value already shown is referred to, not repeated."""
+    nodes, shown, lines = explanation["variables"], set(), []
+
+    def fmt(v):
+        if isinstance(v, dict):
+            return ", ".join(f"{k}: {fmt(x)}" for k, x in v.items())
+        if isinstance(v, float):
+            return f"{v:,.2f}" if abs(v) >= 100 or v == 0 else f"{v:g}"
+        return str(v)
+
+    def walk(name: str, depth: int) -> None:
+        n, pad = nodes[name], "  " * depth
+        ref = f"  [{n['reference']}]" if n.get("reference") else ""
+        if name in shown:
+            lines.append(f"{pad}{name} = {fmt(n['value'])}  (see above)")
+            return
+        shown.add(name)
+        lines.append(f"{pad}{name} = {fmt(n['value'])}  — {n['label']}{ref}")
+        for e in n.get("exceptions_applied", []):
+            who = f" for {e['member']}" if e.get("member") else ""
+            lines.append(f"{pad}  ! exception{who}: {e['exception']} ({e['reference']}): {e['value']}")
+        for p in n.get("parameters", []):
+            flag = "" if p["confirmed"] else "  (ASSUMPTION: not confirmed)"
+            lines.append(f"{pad}  · {p['name']} = {fmt(p['value'])} {p['unit']} from {p['in_force_from']}; "
+                         f"source: {p['source']}{flag}")
+        for d in n.get("inputs", []):
+            walk(d, depth + 1)
+
+    for name in explanation["explains"]:
+        walk(name, 0)
+    return "\n".join(lines)

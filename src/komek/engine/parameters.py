@@ -1,0 +1,172 @@
+"""Parameters: dated values with their sources, read from YAML, looked up at a date.
+
+A parameter file maps dotted names to nodes:
+
+    tsa:
+      child_supplement_mci:
+        label: Child supplement, MCI per child aged 1-6
+        unit: mci
+        reference: Social Code art. 119
+        values:
+          2023-07-01: {value: 1.5, source: "Social Code 224-VII", confirmed: true}
+
+A value may be a number, a mapping of region code to number (with `default` for the others:
+a regional parameter), or a scale (`brackets: [{threshold: 4, value: 16.03}, ...]`, looked up
+as the value of the highest threshold not above the input). Each dated value carries its source
+and whether it is confirmed; an unconfirmed value is an assumption and is reported as such.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+
+class ParameterError(KeyError):
+    def __str__(self) -> str:   # KeyError quotes its message; we want it plain
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Scale:
+    thresholds: tuple[float, ...]
+    values: tuple[float, ...]
+
+    def lookup(self, x) -> np.ndarray:
+        """The value of the highest threshold <= x (0 below the first threshold)."""
+        x = np.asarray(x, dtype=float)
+        i = np.searchsorted(np.asarray(self.thresholds), x, side="right") - 1
+        vals = np.concatenate([[0.0], np.asarray(self.values, dtype=float)])
+        return vals[i + 1]
+
+
+@dataclass(frozen=True)
+class Dated:
+    start: dt.date
+    value: Any                 # float | dict[str, float] (regional) | Scale
+    source: str
+    confirmed: bool = True
+    note: str = ""
+
+    @property
+    def regional(self) -> bool:
+        return isinstance(self.value, dict)
+
+
+@dataclass
+class Parameter:
+    name: str
+    label: str
+    unit: str = ""
+    reference: str = ""
+    history: list[Dated] = field(default_factory=list)   # sorted by start
+
+    def at(self, date: dt.date) -> Dated:
+        starts = [d.start for d in self.history]
+        i = bisect.bisect_right(starts, date) - 1
+        if i < 0:
+            raise ParameterError(f"parameter {self.name} has no value on {date} (first value from {starts[0]})")
+        return self.history[i]
+
+
+def _date(key) -> dt.date:
+    if isinstance(key, dt.date):
+        return key
+    try:
+        return dt.date.fromisoformat(str(key))
+    except ValueError:
+        raise ValueError(f"not a date: {key!r}") from None
+
+
+def _value(name: str, raw: dict) -> Any:
+    if "brackets" in raw:
+        br = sorted(raw["brackets"], key=lambda b: b["threshold"])
+        return Scale(tuple(float(b["threshold"]) for b in br), tuple(float(b["value"]) for b in br))
+    if "regions" in raw:
+        regional = {str(k): float(v) for k, v in raw["regions"].items()}
+        if "default" in raw:
+            regional["default"] = float(raw["default"])
+        return regional
+    if "value" not in raw:
+        raise ValueError(f"parameter {name}: a dated entry needs value, regions or brackets")
+    return raw["value"] if isinstance(raw["value"], (str, bool)) else float(raw["value"])
+
+
+def _is_leaf(node: dict) -> bool:
+    return isinstance(node, dict) and "values" in node
+
+
+class ParameterSet:
+    """All parameters of a country, by dotted name."""
+
+    def __init__(self, params: dict[str, Parameter]):
+        self.params = params
+
+    @classmethod
+    def load(cls, folder: Path) -> "ParameterSet":
+        params: dict[str, Parameter] = {}
+        for path in sorted(Path(folder).glob("*.yaml")):
+            cls._walk(yaml.safe_load(path.read_text("utf-8")) or {}, "", params, path.name)
+        return cls(params)
+
+    @staticmethod
+    def _walk(node: dict, prefix: str, out: dict, file: str) -> None:
+        for key, child in node.items():
+            name = f"{prefix}{key}"
+            if _is_leaf(child):
+                history = []
+                for start, raw in child["values"].items():
+                    try:
+                        history.append(Dated(_date(start), _value(name, raw), str(raw.get("source", "")),
+                                             bool(raw.get("confirmed", True)), str(raw.get("note", ""))))
+                    except (ValueError, TypeError, AttributeError) as e:
+                        raise ValueError(f"{file}: parameter {name}: {e}") from None
+                    if not history[-1].source:
+                        raise ValueError(f"{file}: parameter {name} value from {start} has no source")
+                if name in out:
+                    raise ValueError(f"{file}: parameter {name} is defined twice")
+                out[name] = Parameter(name, child.get("label", name), child.get("unit", ""),
+                                      child.get("reference", ""), sorted(history, key=lambda d: d.start))
+            elif isinstance(child, dict):
+                ParameterSet._walk(child, name + ".", out, file)
+            else:
+                raise ValueError(f"{file}: {name} is neither a parameter (with values) nor a group")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.params
+
+    def __getitem__(self, name: str) -> Parameter:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise ParameterError(f"unknown parameter {name!r}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self.params)
+
+    def with_overrides(self, overrides: dict[str, Any], start: dt.date, source: str) -> "ParameterSet":
+        """A copy where each named parameter takes a new value from `start` on (a reform or a what-if)."""
+        params = dict(self.params)
+        for name, value in overrides.items():
+            base = self[name]
+            raw = value if isinstance(value, dict) else {"value": value}
+            new = Dated(start, _value(name, raw), source, True, "override")
+            history = [d for d in base.history if d.start < start] + [new]
+            params[name] = Parameter(base.name, base.label, base.unit, base.reference, history)
+        return ParameterSet(params)
+
+    def assumptions(self, date: dt.date) -> list[str]:
+        """Parameters whose value in force on `date` is not confirmed."""
+        out = []
+        for name, p in self.params.items():
+            try:
+                if not p.at(date).confirmed:
+                    out.append(name)
+            except ParameterError:
+                pass
+        return sorted(out)

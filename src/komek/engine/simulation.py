@@ -1,0 +1,191 @@
+"""Vectorized computation of a rule set over a population of persons grouped in households.
+
+Every variable is a NumPy array over its entity (persons or groups). A formula runs once for
+all the rows it applies to (its eligibility subset), reading its declared inputs sliced to
+those rows; group values reach persons by indexing and person values reach groups through
+declared aggregates (`np.bincount`). Results are cached, so each variable is computed once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import numpy as np
+
+from komek.engine.parameters import Dated, ParameterError, ParameterSet, Scale
+from komek.engine.ruleset import RuleSet
+from komek.engine.variables import DTYPES, Variable
+
+
+class InputError(ValueError):
+    pass
+
+
+def round_money(values: np.ndarray, rule: str | None) -> np.ndarray:
+    """Round by the measure's rule; float noise below a millionth of a tenge is removed first."""
+    if rule is None:
+        return values
+    v = np.round(values, 6)
+    if rule == "tiyn":
+        return np.floor(v * 100 + 0.5) / 100
+    if rule == "tenge":
+        return np.floor(v + 0.5)
+    return np.ceil(v)            # tenge_up
+
+
+class Params:
+    """Parameters as a formula sees them: at one date, regional ones resolved for its rows."""
+
+    def __init__(self, parameters: ParameterSet, date: dt.date, regions: np.ndarray | None,
+                 allowed: tuple[str, ...], log: list | None, owner: str):
+        self._ps, self.date, self._regions = parameters, date, regions
+        self._allowed, self._log, self._owner = allowed, log, owner
+
+    def _get(self, name: str) -> Dated:
+        if not any(name == a or (a.endswith("*") and name.startswith(a[:-1])) for a in self._allowed):
+            raise ParameterError(f"{self._owner} reads parameter {name} without declaring it")
+        dated = self._ps[name].at(self.date)
+        if self._log is not None:
+            self._log.append((self._owner, name, self.date))
+        return dated
+
+    def __getitem__(self, name: str):
+        dated = self._get(name)
+        if not dated.regional:
+            return dated.value
+        table = dated.value
+        if self._regions is None:
+            raise ParameterError(f"{name} is regional but the population has no region")
+        default = table.get("default")
+        codes, inverse = np.unique(self._regions.astype(str), return_inverse=True)
+        missing = [c for c in codes if c not in table and default is None]
+        if missing:
+            raise ParameterError(f"{name} has no value for region(s) {', '.join(missing)} on {self.date}")
+        return np.array([table.get(c, default) for c in codes], dtype=float)[inverse]
+
+    def scale(self, name: str) -> Scale:
+        value = self._get(name).value
+        if not isinstance(value, Scale):
+            raise ParameterError(f"{name} is not a scale")
+        return value
+
+    def at(self, date: dt.date) -> "Params":
+        """The same parameters on another date (the quarter before, the 1st of January...)."""
+        return Params(self._ps, date, self._regions, self._allowed, self._log, self._owner)
+
+
+class Simulation:
+    def __init__(self, rules: RuleSet, date: dt.date, persons: dict[str, np.ndarray],
+                 groups: dict[str, np.ndarray], group_of: np.ndarray, parameters: ParameterSet | None = None,
+                 trace: bool = False):
+        if not rules._checked:
+            rules.check()
+        self.rules, self.date = rules, date
+        self.parameters = parameters or rules.parameters
+        self.group_of = np.asarray(group_of, dtype=np.int64)
+        self.n_persons, self.n_groups = len(self.group_of), len(next(iter(groups.values()))) if groups else 0
+        if self.n_persons and self.group_of.max(initial=-1) >= self.n_groups:
+            raise InputError("group_of points past the last group")
+        self.values: dict[str, np.ndarray] = {}
+        self.param_log: list | None = [] if trace else None
+        self.exceptions_applied: dict[str, list[np.ndarray]] = {}
+        for data, is_person in ((persons, True), (groups, False)):
+            for name, arr in data.items():
+                self._set_input(name, np.asarray(arr), is_person)
+        self._overridden: dict[str, Variable] = {}
+
+    def _set_input(self, name: str, arr: np.ndarray, is_person: bool) -> None:
+        var = self.rules.variables.get(name)
+        if var is None:
+            raise InputError(f"unknown input {name!r}")
+        if var.entity.is_person != is_person:
+            raise InputError(f"{name} belongs to the {var.entity.name} entity")
+        n = self.n_persons if is_person else self.n_groups
+        if len(arr) != n:
+            raise InputError(f"{name} has {len(arr)} values for {n} {var.entity.label}")
+        self.values[name] = arr.astype(DTYPES[var.dtype], copy=False)
+
+    def replace_formula(self, name: str, variable: Variable) -> None:
+        """A reform: another formula for one variable in this simulation only."""
+        self._overridden[name] = variable
+
+    def variable(self, name: str) -> Variable:
+        return self._overridden.get(name) or self.rules.variables[name]
+
+    def size(self, var: Variable) -> int:
+        return self.n_persons if var.entity.is_person else self.n_groups
+
+    def calculate(self, name: str) -> np.ndarray:
+        if name in self.values:
+            return self.values[name]
+        var = self.variable(name)
+        if var.is_input:
+            out = var.empty(self.size(var))
+        elif var.aggregate:
+            out = self._aggregate(var)
+        else:
+            out = self._formula(var)
+        self.values[name] = out
+        return out
+
+    def _aggregate(self, var: Variable) -> np.ndarray:
+        of, how, role = var.aggregate
+        vals = self.calculate(of)
+        groups = self.group_of
+        if role is not None:
+            keep = self.calculate("role") == role
+            vals, groups = vals[keep], groups[keep]
+        if how == "count":
+            return np.bincount(groups, weights=vals.astype(bool), minlength=self.n_groups).astype(np.int64)
+        if how == "sum":
+            out = np.bincount(groups, weights=vals.astype(float), minlength=self.n_groups)
+            return out.astype(DTYPES[var.dtype])
+        if how == "any":
+            return np.bincount(groups, weights=vals.astype(bool), minlength=self.n_groups) > 0
+        out = np.full(self.n_groups, -np.inf if how == "max" else np.inf)
+        (np.maximum if how == "max" else np.minimum).at(out, groups, vals.astype(float))
+        out[~np.isfinite(out)] = 0
+        return out.astype(DTYPES[var.dtype])
+
+    def _column(self, dep: str, var: Variable, idx) -> np.ndarray:
+        arr = self.calculate(dep)
+        if var.entity.is_person and not self.variable(dep).entity.is_person:
+            arr = arr[self.group_of]
+        return arr[idx]
+
+    def _regions(self, var: Variable, idx) -> np.ndarray | None:
+        if self.rules.region_variable not in self.values:
+            return None
+        return self._column(self.rules.region_variable, var, idx)
+
+    def _run(self, fn, inputs, params, var: Variable, idx, owner: str) -> np.ndarray:
+        x = SimpleNamespace(**{d: self._column(d, var, idx) for d in inputs})
+        x.n = len(x.__dict__[inputs[0]]) if inputs else (self.size(var) if isinstance(idx, slice) else len(idx))
+        p = Params(self.parameters, self.date, self._regions(var, idx), params, self.param_log, owner)
+        result = np.asarray(fn(x, p))
+        if result.shape == ():
+            result = np.full(x.n, result)
+        return result
+
+    def _formula(self, var: Variable) -> np.ndarray:
+        n = self.size(var)
+        out = var.empty(n)
+        if var.eligible:
+            idx = np.flatnonzero(self.calculate(var.eligible))
+            if len(idx) == 0:
+                return out
+        else:
+            idx = slice(None)
+        value = self._run(var.formula, var.inputs, var.params, var, idx, var.name).astype(out.dtype, copy=True)
+        applied = []
+        for exc in reversed(var.exceptions):     # the first exception listed has the last word
+            hit = np.flatnonzero(self._column(exc.when, var, idx))
+            if exc.formula is None:
+                value[hit] = 0
+            elif len(hit):
+                rows = (np.arange(n)[idx])[hit]
+                value[hit] = self._run(exc.formula, exc.inputs, exc.params, var, rows, f"{var.name}:{exc.when}")
+            applied.append(hit)
+        self.exceptions_applied[var.name] = applied
+        out[idx] = round_money(value, var.rounding) if var.rounding else value
+        return out
