@@ -94,7 +94,10 @@ def _value(name: str, raw: dict) -> Any:
         return regional
     if "value" not in raw:
         raise ValueError(f"parameter {name}: a dated entry needs value, regions or brackets")
-    return raw["value"] if isinstance(raw["value"], (str, bool)) else float(raw["value"])
+    value = raw["value"]
+    if isinstance(value, list):          # a list of codes, e.g. the income kinds a measure counts
+        return tuple(str(v) for v in value)
+    return value if isinstance(value, (str, bool)) else float(value)
 
 
 def _is_leaf(node: dict) -> bool:

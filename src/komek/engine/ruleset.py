@@ -127,7 +127,11 @@ class RuleSet:
 
     def needs(self, name: str) -> list[str]:
         """The inputs (data) a variable needs: what a form must ask and an audit must check."""
-        return sorted(n for n in self.closure([name]) if self.variables[n].is_input)
+        closure = self.closure([name])
+        inputs = {n for n in closure if self.variables[n].is_input}
+        if any(self.variables[n].parameters() for n in closure):   # regional parameters key on the region
+            inputs.add(self.region_variable)
+        return sorted(inputs)
 
     def measures(self) -> list[Variable]:
         """Variables that are support measures or contributions: money with a legal reference, not inputs."""

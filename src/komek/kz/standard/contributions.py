@@ -1,0 +1,90 @@
+"""Contributions on wages and self-employment income: OPV and OPVR (Social Code No. 224-VII),
+social contributions (СО), and compulsory health insurance (ВОСМС, ООСМС)."""
+import numpy as np
+
+from komek.kz.standard import PERSON, rules
+from komek.kz.standard.demography import SOCIAL_CODE
+
+HEALTH = "Law on compulsory social health insurance"
+SELF_EMPLOYED = "Tax Code 2026, special regime for the self-employed"
+
+
+def _base(wage, mzp, floor, cap):
+    """The contribution base: the wage within [floor, cap] minimum wages; nothing on no wage."""
+    return np.where(wage > 0, np.clip(wage, floor * mzp, cap * mzp), 0)
+
+
+@rules.formula(PERSON, "money", "Self-employment income under the special regime", reference=SELF_EMPLOYED,
+               inputs=["income_self_employed", "self_employed_regime"])
+def special_regime_income(x, p):
+    return np.where(x.self_employed_regime == "special", x.income_self_employed, 0)
+
+
+@rules.formula(PERSON, "money", "Self-employment income under the simplified declaration", reference=SELF_EMPLOYED,
+               inputs=["income_self_employed", "self_employed_regime"])
+def simplified_regime_income(x, p):
+    return np.where(x.self_employed_regime == "simplified", x.income_self_employed, 0)
+
+
+@rules.formula(PERSON, "money", "Mandatory pension contribution (OPV), monthly",
+               reference=f"{SOCIAL_CODE}, mandatory pension contributions; {SELF_EMPLOYED}",
+               inputs=["income_wage", "special_regime_income", "simplified_regime_income"],
+               params=["opv.rate", "opv.cap_mzp", "minimum_wage", "self_employed.special_regime_rate"],
+               rounding="tiyn", measure=True)
+def opv(x, p):
+    mzp = p["minimum_wage"]
+    wage = np.minimum(x.income_wage, p["opv.cap_mzp"] * mzp)
+    simplified = _base(x.simplified_regime_income, mzp, 1, p["opv.cap_mzp"])
+    return p["opv.rate"] * (wage + simplified) + p["self_employed.special_regime_rate"] * x.special_regime_income
+
+
+@rules.formula(PERSON, "bool", "Born before the first cohort liable for OPVR (1 January 1975)",
+               reference=f"{SOCIAL_CODE}, employer's pension contributions", inputs=["birth_date"], params=["opvr.born_from"])
+def before_opvr_cohort(x, p):
+    return x.birth_date.astype("datetime64[Y]").astype(int) + 1970 < p["opvr.born_from"]
+
+
+@rules.formula(PERSON, "money", "Employer's mandatory pension contribution (OPVR), monthly",
+               reference=f"{SOCIAL_CODE}, employer's mandatory pension contributions",
+               inputs=["income_wage", "special_regime_income", "simplified_regime_income"],
+               params=["opvr.rate", "opvr.floor_mzp", "opvr.cap_mzp", "minimum_wage", "self_employed.special_regime_rate"],
+               rounding="tiyn", measure=True)
+def opvr(x, p):
+    if p["opvr.rate"] == 0:           # before 2024 there was no OPVR
+        return np.zeros(x.n)
+    mzp = p["minimum_wage"]
+    base = _base(x.income_wage + x.simplified_regime_income, mzp, p["opvr.floor_mzp"], p["opvr.cap_mzp"])
+    return p["opvr.rate"] * base + p["self_employed.special_regime_rate"] * x.special_regime_income
+
+
+opvr.exempt("before_opvr_cohort", reference=f"{SOCIAL_CODE}: only for those born on or after 1 January 1975",
+            label="born before 1975")
+opvr.exempt("pension_age", reference=f"{SOCIAL_CODE}: exemption for recipients of pension age", label="pension age")
+opvr.exempt("severe_disability", reference=f"{SOCIAL_CODE}: exemption for disability groups 1 and 2",
+            label="disability group 1 or 2")
+opvr.exempt("military", reference=f"{SOCIAL_CODE}: exemption for military and special state bodies", label="military")
+
+
+@rules.formula(PERSON, "money", "Social contribution (СО), monthly",
+               reference=f"{SOCIAL_CODE}, social contributions to the State Social Insurance Fund",
+               inputs=["income_wage", "special_regime_income"],
+               params=["social_contribution.rate", "social_contribution.floor_mzp", "social_contribution.cap_mzp",
+                       "minimum_wage", "self_employed.special_regime_rate"], rounding="tiyn", measure=True)
+def social_contribution(x, p):
+    base = _base(x.income_wage, p["minimum_wage"], p["social_contribution.floor_mzp"], p["social_contribution.cap_mzp"])
+    return p["social_contribution.rate"] * base + p["self_employed.special_regime_rate"] * x.special_regime_income
+
+
+@rules.formula(PERSON, "money", "Employee contribution to compulsory health insurance (ВОСМС), monthly", reference=HEALTH,
+               inputs=["income_wage", "special_regime_income"],
+               params=["vosms.rate", "vosms.cap_mzp", "minimum_wage", "self_employed.special_regime_rate"],
+               rounding="tiyn", measure=True)
+def vosms(x, p):
+    wage = np.minimum(x.income_wage, p["vosms.cap_mzp"] * p["minimum_wage"])
+    return p["vosms.rate"] * wage + p["self_employed.special_regime_rate"] * x.special_regime_income
+
+
+@rules.formula(PERSON, "money", "Employer contribution to compulsory health insurance (ООСМС), monthly", reference=HEALTH,
+               inputs=["income_wage"], params=["oosms.rate", "oosms.cap_mzp", "minimum_wage"], rounding="tiyn", measure=True)
+def oosms(x, p):
+    return p["oosms.rate"] * np.minimum(x.income_wage, p["oosms.cap_mzp"] * p["minimum_wage"])

@@ -1,0 +1,102 @@
+"""Ages, household composition and capacity for work, derived from the inputs."""
+import numpy as np
+
+from komek.kz.standard import HOUSEHOLD, PERSON, rules
+
+SOCIAL_CODE = "Social Code of the Republic of Kazakhstan No. 224-VII of 20 April 2023"
+
+
+def _ymd(dates: np.ndarray):
+    d = dates.astype("datetime64[D]")
+    years = d.astype("datetime64[Y]").astype(int) + 1970
+    months = d.astype("datetime64[M]").astype(int) % 12 + 1
+    days = (d - d.astype("datetime64[M]")).astype(int) + 1
+    return years, months, days
+
+
+@rules.formula(PERSON, "int", "Age in full years", reference=SOCIAL_CODE, inputs=["birth_date"])
+def age(x, p):
+    y, m, d = _ymd(x.birth_date)
+    on = p.date
+    return on.year - y - ((on.month < m) | ((on.month == m) & (on.day < d)))
+
+
+@rules.formula(PERSON, "int", "Age in full months", reference=SOCIAL_CODE, inputs=["birth_date"])
+def age_months(x, p):
+    y, m, d = _ymd(x.birth_date)
+    on = p.date
+    return (on.year - y) * 12 + on.month - m - (on.day < d)
+
+
+@rules.formula(PERSON, "bool", "Born in the month of the calculation", reference=SOCIAL_CODE, inputs=["birth_date"])
+def born_this_month(x, p):
+    y, m, _ = _ymd(x.birth_date)
+    return (y == p.date.year) & (m == p.date.month)
+
+
+@rules.formula(PERSON, "bool", "Minor (under 18)", reference=SOCIAL_CODE, inputs=["age"])
+def minor(x, p):
+    return x.age < 18
+
+
+@rules.formula(PERSON, "bool", "Has reached pension age", reference=f"{SOCIAL_CODE}, art. 207",
+               inputs=["age", "sex"], params=["pension_age.men", "pension_age.women"])
+def pension_age(x, p):
+    return x.age >= np.where(x.sex == "M", p["pension_age.men"], p["pension_age.women"])
+
+
+@rules.formula(PERSON, "bool", "Disability group 1 or 2", reference=f"{SOCIAL_CODE}, art. 177", inputs=["disability_group"])
+def severe_disability(x, p):
+    return np.isin(x.disability_group, ["1", "2"])
+
+
+@rules.formula(PERSON, "bool", "Able to work: 18 to pension age, not disabled of group 1 or 2",
+               reference=f"{SOCIAL_CODE}, targeted social assistance", inputs=["age", "pension_age", "severe_disability"])
+def able_bodied(x, p):
+    return (x.age >= 18) & ~x.pension_age & ~x.severe_disability
+
+
+@rules.formula(PERSON, "bool", "Counts as a child for the large-family benefit (minor, or full-time student under 23)",
+               reference=f"{SOCIAL_CODE}, benefit to large families", inputs=["age", "student", "role"],
+               params=["large_family.student_age_limit"])
+def dependent_child(x, p):
+    is_child = x.role == "child"
+    return is_child & ((x.age < 18) | (x.student & (x.age < p["large_family.student_age_limit"])))
+
+
+@rules.formula(PERSON, "bool", "Disabled child (under 18 with a disability)", reference=f"{SOCIAL_CODE}, art. 177",
+               inputs=["age", "disability_group"], params=["disability.child_age_limit"])
+def disabled_child(x, p):
+    return (x.age < p["disability.child_age_limit"]) & (x.disability_group != "")
+
+
+@rules.formula(PERSON, "bool", "Child under 3", reference=SOCIAL_CODE, inputs=["age"], params=["tsa.carer_child_age"])
+def child_under_3(x, p):
+    return x.age < p["tsa.carer_child_age"]
+
+
+@rules.formula(PERSON, "bool", "Adult with group 1 disability", reference=f"{SOCIAL_CODE}, art. 177",
+               inputs=["age", "disability_group"])
+def group_1_adult(x, p):
+    return (x.age >= 18) & (x.disability_group == "1")
+
+
+@rules.formula(PERSON, "bool", "Mother (a woman who has given birth)", reference=SOCIAL_CODE, inputs=["sex", "children_born"])
+def mother(x, p):
+    return (x.sex == "F") & (x.children_born > 0)
+
+
+@rules.formula(PERSON, "bool", "Member of the household", reference=SOCIAL_CODE)
+def member(x, p):
+    return np.ones(x.n, dtype=bool)
+
+
+rules.aggregate("household_size", "member", "count", "Members of the household", dtype="int")
+rules.aggregate("able_bodied_members", "able_bodied", "count", "Able-bodied members", dtype="int")
+rules.aggregate("dependent_children", "dependent_child", "count", "Children for the large-family benefit", dtype="int")
+rules.aggregate("disabled_children", "disabled_child", "count", "Disabled children", dtype="int")
+rules.aggregate("children_under_3", "child_under_3", "count", "Children under 3", dtype="int")
+rules.aggregate("group_1_adults", "group_1_adult", "count", "Adults with group 1 disability", dtype="int")
+rules.aggregate("pensioners", "pension_age", "count", "Members of pension age", dtype="int")
+rules.aggregate("newborns", "born_this_month", "count", "Children born this month", dtype="int")
+rules.aggregate("mother_children_born", "children_born", "max", "Children born to the household's mother", dtype="int")

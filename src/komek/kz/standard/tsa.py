@@ -1,0 +1,85 @@
+"""Targeted social assistance (АСП): Social Code No. 224-VII, in force 1 July 2023; poverty line
+by MLSP order No. 160 of 19 May 2023 and, from 1 January 2025, order No. 473 of 20 Dec 2024."""
+import datetime as dt
+
+import numpy as np
+
+from komek.kz.standard import HOUSEHOLD, PERSON, rules
+from komek.kz.standard.demography import SOCIAL_CODE
+
+TSA = f"{SOCIAL_CODE}, targeted social assistance"
+
+
+def previous_quarter_start(on: dt.date) -> dt.date:
+    q_start = dt.date(on.year, 3 * ((on.month - 1) // 3) + 1, 1)
+    return dt.date(q_start.year - 1, 10, 1) if q_start.month == 1 else dt.date(q_start.year, q_start.month - 3, 1)
+
+
+@rules.formula(HOUSEHOLD, "money", "Poverty line for the quarter of application",
+               reference="MLSP order No. 160 of 19 May 2023; MLSP order No. 473 of 20 Dec 2024",
+               params=["tsa.poverty_line.subsistence_share", "tsa.poverty_line.median_share",
+                       "tsa.statistical_subsistence_minimum", "tsa.median_income"], rounding="tiyn")
+def tsa_poverty_line(x, p):
+    # Shares are those in force at the application date; the minimum and the median are those
+    # of the quarter before the quarter of application.
+    before = p.at(previous_quarter_start(p.date))
+    floor = p["tsa.poverty_line.subsistence_share"] * before["tsa.statistical_subsistence_minimum"]
+    share = p["tsa.poverty_line.median_share"]
+    if share == 0:
+        return floor
+    return np.maximum(share * before["tsa.median_income"], floor)
+
+
+@rules.formula(HOUSEHOLD, "bool", "Unconditional TSA: no able-bodied member, or the only one cares for a "
+               "child under 3, a disabled child, a group 1-2 disabled or an elderly member", reference=TSA,
+               inputs=["able_bodied_members", "children_under_3", "disabled_children", "severe_disabled_members", "pensioners"])
+def tsa_unconditional(x, p):
+    cares = (x.children_under_3 + x.disabled_children + x.severe_disabled_members + x.pensioners) > 0
+    return (x.able_bodied_members == 0) | ((x.able_bodied_members == 1) & cares)
+
+
+rules.aggregate("severe_disabled_members", "severe_disability", "count", "Members disabled of group 1 or 2", dtype="int")
+
+
+@rules.formula(HOUSEHOLD, "bool", "Conditional TSA family that has not signed a social contract", reference=TSA,
+               inputs=["tsa_unconditional", "social_contract"])
+def tsa_without_social_contract(x, p):
+    return ~x.tsa_unconditional & ~x.social_contract
+
+
+@rules.formula(HOUSEHOLD, "bool", "Per-capita income below the poverty line", reference=TSA,
+               inputs=["per_capita_income", "tsa_poverty_line"])
+def tsa_eligible(x, p):
+    return x.per_capita_income < x.tsa_poverty_line
+
+
+@rules.formula(HOUSEHOLD, "money", "Targeted social assistance, monthly", reference=TSA,
+               inputs=["tsa_poverty_line", "per_capita_income", "household_size"], eligible="tsa_eligible",
+               rounding="tenge", measure=True)
+def tsa(x, p):
+    return (x.tsa_poverty_line - x.per_capita_income) * x.household_size
+
+
+tsa.exempt("tsa_without_social_contract", reference=f"{TSA}: conditional assistance requires a social contract",
+           label="conditional TSA without a social contract")
+
+
+@rules.formula(PERSON, "bool", "Child aged 1 to 6 inclusive", reference=TSA, inputs=["age", "role"],
+               params=["tsa.child_supplement_age.from", "tsa.child_supplement_age.to"])
+def supplement_child(x, p):
+    return (x.role == "child") & (x.age >= p["tsa.child_supplement_age.from"]) & (x.age <= p["tsa.child_supplement_age.to"])
+
+
+rules.aggregate("supplement_children", "supplement_child", "count", "Children aged 1 to 6", dtype="int")
+
+
+@rules.formula(HOUSEHOLD, "bool", "Receives TSA", reference=TSA, inputs=["tsa"])
+def tsa_recipient(x, p):
+    return x.tsa > 0
+
+
+@rules.formula(HOUSEHOLD, "money", "TSA supplement for children aged 1 to 6, monthly", reference=f"{TSA}: child supplement",
+               inputs=["supplement_children"], params=["tsa.child_supplement_mci", "mci"], eligible="tsa_recipient",
+               rounding="tenge", measure=True)
+def tsa_child_supplement(x, p):
+    return x.supplement_children * p["tsa.child_supplement_mci"] * p["mci"]
