@@ -27,9 +27,10 @@ class UserError(Exception):
 @contextmanager
 def user_errors() -> Iterator[None]:
     from komek.contract.validate import ContractError
+    from komek.services.calc import SituationError
     try:
         yield
-    except (UserError, ContractError, FileNotFoundError, ValueError) as e:
+    except (UserError, ContractError, SituationError, FileNotFoundError, ValueError) as e:
         err.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(2) from None
 
@@ -107,6 +108,26 @@ def ingest(extract: Annotated[Path, typer.Argument(help="Extract folder")],
             report, saved = ingest_extract(extract, cfg, progress)
         console.print(report.render())
         console.print(f"ingestion report saved to [bold]{saved}[/]")
+
+
+@app.command()
+def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (see docs/situation.schema.json)")],
+         explain: Annotated[bool, typer.Option("--explain", help="Add the explanation: values, parameters, articles")] = False,
+         text: Annotated[bool, typer.Option("--text", help="Print the explanation as a readable tree instead of JSON")] = False) -> None:
+    """What one household is entitled to this month, per measure and member, and why."""
+    import json
+    with user_errors():
+        from komek.services.calc import calculate
+        try:
+            data = json.loads(Path(situation).read_text("utf-8"))
+        except json.JSONDecodeError as e:
+            raise UserError(f"{situation}: not valid JSON ({e})") from None
+        result = calculate(data, with_explanation=explain or text)
+        explanation = result.pop("explanation_text", None)
+        if text:
+            console.print(explanation, highlight=False, markup=False)
+        else:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 @app.command()

@@ -104,7 +104,9 @@ def to_text(explanation: dict) -> str:
         if isinstance(v, dict):
             return ", ".join(f"{k}: {fmt(x)}" for k, x in v.items())
         if isinstance(v, float):
-            return f"{v:,.2f}" if abs(v) >= 100 or v == 0 else f"{v:g}"
+            if v.is_integer():
+                return f"{int(v):,}" if abs(v) >= 10_000 else str(int(v))
+            return f"{v:,.2f}" if abs(v) >= 100 else f"{v:g}"
         return str(v)
 
     def walk(name: str, depth: int) -> None:

@@ -22,15 +22,13 @@ class InputError(ValueError):
 
 
 def round_money(values: np.ndarray, rule: str | None) -> np.ndarray:
-    """Round by the measure's rule; float noise below a millionth of a tenge is removed first."""
+    """Round by the measure's rule (half up, or up). Binary float noise is removed first by
+    snapping to a ten-thousandth of the unit, so 1.005 tenge is 1.01 and not 1.00."""
     if rule is None:
         return values
-    v = np.round(values, 6)
-    if rule == "tiyn":
-        return np.floor(v * 100 + 0.5) / 100
-    if rule == "tenge":
-        return np.floor(v + 0.5)
-    return np.ceil(v)            # tenge_up
+    unit = 100.0 if rule == "tiyn" else 1.0
+    v = np.round(values * unit, 4)
+    return (np.ceil(v) if rule == "tenge_up" else np.floor(v + 0.5)) / unit
 
 
 class Params:
@@ -83,7 +81,8 @@ class Simulation:
         self.rules, self.date = rules, date
         self.parameters = parameters or rules.parameters
         self.group_of = np.asarray(group_of, dtype=np.int64)
-        self.n_persons, self.n_groups = len(self.group_of), len(next(iter(groups.values()))) if groups else 0
+        self.n_persons = len(self.group_of)
+        self.n_groups = len(next(iter(groups.values()))) if groups else int(self.group_of.max(initial=-1)) + 1
         if self.n_persons and self.group_of.max(initial=-1) >= self.n_groups:
             raise InputError("group_of points past the last group")
         self.values: dict[str, np.ndarray] = {}

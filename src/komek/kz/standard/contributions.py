@@ -44,14 +44,20 @@ def before_opvr_cohort(x, p):
     return x.birth_date.astype("datetime64[Y]").astype(int) + 1970 < p["opvr.born_from"]
 
 
+@rules.formula(PERSON, "bool", "Income liable to OPVR, while OPVR is in force (from 2024)",
+               reference=f"{SOCIAL_CODE}, employer's mandatory pension contributions",
+               inputs=["income_wage", "special_regime_income", "simplified_regime_income"], params=["opvr.rate"])
+def opvr_liable(x, p):
+    in_force = p["opvr.rate"] > 0
+    return in_force & ((x.income_wage + x.special_regime_income + x.simplified_regime_income) > 0)
+
+
 @rules.formula(PERSON, "money", "Employer's mandatory pension contribution (OPVR), monthly",
                reference=f"{SOCIAL_CODE}, employer's mandatory pension contributions",
-               inputs=["income_wage", "special_regime_income", "simplified_regime_income"],
+               inputs=["income_wage", "special_regime_income", "simplified_regime_income"], eligible="opvr_liable",
                params=["opvr.rate", "opvr.floor_mzp", "opvr.cap_mzp", "minimum_wage", "self_employed.special_regime_rate"],
                rounding="tiyn", measure=True)
 def opvr(x, p):
-    if p["opvr.rate"] == 0:           # before 2024 there was no OPVR
-        return np.zeros(x.n)
     mzp = p["minimum_wage"]
     base = _base(x.income_wage + x.simplified_regime_income, mzp, p["opvr.floor_mzp"], p["opvr.cap_mzp"])
     return p["opvr.rate"] * base + p["self_employed.special_regime_rate"] * x.special_regime_income

@@ -1,0 +1,208 @@
+"""What one household is entitled to, and why: a situation (JSON) in, amounts and explanation out.
+
+The situation is validated whole before anything is computed: an unknown field, a wrong type,
+an impossible date or a negative amount is an error naming its JSON path.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from komek import __version__
+from komek.engine import ParameterError, RuleSet, Simulation
+from komek.engine.explain import explain, to_text
+from komek.kz import regions
+from komek.kz.standard import INCOME_KINDS, standard
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+IncomeKind = Literal["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other"]
+
+
+class SituationError(ValueError):
+    """The situation is not valid; the message lists every problem with its JSON path."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Costs(Strict):
+    utilities: Money = Decimal(0)
+    maintenance: Money = Decimal(0)
+    communication: Money = Decimal(0)
+    rent: Money = Decimal(0)
+
+
+class Housing(Strict):
+    area_m2: float = Field(0, ge=0, le=10_000)
+    tenure: Literal["own", "state_rent", "private_rent", "other"] = "own"
+    only_home: bool = False
+    monthly_costs: Costs = Costs()
+
+
+class Member(Strict):
+    id: str = Field(min_length=1)
+    role: Literal["head", "spouse", "child", "parent", "other"]
+    birth_date: dt.date
+    sex: Literal["M", "F"]
+    incomes: dict[IncomeKind, Money] = {}
+    disability_group: Literal["1", "2", "3", "child"] | None = None
+    disability_cause: Literal["general", "childhood", "work_injury", "occupational", "military", "other"] | None = None
+    children_born: int = Field(0, ge=0, le=30)
+    student: bool = False
+    participation_years: int = Field(0, ge=0, le=80)
+    uapf_savings: Money = Decimal(0)
+    uapf_years_paid: int = Field(0, ge=0, le=60)
+    military: bool = False
+    self_employed_regime: Literal["special", "simplified"] = "special"
+    mother_award: Literal["kumis_alka", "altyn_alka"] | None = None
+
+    @field_validator("disability_group", mode="before")
+    @classmethod
+    def _group_as_text(cls, v):
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+class Household(Strict):
+    members: list[Member] = Field(min_length=1, max_length=40)
+    housing: Housing = Housing()
+    social_contract: bool = True
+
+    @model_validator(mode="after")
+    def _one_head_unique_ids(self):
+        ids = [m.id for m in self.members]
+        if len(set(ids)) != len(ids):
+            raise ValueError("member ids must be unique")
+        if sum(m.role == "head" for m in self.members) != 1:
+            raise ValueError("exactly one member must have the role head")
+        return self
+
+
+class Situation(Strict):
+    date: dt.date
+    region_code: str
+    parameters: dict[str, float | dict[str, float]] = {}
+    household: Household
+
+    @field_validator("region_code")
+    @classmethod
+    def _known_region(cls, v: str) -> str:
+        if v not in regions():
+            raise ValueError(f"unknown region code {v!r} (KATO codes: {', '.join(regions())})")
+        return v
+
+    @model_validator(mode="after")
+    def _born_before_date(self):
+        for i, m in enumerate(self.household.members):
+            if m.birth_date > self.date:
+                raise ValueError(f"household.members[{i}].birth_date {m.birth_date} is after the date {self.date}")
+        return self
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(situation)"
+
+
+def parse(data: dict) -> Situation:
+    try:
+        situation = Situation.model_validate(data)
+    except ValidationError as e:
+        problems = [f"{_path(err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise SituationError("invalid situation:\n  " + "\n  ".join(problems)) from None
+    rules = standard()
+    unknown = [n for n in situation.parameters if n not in rules.parameters]
+    if unknown:
+        raise SituationError("invalid situation:\n  " + "\n  ".join(f"parameters.{n}: unknown parameter" for n in unknown))
+    return situation
+
+
+def situation_schema() -> dict:
+    schema = Situation.model_json_schema()
+    schema["title"] = "Komek household situation"
+    return schema
+
+
+@cache
+def rules_version() -> str:
+    """The code version and a digest of the parameter files: what a decision was made under."""
+    digest = hashlib.sha256()
+    for path in sorted(files("komek.kz").joinpath("parameters").iterdir(), key=lambda p: p.name):
+        digest.update(path.read_bytes())
+    return f"komek {__version__} / parameters {digest.hexdigest()[:12]}"
+
+
+def simulation_for(situation: Situation, rules: RuleSet, trace: bool = False) -> Simulation:
+    members = situation.household.members
+    money = lambda values: np.array([float(v) for v in values])  # noqa: E731 (exact decimals to float64 tenge)
+    persons = {
+        "role": np.array([m.role for m in members]),
+        "birth_date": np.array([m.birth_date for m in members], dtype="datetime64[D]"),
+        "sex": np.array([m.sex for m in members]),
+        "disability_group": np.array([m.disability_group or "" for m in members]),
+        "disability_cause": np.array([m.disability_cause or "" for m in members]),
+        "children_born": np.array([m.children_born for m in members]),
+        "student": np.array([m.student for m in members]),
+        "participation_years": np.array([m.participation_years for m in members]),
+        "uapf_savings": money(m.uapf_savings for m in members),
+        "uapf_years_paid": np.array([m.uapf_years_paid for m in members]),
+        "military": np.array([m.military for m in members]),
+        "self_employed_regime": np.array([m.self_employed_regime for m in members]),
+        "mother_award": np.array([m.mother_award or "" for m in members]),
+        **{f"income_{k}": money(m.incomes.get(k, 0) for m in members) for k in INCOME_KINDS},
+    }
+    h, c = situation.household.housing, situation.household.housing.monthly_costs
+    groups = {"region_code": np.array([situation.region_code]), "area_m2": np.array([h.area_m2]),
+              "tenure": np.array([h.tenure]), "only_home": np.array([h.only_home]),
+              "utilities": money([c.utilities]), "maintenance": money([c.maintenance]),
+              "communication": money([c.communication]), "rent": money([c.rent]),
+              "social_contract": np.array([situation.household.social_contract])}
+    params = rules.parameters
+    if situation.parameters:
+        params = params.with_overrides(situation.parameters, dt.date(1900, 1, 1), "override in the situation")
+    return Simulation(rules, situation.date, persons, groups, np.zeros(len(members), dtype=int), params, trace=trace)
+
+
+def _tenge(v: float) -> float:
+    return float(Decimal(repr(round(float(v), 2))))
+
+
+def calculate(data: dict, with_explanation: bool = False) -> dict:
+    """Every measure's monthly amount for the household and each member (and, if asked, why)."""
+    situation = parse(data)
+    rules = standard()
+    try:
+        sim = simulation_for(situation, rules, trace=with_explanation)
+        measures = rules.measures()
+        values = {v.name: sim.calculate(v.name) for v in measures}
+    except ParameterError as e:
+        raise SituationError(f"date: {e}") from None
+    ids = [m.id for m in situation.household.members]
+    members = {pid: {v.name: _tenge(values[v.name][i]) for v in measures if v.entity.is_person} for i, pid in enumerate(ids)}
+    household = {v.name: _tenge(values[v.name].sum() if v.entity.is_person else values[v.name][0]) for v in measures}
+    benefits = [v.name for v in measures if v.module.rsplit(".", 1)[-1] != "contributions"]
+    result = {
+        "date": situation.date.isoformat(), "region_code": situation.region_code, "rules_version": rules_version(),
+        "currency": "KZT", "household": household, "members": members,
+        "total_benefits": _tenge(sum(household[n] for n in benefits)),
+        "assumptions": sorted(set(sim.parameters.assumptions(situation.date)) & _used(rules, [v.name for v in measures])),
+    }
+    if with_explanation:
+        names = [v.name for v in measures if household[v.name] != 0] or [v.name for v in measures]
+        tree = explain(sim, names, 0, ids)
+        result["explanation"] = tree
+        result["explanation_text"] = to_text(tree)
+    return result
+
+
+def _used(rules: RuleSet, names: list[str]) -> set[str]:
+    return {p for n in rules.closure(names) for p in rules.variables[n].parameters()}
