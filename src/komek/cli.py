@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 app = typer.Typer(help="Komek: social support measures, scoring, audit and data integration.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder [env KOMEK_DATA_DIR; default komek-data]")]
 Database = Annotated[Optional[str], typer.Option("--database", help="SQLAlchemy URL [env KOMEK_DATABASE_URL; default SQLite in the data folder]")]
