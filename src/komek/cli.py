@@ -131,6 +131,23 @@ def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (se
 
 
 @app.command()
+def simulate(
+    extract: Annotated[Path, typer.Argument(help="Extract folder")],
+    month: Annotated[str, typer.Option(help="Month to compute, YYYY-MM (amounts as of its last day)")] = "2026-10",
+    out: Annotated[Path, typer.Option(help="Folder for households.parquet, persons.parquet, summary.parquet")] = Path("komek-data/simulation"),
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask distributed scheduler address (tcp://host:8786)")] = None,
+) -> None:
+    """Every measure for every household of an extract for one month, region by region."""
+    with user_errors():
+        from komek.services.simulate import last_day, simulate as run, summary_table, write
+        with progress_bar() as progress:
+            result = run(extract, last_day(month), scheduler, progress)
+        write(result, out)
+        console.print(summary_table(result))
+        console.print(f"results written to [bold]{out}[/]")
+
+
+@app.command()
 def demo(
     households: Annotated[int, typer.Option(min=100, help="Households in the synthetic country")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed")] = 0,

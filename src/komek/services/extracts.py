@@ -12,15 +12,10 @@ from komek.settings import Settings
 
 
 def generate_extract(out: Path, households: int, seed: int, as_of: dt.date, months: int, progress=None):
-    """Write a synthetic extract and its manifest (what produced it, and as of when)."""
+    """Write a synthetic extract (with its manifest) into `out`."""
     from komek.synth import generate
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = generate(out, households=households, seed=seed, as_of=as_of, months=months, progress=progress)
-    manifest = {"extract_id": f"synthetic-{seed}-{households}-{as_of.isoformat()}", "as_of": as_of.isoformat(),
-                "source": "komek synthetic generator", "seed": seed, "households": households, "months": months}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
-    return summary
+    step = (lambda label, done, total: progress(f"generate: {label}", done, total)) if progress else None
+    return generate(Path(out), households=households, seed=seed, as_of=as_of, months=months, progress=step)
 
 
 def validate_folder(folder: Path) -> Extract:

@@ -1,0 +1,132 @@
+"""From the registry extract to the standard's inputs: who lives in which household on a date,
+with what incomes, disability and housing.
+
+Some inputs the registry does not hold are derived, and each derivation is an assumption:
+- a woman's children born: the children of her household if she is its head or spouse;
+- years of participation in the pension system: age - 22, between 0 and 40;
+- pension savings: not in the extract (payments from them appear as pension income);
+- the social contract: assumed signed (entitlement, not take-up, is what is computed).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from komek.kz.standard import INCOME_KINDS
+
+PERSON_COLUMNS = ["iin", "household_id", "role", "birth_date", "sex", "disability_group", "disability_cause",
+                  "children_born", "participation_years", *(f"income_{k}" for k in INCOME_KINDS)]
+HOUSEHOLD_COLUMNS = ["household_id", "region_code", "area_m2", "tenure", "only_home", "utilities", "maintenance",
+                     "communication", "rent"]
+
+
+def scan(folder: Path) -> dict[str, pl.LazyFrame]:
+    """Lazy scans of an extract's tables (Parquet or CSV read with the contract's types)."""
+    from komek.contract.validate import table_path
+    out = {}
+    for name in ("persons", "households", "addresses", "incomes", "disability", "housing"):
+        path = table_path(Path(folder), name)
+        if path is None:
+            continue
+        out[name] = pl.scan_parquet(path) if path.suffix == ".parquet" else _csv(path, name)
+    return out
+
+
+def _csv(path: Path, name: str) -> pl.LazyFrame:
+    from komek.contract.schema import default_contract
+    return pl.scan_csv(path, schema_overrides=default_contract().tables[name].schema)
+
+
+def quarter_before(on: dt.date) -> tuple[str, list[str]]:
+    q = (on.month - 1) // 3
+    year, q = (on.year, q) if q else (on.year - 1, 4)
+    return f"{year}-Q{q}", [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+
+
+def _current(frame: pl.LazyFrame, start: str, end: str, on: dt.date) -> pl.LazyFrame:
+    return frame.filter((pl.col(start) <= on) & (pl.col(end).is_null() | (pl.col(end) > on)))
+
+
+def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
+    """household_id -> region_code (the head's current registration) for households living on `on`."""
+    members = _current(tables["households"], "from_date", "to_date", on)
+    heads = members.filter(pl.col("role") == "head").select("household_id", "iin")
+    addr = (_current(tables["addresses"], "registered_from", "registered_to", on)
+            .sort("registered_from").group_by("iin").agg(pl.col("region_code").last()))
+    return heads.join(addr, on="iin", how="inner").select("household_id", "region_code").unique("household_id")
+
+
+def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(persons, households) input frames for households living on `on`, optionally in some regions.
+
+    Persons are sorted by household, in the order of the households frame.
+    """
+    hh = households_on(tables, on)
+    if regions is not None:
+        hh = hh.filter(pl.col("region_code").is_in(list(regions)))
+    alive = tables["persons"].filter(pl.col("death_date").is_null() | (pl.col("death_date") > on))
+    members = (_current(tables["households"], "from_date", "to_date", on)
+               .join(hh.select("household_id"), on="household_id", how="semi")
+               .select("household_id", "iin", "role").unique("iin", keep="last")
+               .join(alive.select("iin", "birth_date", "sex"), on="iin", how="inner"))
+    _, months = quarter_before(on)
+    incomes = (tables["incomes"].filter(pl.col("month").is_in(months))
+               .join(members.select("iin"), on="iin", how="semi")
+               .group_by("iin", "kind").agg((pl.col("amount").cast(pl.Float64).sum() / 3).alias("amount"))
+               .collect().pivot(on="kind", index="iin", values="amount"))
+    incomes = incomes.rename({k: f"income_{k}" for k in INCOME_KINDS if k in incomes.columns})
+    for k in INCOME_KINDS:
+        if f"income_{k}" not in incomes.columns:
+            incomes = incomes.with_columns(pl.lit(0.0).alias(f"income_{k}"))
+    if "disability" in tables:
+        dis = (_current(tables["disability"].with_columns(pl.col("valid_to").fill_null(dt.date(9999, 12, 31))),
+                        "valid_from", "valid_to", on)
+               .sort("valid_from").group_by("iin")
+               .agg(pl.col("group").last().alias("disability_group"), pl.col("cause").last().alias("disability_cause")))
+    else:
+        dis = pl.LazyFrame(schema={"iin": pl.String, "disability_group": pl.String, "disability_cause": pl.String})
+    persons = (members.collect()
+               .join(incomes, on="iin", how="left")
+               .join(dis.collect(), on="iin", how="left")
+               .with_columns(pl.col(f"income_{k}").fill_null(0.0) for k in INCOME_KINDS)
+               .with_columns(pl.col("disability_group").fill_null(""), pl.col("disability_cause").fill_null("")))
+    age = on.year - pl.col("birth_date").dt.year()
+    children = persons.group_by("household_id").agg((pl.col("role") == "child").sum().alias("_children"))
+    persons = (persons.join(children, on="household_id", how="left")
+               .with_columns(children_born=pl.when((pl.col("sex") == "F") & pl.col("role").is_in(["head", "spouse"]))
+                             .then(pl.col("_children")).otherwise(0).cast(pl.Int64),
+                             participation_years=(age - 22).clip(0, 40).cast(pl.Int64))
+               .drop("_children"))
+    households = hh.collect().join(persons.select("household_id").unique(), on="household_id", how="semi")
+    households = households.join(_housing(tables, on).collect(), on="household_id", how="left").with_columns(
+        pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"), pl.col("only_home").fill_null(False),
+        *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
+    households = households.sort("household_id")
+    order = households.select("household_id").with_row_index("_g")
+    persons = persons.join(order, on="household_id", how="inner").sort("_g", "role", "iin").drop("_g")
+    return persons.select(PERSON_COLUMNS), households.select(HOUSEHOLD_COLUMNS)
+
+
+def _housing(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
+    schema = {"household_id": pl.String, "area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean,
+              "utilities": pl.Float64, "maintenance": pl.Float64, "communication": pl.Float64, "rent": pl.Float64}
+    if "housing" not in tables:
+        return pl.LazyFrame(schema=schema)
+    label = f"{on.year}-Q{(on.month - 1) // 3 + 1}"
+    return (tables["housing"].filter(pl.col("quarter") <= label).sort("quarter").group_by("household_id").last()
+            .select(pl.col("household_id"), pl.col("area_m2").cast(pl.Float64), "tenure", "only_home",
+                    *(pl.col(c).cast(pl.Float64) for c in ("utilities", "maintenance", "communication", "rent"))))
+
+
+def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict, np.ndarray]:
+    """Engine inputs: person arrays, household arrays and each person's household index."""
+    index = households.select("household_id").with_row_index("_g")
+    group_of = persons.join(index, on="household_id", how="left", maintain_order="left")["_g"].to_numpy()
+    p = {c: persons[c].to_numpy() for c in PERSON_COLUMNS if c not in ("iin", "household_id")}
+    p["birth_date"] = persons["birth_date"].to_numpy().astype("datetime64[D]")
+    h = {c: households[c].to_numpy() for c in HOUSEHOLD_COLUMNS if c != "household_id"}
+    return p, h, group_of.astype(np.int64)
