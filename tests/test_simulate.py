@@ -70,3 +70,24 @@ def test_month_end():
     assert last_day("2026-02") == dt.date(2026, 2, 28) and last_day("2024-02") == dt.date(2024, 2, 29)
     with pytest.raises(ValueError, match="not a month"):
         last_day("2026-13")
+
+
+def test_payments_are_the_rules_amounts_for_those_who_take_up(tmp_path):
+    from komek.services.extracts import generate_extract
+    from komek.services.simulate import last_day
+
+    generate_extract(tmp_path, 1500, 5, dt.date(2026, 11, 1), 3)
+    paid = pl.read_parquet(tmp_path / "payments.parquet")
+    assert sorted(paid["month"].unique()) == ["2026-08", "2026-09", "2026-10"]
+    assert paid["payment_id"].n_unique() == paid.height
+    assert not paid["measure"].is_in(["opv", "opvr", "social_contribution", "vosms", "oosms"]).any()
+    sep = simulate(tmp_path, last_day("2026-09"))
+    month = paid.filter(pl.col("month") == "2026-09")
+    # Household measures are paid to the head, once per household: the amount is the rules' amount.
+    tsa = month.filter(pl.col("measure") == "tsa").join(sep.households.select("household_id", "tsa"), on="household_id")
+    assert tsa.height > 0 and (tsa["amount"] == tsa["tsa"]).all()
+    entitled = (sep.households["tsa"] > 0).sum()
+    assert tsa.height < entitled                     # not everyone entitled takes TSA up
+    pensions = month.filter(pl.col("measure") == "base_pension").join(
+        sep.persons.select("iin", "base_pension"), on="iin")
+    assert (pensions["amount"] == pensions["base_pension"]).all()

@@ -62,14 +62,15 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same extract")] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the extract")] = Path("komek-data/extract"),
     as_of: Annotated[str, typer.Option(help="Extract date; monthly data covers the months before it")] = "2026-11-01",
-    months: Annotated[int, typer.Option(min=1, max=36, help="Months of incomes and contributions")] = 12,
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of benefit payments (incomes cover 5 more)")] = 12,
+    payments: Annotated[bool, typer.Option(help="Compute the benefit payments with the rules")] = True,
 ) -> None:
     """Write a synthetic Kazakhstan as a registry extract (Parquet, one file per table)."""
     with user_errors():
-        from komek.services.extracts import generate_extract
+        from komek.services.extracts import generate_extract, generation_table
         with progress_bar() as progress:
-            summary = generate_extract(out, households, seed, dt.date.fromisoformat(as_of), months, progress)
-        console.print(summary.render())
+            summary = generate_extract(out, households, seed, dt.date.fromisoformat(as_of), months, progress, payments)
+        console.print(generation_table(summary))
         console.print(f"extract written to [bold]{out}[/]")
 
 

@@ -11,11 +11,33 @@ from komek.contract.validate import MANIFEST, Extract, validate_extract
 from komek.settings import Settings
 
 
-def generate_extract(out: Path, households: int, seed: int, as_of: dt.date, months: int, progress=None):
-    """Write a synthetic extract (with its manifest) into `out`."""
+# Incomes reach five months further back than the payments, so that each payment month's
+# reference quarter (the quarter before it) is whole in the extract.
+LOOKBACK_MONTHS = 5
+
+
+def generate_extract(out: Path, households: int, seed: int, as_of: dt.date, months: int, progress=None,
+                     with_payments: bool = True):
+    """Write a synthetic extract (with its manifest) into `out`, and `months` months of payments
+    computed by the rules."""
     from komek.synth import generate
+    from komek.synth.payments import write_payments
     step = (lambda label, done, total: progress(f"generate: {label}", done, total)) if progress else None
-    return generate(Path(out), households=households, seed=seed, as_of=as_of, months=months, progress=step)
+    summary = generate(Path(out), households=households, seed=seed, as_of=as_of, months=months + LOOKBACK_MONTHS,
+                       progress=step)
+    if with_payments:
+        summary.rows["payments"] = write_payments(Path(out), as_of, months, seed, progress)
+    return summary
+
+
+def generation_table(summary) -> RichTable:
+    t = RichTable(title=f"Synthetic extract: {summary.households:,} households, {summary.persons:,} people "
+                        f"in {summary.seconds:.1f} s (payments not timed)")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for name, n in summary.rows.items():
+        t.add_row(name, f"{n:,}")
+    return t
 
 
 def validate_folder(folder: Path) -> Extract:
