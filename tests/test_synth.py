@@ -1,6 +1,7 @@
 """The synthetic generator: contract conformance, reproducibility and calibration."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import polars as pl
 import pytest
 
 from komek.contract.schema import default_contract
+from komek.contract.validate import validate_extract
 from komek.kz import regions
 from komek.kz.iin import birth_date_expr, sex_expr, valid_expr
 from komek.synth import TABLES, generate
@@ -18,8 +20,13 @@ REFERENCE_QUARTER = ["2026-07", "2026-08", "2026-09"]   # last full quarter befo
 
 
 @pytest.fixture(scope="module")
-def extract(tmp_path_factory) -> dict[str, pl.DataFrame]:
-    out = tmp_path_factory.mktemp("synth")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("synth")
+
+
+@pytest.fixture(scope="module")
+def extract(folder) -> dict[str, pl.DataFrame]:
+    out = folder
     seen = []
     summary = generate(out, HOUSEHOLDS, seed=11, progress=lambda label, done, total: seen.append((done, total)))
     assert seen[-1] == (20, 20)
@@ -33,6 +40,13 @@ def test_one_file_per_table_and_no_payments(tmp_path):
     generate(tmp_path, 300, seed=1)
     assert sorted(p.stem for p in tmp_path.glob("*.parquet")) == sorted(TABLES)
     assert "payments" not in TABLES
+    assert json.loads((tmp_path / "manifest.json").read_text())["as_of"] == "2026-11-01"
+
+
+def test_the_contract_validator_quarantines_nothing(extract, folder):
+    checked = validate_extract(folder)
+    assert checked.quarantine.height == 0
+    assert {t: r.rows_read for t, r in checked.tables.items()} == {t: f.height for t, f in extract.items()}
 
 
 def test_schemas_match_the_contract(extract):

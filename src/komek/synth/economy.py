@@ -15,7 +15,7 @@ import numpy as np
 
 from .calibration import Region, calibration
 from .health import Disability
-from .population import HEAD, SINGLE_PARENT, YEAR, People
+from .population import SINGLE_PARENT, People
 
 KINDS = ["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other"]
 WAGE, SELF, BUSINESS, PENSION, BENEFIT, ALIMONY, RENT, OTHER = range(8)

@@ -7,6 +7,7 @@ largest region.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,7 +52,8 @@ def window(as_of: date, months: int) -> economy.Window:
 
 def generate(out: Path, households: int, seed: int = 0, as_of: date = date(2026, 11, 1), months: int = 12,
              progress: Callable[[str, int, int], None] | None = None) -> GenerationSummary:
-    """Write one Parquet file per table of the extract (all but payments) into `out`."""
+    """Write one Parquet file per table of the extract (all but payments) into `out`, and a
+    manifest.json with the extract's id and as_of date."""
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -74,6 +76,9 @@ def generate(out: Path, households: int, seed: int = 0, as_of: date = date(2026,
     finally:
         for w in writers.values():
             w.close()
+    manifest = {"extract_id": f"synthetic-{households}-seed{seed}-{as_of.isoformat()}", "as_of": as_of.isoformat(),
+                "source": "komek.synth", "seed": seed, "households": households, "months": months}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     summary.persons = summary.rows["persons"]
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -203,7 +208,7 @@ def _addresses(rng, people: People, code: str, codes: list[str]) -> pa.Table:
 
 def _housing(people: People, home: dict, win: economy.Window, hh_id: pa.Array) -> pa.Table:
     """One row per household and quarter touched by the window; utilities follow the season."""
-    q_of = win.years * 4 + (win.first_day * 0 + np.array([int(m[5:7]) for m in win.labels]) - 1) // 3
+    q_of = win.years * 4 + (np.array([int(m[5:7]) for m in win.labels]) - 1) // 3
     quarters = sorted(set(q_of.tolist()))
     labels = [f"{q // 4}-Q{q % 4 + 1}" for q in quarters]
     factor = prop.heating([q % 4 + 1 for q in quarters])

@@ -7,7 +7,7 @@ import numpy as np
 
 from .calibration import Region, calibration
 from .columns import day
-from .economy import WAGE, Streams, Window
+from .economy import WAGE, Streams, Window, pension_age
 from .ids import bins
 from .population import YEAR, People
 
@@ -104,7 +104,6 @@ def close_contracts(people: People, emp: Employment) -> None:
 
 def jobseekers(rng, people: People, streams: Streams, window: Window):
     lab = calibration()["labour"]
-    from .economy import pension_age
     earns = np.zeros(people.n, bool)
     earns[streams.person[streams.kind <= 2]] = True
     pool = (people.age >= 18) & ~pension_age(people) & ~earns & (people.death < 0)
