@@ -19,7 +19,7 @@ from komek import __version__
 from komek.engine import ParameterError, RuleSet, Simulation
 from komek.engine.explain import explain, to_text
 from komek.kz import regions
-from komek.kz.standard import INCOME_KINDS, standard
+from komek.kz.standard import CONTRIBUTIONS, INCOME_KINDS, standard
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 IncomeKind = Literal["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other"]
@@ -189,7 +189,7 @@ def calculate(data: dict, with_explanation: bool = False) -> dict:
     ids = [m.id for m in situation.household.members]
     members = {pid: {v.name: _tenge(values[v.name][i]) for v in measures if v.entity.is_person} for i, pid in enumerate(ids)}
     household = {v.name: _tenge(values[v.name].sum() if v.entity.is_person else values[v.name][0]) for v in measures}
-    benefits = [v.name for v in measures if v.module.rsplit(".", 1)[-1] != "contributions"]
+    benefits = [v.name for v in measures if v.name not in CONTRIBUTIONS]
     result = {
         "date": situation.date.isoformat(), "region_code": situation.region_code, "rules_version": rules_version(),
         "currency": "KZT", "household": household, "members": members,

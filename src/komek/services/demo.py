@@ -13,7 +13,9 @@ from rich.table import Table as RichTable
 from komek.report import Section, write_report
 from komek.settings import settings
 
+
 AS_OF = dt.date(2026, 11, 1)
+MONTH_END = dt.date(2026, 10, 31)      # the last whole month of the extract
 
 
 @dataclass
@@ -32,7 +34,9 @@ class DemoResult:
 def run_demo(out: Path, households: int, seed: int, database: str | None, progress=None) -> DemoResult:
     from komek.registry.db import engine as make_engine
     from komek.report import population as sections
+    from komek.report.measures import measures_section
     from komek.services.extracts import generate_extract, ingest_extract
+    from komek.services.simulate import benefit_spending, simulate, summary_table, write
 
     out = Path(out)
     cfg = settings(data_dir=out, database_url=database)
@@ -41,7 +45,9 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     engine = make_engine(cfg.database)
     pop, _ = sections.population_section(engine)
     pov, by_region = sections.poverty_section(engine, AS_OF)
-    parts: list[Section] = [pop, sections.demography_section(engine, AS_OF), pov,
+    run = simulate(out / "extract", MONTH_END, progress=progress)
+    write(run, out / "simulation")
+    parts: list[Section] = [pop, sections.demography_section(engine, AS_OF), pov, measures_section(run),
                             sections.ingestion_section(report.to_dict())]
     poor, people = by_region["poor"].sum(), by_region["people"].sum()
     facts = {
@@ -51,8 +57,9 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
         "Rows ingested": f"{sum(t['rows_read'] - t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
         "Rows quarantined": f"{sum(t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
         "Poverty rate": f"{100 * poor / people:.1f}% of people" if people else "n/a",
+        f"Benefits, {MONTH_END:%B %Y}": f"{benefit_spending(run):,.0f} tenge",
         "Database": cfg.database_display,
     }
     path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
     engine.dispose()
-    return DemoResult(path, facts, [report.render()])
+    return DemoResult(path, facts, [report.render(), summary_table(run)])

@@ -110,6 +110,12 @@ def national(summary: pl.DataFrame) -> pl.DataFrame:
             .sort("spending", descending=True))
 
 
+def benefit_spending(run: SimulationRun) -> float:
+    """Total monthly spending on benefits (contributions excluded)."""
+    from komek.kz.standard import CONTRIBUTIONS
+    return float(run.summary.filter(~pl.col("measure").is_in(CONTRIBUTIONS))["spending"].sum())
+
+
 def summary_table(run: SimulationRun):
     from rich.table import Table
     t = Table(title=f"Measures for {run.month:%Y-%m}: {run.households.height:,} households, {run.persons.height:,} people")

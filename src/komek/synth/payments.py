@@ -13,8 +13,7 @@ import polars as pl
 import yaml
 
 from komek.contract.schema import default_contract
-
-CONTRIBUTIONS = {"opv", "opvr", "social_contribution", "vosms", "oosms"}
+from komek.kz.standard import CONTRIBUTIONS
 
 
 @cache

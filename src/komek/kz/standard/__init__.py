@@ -11,6 +11,8 @@ from komek.engine import Entity, ParameterSet, RuleSet
 PERSON = Entity("person", "persons")
 HOUSEHOLD = Entity("household", "households", ("head", "spouse", "child", "parent", "other"))
 INCOME_KINDS = ("wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other")
+# Measures that are paid in to the state rather than out to the family.
+CONTRIBUTIONS = ("opv", "opvr", "social_contribution", "vosms", "oosms")
 
 rules = RuleSet(PERSON, HOUSEHOLD, region_variable="region_code")
 

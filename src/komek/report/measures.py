@@ -1,0 +1,35 @@
+"""Report section: what the unified standard pays, by measure and by region, for one month."""
+from __future__ import annotations
+
+import polars as pl
+
+from komek.kz import regions
+from komek.report import Section, charts, table
+from komek.kz.standard import CONTRIBUTIONS
+from komek.services.simulate import SimulationRun, national
+
+
+def measures_section(run: SimulationRun) -> Section:
+    nat = national(run.summary).with_columns(pl.col("spending").cast(pl.Float64))
+    benefits = nat.filter(~pl.col("measure").is_in(CONTRIBUTIONS))
+    contributions = nat.filter(pl.col("measure").is_in(CONTRIBUTIONS))
+    names = {c: r["name"] for c, r in regions().items()}
+    by_region = (run.summary.filter(~pl.col("measure").is_in(CONTRIBUTIONS))
+                 .group_by("region_code").agg(pl.col("spending").cast(pl.Float64).sum())
+                 .join(run.households.group_by("region_code").agg(pl.col("size").sum().alias("people")), on="region_code")
+                 .with_columns(region=pl.col("region_code").replace_strict(names, default=None),
+                               per_person=pl.col("spending") / pl.col("people"))
+                 .sort("region_code").select("region_code", "region", "people", "spending", "per_person"))
+    svg = charts.bars(benefits["measure"].to_list(), {"tenge": (benefits["spending"] / 1e6).to_list()},
+                      title=f"Benefit spending, {run.month:%Y-%m}", unit="million tenge a month", size=(7, 4.5))
+    svg2 = charts.bars(by_region["region"].to_list(), {"tenge per person": by_region["per_person"].to_list()},
+                       title="Benefit spending per resident", unit="tenge a month")
+    body = (f"<p>Every measure of the unified standard computed for {run.households.height:,} households "
+            f"({run.persons.height:,} people) for {run.month:%B %Y}: entitlements under the rules, before take-up. "
+            "Amounts per household and person are in <code>simulation/</code> (Parquet).</p>"
+            f'<div class="charts">{svg}{svg2}</div>'
+            "<h3>Benefits</h3>" + table(benefits.rename({"spending": "monthly tenge"}), money=("monthly tenge",))
+            + "<h3>Contributions</h3>" + table(contributions.rename({"spending": "monthly tenge"}), money=("monthly tenge",))
+            + "<h3>By region</h3>" + table(by_region.rename({"spending": "benefits, tenge", "per_person": "per person"}),
+                                           money=("benefits, tenge", "per person")))
+    return Section("measures", "Support measures", body)
