@@ -1,0 +1,38 @@
+"""One household with its explanation: the time `komek calc --explain` spends computing.
+
+    python benchmarks/bench_calc.py [--repeat 500]
+"""
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from komek.services.calc import calculate
+from komek.kz.standard import standard
+
+SITUATION = json.loads((Path(__file__).parents[1] / "docs" / "examples" / "situation.json").read_text())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=500)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    standard()
+    load = time.perf_counter() - t0
+    for explain in (False, True):
+        calculate(SITUATION, with_explanation=explain)          # warm
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            calculate(SITUATION, with_explanation=explain)
+            times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        print(f"{'with' if explain else 'without'} explanation: median {statistics.median(times):.2f} ms, "
+              f"p95 {times[int(0.95 * len(times))]:.2f} ms over {args.repeat} runs")
+    print(f"rules loaded and checked once in {load * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

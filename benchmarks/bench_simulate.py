@@ -1,0 +1,38 @@
+"""Every measure for every household of a country-sized extract, one month: wall time and peak memory.
+
+    python benchmarks/bench_simulate.py --households 6200000 --extract /tmp/country [--month 2026-10]
+
+The extract is generated first (in a separate process, not timed) if the folder has none.
+"""
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--households", type=int, default=6_200_000)
+    ap.add_argument("--extract", type=Path, required=True)
+    ap.add_argument("--month", default="2026-10")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    if not (args.extract / "persons.parquet").exists():
+        print(f"generating {args.households:,} households into {args.extract} (not timed)...", flush=True)
+        subprocess.run([sys.executable, "-c", "import sys; from komek.synth import generate; "
+                        f"generate(sys.argv[1], {args.households}, seed={args.seed}, months=17)", str(args.extract)],
+                       check=True)
+    from komek.services.simulate import last_day, national, simulate
+    t0 = time.perf_counter()
+    run = simulate(args.extract, last_day(args.month))
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"{run.households.height:,} households, {run.persons.height:,} persons, all measures, {args.month}: "
+          f"{wall:.1f} s wall, peak RSS {peak:.2f} GiB")
+    print(national(run.summary))
+
+
+if __name__ == "__main__":
+    main()
