@@ -1,0 +1,11 @@
+"""docs/measures.md: the Kazakhstan standard's measures, generated from the rules."""
+import datetime as dt
+
+from komek.engine.docs import measures_markdown
+from komek.kz.standard import standard
+
+DOC_DATE = dt.date(2026, 1, 1)
+
+
+def markdown() -> str:
+    return measures_markdown(standard(), "The measures of the unified standard (Kazakhstan)", DOC_DATE)
