@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry database (run with komek.registry.db.migrate)."""

@@ -1,0 +1,216 @@
+"""The registry database: one table per contract table, plus the ingestion log and quarantine.
+
+Table and column names are the contract's (src/komek/kz/contract.yaml); the primary key is the
+contract's `key`. Every row carries `extract_as_of`: the as_of date of the extract that last
+changed it, so an older extract can be refused row by row.
+
+Money is Numeric(14, 2). PostgreSQL stores it exactly; SQLite stores it as REAL, which holds the
+at most 14 significant digits of a Numeric(14, 2) exactly, and SQLAlchemy reads it back as a
+Decimal rounded to the tiyn, so round trips are exact on both (tests/test_registry.py checks it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Iin = Annotated[str, 12]        # also a BIN: 12 digits
+Region = Annotated[str, 2]      # KATO first level
+Period = Annotated[str, 7]      # YYYY-MM or YYYY-Qn
+Code = Annotated[str, 20]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        Iin: String(12), Region: String(2), Period: String(7), Code: String(20),
+        str: String, Decimal: Numeric(14, 2), dt.date: Date, bool: Boolean, float: Float,
+    }
+
+
+class Record(Base):
+    """A row of a source table, stamped with the extract it came from."""
+    __abstract__ = True
+    extract_as_of: Mapped[dt.date] = mapped_column(sort_order=100)
+
+
+# Indexes: an iin or household_id that leads the primary key is already indexed by it.
+
+class Person(Record):
+    __tablename__ = "persons"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    birth_date: Mapped[dt.date]
+    sex: Mapped[Code]
+    death_date: Mapped[dt.date | None]
+    citizenship: Mapped[str]
+    last_name: Mapped[str]
+    first_name: Mapped[str]
+    patronymic: Mapped[str | None]
+
+
+class HouseholdMember(Record):
+    __tablename__ = "households"
+    household_id: Mapped[str] = mapped_column(primary_key=True)
+    iin: Mapped[Iin] = mapped_column(primary_key=True, index=True)
+    role: Mapped[Code]
+    from_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    to_date: Mapped[dt.date | None]
+
+
+class Address(Record):
+    __tablename__ = "addresses"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    region_code: Mapped[Region]
+    locality_code: Mapped[str]
+    urban: Mapped[bool]
+    registered_from: Mapped[dt.date] = mapped_column(primary_key=True)
+    registered_to: Mapped[dt.date | None]
+
+
+class Income(Record):
+    __tablename__ = "incomes"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    month: Mapped[Period] = mapped_column(primary_key=True)
+    kind: Mapped[Code] = mapped_column(primary_key=True)
+    amount: Mapped[Decimal]
+    source: Mapped[str] = mapped_column(primary_key=True)
+
+
+class Contribution(Record):
+    __tablename__ = "contributions"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    month: Mapped[Period] = mapped_column(primary_key=True)
+    opv: Mapped[Decimal]
+    opvr: Mapped[Decimal]
+    employer_bin: Mapped[Iin] = mapped_column(primary_key=True)
+
+
+class Disability(Record):
+    __tablename__ = "disability"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    group: Mapped[Code]
+    cause: Mapped[Code]
+    valid_from: Mapped[dt.date] = mapped_column(primary_key=True)
+    valid_to: Mapped[dt.date | None]
+    exam_id: Mapped[str]
+
+
+class MedicalExam(Record):
+    __tablename__ = "medical_exams"
+    exam_id: Mapped[str] = mapped_column(primary_key=True)
+    iin: Mapped[Iin] = mapped_column(index=True)
+    exam_date: Mapped[dt.date]
+    outcome: Mapped[Code]
+
+
+class Housing(Record):
+    __tablename__ = "housing"
+    household_id: Mapped[str] = mapped_column(primary_key=True)
+    quarter: Mapped[Period] = mapped_column(primary_key=True)
+    area_m2: Mapped[float]
+    tenure: Mapped[Code]
+    only_home: Mapped[bool]
+    utilities: Mapped[Decimal]
+    maintenance: Mapped[Decimal]
+    communication: Mapped[Decimal]
+    rent: Mapped[Decimal]
+
+
+class Asset(Record):
+    __tablename__ = "assets"
+    asset_id: Mapped[str] = mapped_column(primary_key=True)
+    iin: Mapped[Iin] = mapped_column(index=True)
+    kind: Mapped[Code]
+    value: Mapped[Decimal]
+    acquired: Mapped[dt.date]
+    disposed: Mapped[dt.date | None]
+
+
+class Employment(Record):
+    __tablename__ = "employment"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    employer_bin: Mapped[Iin] = mapped_column(primary_key=True)
+    start_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    end_date: Mapped[dt.date | None]
+    occupation_code: Mapped[str]
+    region_code: Mapped[Region]
+    wage: Mapped[Decimal]
+
+
+class Payment(Record):
+    __tablename__ = "payments"
+    payment_id: Mapped[str] = mapped_column(primary_key=True)
+    iin: Mapped[Iin] = mapped_column(index=True)
+    household_id: Mapped[str | None] = mapped_column(index=True)
+    measure: Mapped[str]
+    month: Mapped[Period]
+    amount: Mapped[Decimal]
+    region_code: Mapped[Region]
+
+
+class BorderCrossing(Record):
+    __tablename__ = "border_crossings"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    direction: Mapped[Code] = mapped_column(primary_key=True)
+
+
+class Jobseeker(Record):
+    __tablename__ = "jobseekers"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    region_code: Mapped[Region]
+    occupation_code: Mapped[str]
+    registered: Mapped[dt.date] = mapped_column(primary_key=True)
+    status: Mapped[Code]
+    wage: Mapped[Decimal | None]
+
+
+class Vacancy(Record):
+    __tablename__ = "vacancies"
+    vacancy_id: Mapped[str] = mapped_column(primary_key=True)
+    employer_bin: Mapped[Iin]
+    region_code: Mapped[Region]
+    occupation_code: Mapped[str]
+    posted: Mapped[dt.date]
+    status: Mapped[Code]
+    wage: Mapped[Decimal]
+
+
+class Injury(Record):
+    __tablename__ = "injuries"
+    case_id: Mapped[str] = mapped_column(primary_key=True)
+    employer_bin: Mapped[Iin]
+    iin: Mapped[Iin] = mapped_column(index=True)
+    date: Mapped[dt.date]
+    severity: Mapped[Code]
+    occupation_code: Mapped[str | None]
+
+
+class Ingestion(Base):
+    """One run of `ingest`: which extract, when, how it ended, and the report as JSON."""
+    __tablename__ = "ingestions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str]
+    extract_id: Mapped[str | None]
+    as_of: Mapped[dt.date]
+    started: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))     # running, succeeded, failed
+    report: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantinedRow(Base):
+    """A row that broke the contract, kept with its reasons and the record as sent."""
+    __tablename__ = "quarantine"
+    # SQLite only auto-numbers an INTEGER PRIMARY KEY.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ingestion_id: Mapped[int] = mapped_column(ForeignKey("ingestions.id", ondelete="CASCADE"), index=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row: Mapped[int] = mapped_column(BigInteger)     # 1-based row number in the source file
+    reason: Mapped[str] = mapped_column(Text)
+    record: Mapped[str] = mapped_column(Text)        # the row as sent, JSON
+
+
+RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}

@@ -1,0 +1,53 @@
+"""Shared fixtures: a registry database on SQLite and, when one is reachable, on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import uuid
+from functools import cache
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from komek.registry import db
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@cache
+def postgres_url() -> str | None:
+    """KOMEK_TEST_POSTGRES_URL, else the local default; None when it cannot be reached."""
+    url = db.normalize_url(os.environ.get("KOMEK_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
+    probe = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with probe.connect():
+            return url
+    except Exception:
+        return None
+    finally:
+        probe.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database. On PostgreSQL a fresh schema per test, dropped afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{(tmp_path / 'registry.sqlite').as_posix()}"
+        yield url
+        db.engine(url).dispose()
+        return
+    base = postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL is not reachable (set KOMEK_TEST_POSTGRES_URL)")
+    schema = f"komek_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        db.engine(url).dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
