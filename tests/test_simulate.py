@@ -91,3 +91,29 @@ def test_payments_are_the_rules_amounts_for_those_who_take_up(tmp_path):
     pensions = month.filter(pl.col("measure") == "base_pension").join(
         sep.persons.select("iin", "base_pension"), on="iin")
     assert (pensions["amount"] == pensions["base_pension"]).all()
+
+
+def test_reform_from_yaml_and_replaced_formula(run, extract, tmp_path):
+    from pathlib import Path
+
+    from komek.engine.reform import Reform
+    from komek.services.simulate import compare, gainers_losers
+
+    docs = Path(__file__).parents[1] / "docs" / "examples"
+    reform = Reform.load(docs / "reform-tsa-line.yaml")
+    reformed = simulate(extract, ON, reform=reform)
+    table = compare(run, reformed).filter(pl.col("measure") == "tsa").row(0, named=True)
+    # A higher line can only raise TSA: more recipients, more spending; nothing else changes.
+    assert table["spending_reform"] > table["spending_base"]
+    assert table["recipients_reform"] >= table["recipients_base"]
+    assert gainers_losers(run, reformed)["lose"] == 0
+    assert reformed.households["base_pension"].equals(run.households["base_pension"])
+    # Replacing a formula: a flat large-family benefit of 50,000 for every large family.
+    flat = Reform("flat", ON, formulas={"large_family_benefit": lambda x, p: x.dependent_children * 0 + 50_000})
+    lf = simulate(extract, ON, reform=flat).households.filter(pl.col("large_family_benefit") > 0)
+    assert lf.height == (run.households["large_family_benefit"] > 0).sum()
+    assert (lf["large_family_benefit"] == 50_000).all()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("start: 2026-01-01\nparameters: {tsa.nope: 1}\n")
+    with pytest.raises(KeyError, match="unknown parameter 'tsa.nope'"):
+        simulate(extract, ON, reform=Reform.load(bad))

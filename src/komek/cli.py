@@ -137,14 +137,27 @@ def simulate(
     month: Annotated[str, typer.Option(help="Month to compute, YYYY-MM (amounts as of its last day)")] = "2026-10",
     out: Annotated[Path, typer.Option(help="Folder for households.parquet, persons.parquet, summary.parquet")] = Path("komek-data/simulation"),
     scheduler: Annotated[Optional[str], typer.Option(help="Dask distributed scheduler address (tcp://host:8786)")] = None,
+    reform: Annotated[Optional[Path], typer.Option(help="Reform YAML: run the baseline and the reform and compare")] = None,
 ) -> None:
     """Every measure for every household of an extract for one month, region by region."""
     with user_errors():
-        from komek.services.simulate import last_day, simulate as run, summary_table, write
+        from komek.engine.reform import Reform
+        from komek.kz.standard import standard
+        from komek.services.simulate import compare, comparison_table, gainers_losers, last_day, simulate as run, summary_table, write
+        change = Reform.load(reform) if reform else None
+        if change:
+            change.check(standard())
         with progress_bar() as progress:
             result = run(extract, last_day(month), scheduler, progress)
-        write(result, out)
+            reformed = run(extract, last_day(month), scheduler, progress, change) if change else None
+        write(result, out / "baseline" if change else out)
         console.print(summary_table(result))
+        if reformed is not None:
+            write(reformed, out / "reform")
+            table = compare(result, reformed)
+            table.write_parquet(out / "comparison.parquet")
+            console.print(f"[bold]{change.name}[/]: households that gain, lose, stay the same: {gainers_losers(result, reformed)}")
+            console.print(comparison_table(table, f"Baseline and reform, {month}"))
         console.print(f"results written to [bold]{out}[/]")
 
 

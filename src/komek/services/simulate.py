@@ -14,6 +14,7 @@ import polars as pl
 
 from komek.contract.schema import MONEY
 from komek.engine import Simulation
+from komek.engine.reform import Reform
 from komek.kz import registry_inputs
 from komek.kz.standard import standard
 
@@ -32,12 +33,15 @@ def measure_names() -> tuple[list[str], list[str]]:
     return [m.name for m in ms if not m.entity.is_person], [m.name for m in ms if m.entity.is_person]
 
 
-def region_results(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the standard over one region's input frames."""
+def region_results(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
+                   reform: Reform | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Run the standard (or a reform of it) over one region's input frames."""
     rules = standard()
     group_measures, person_measures = measure_names()
     p, h, group_of = registry_inputs.arrays(persons, households)
-    sim = Simulation(rules, on, p, h, group_of)
+    sim = Simulation(rules, on, p, h, group_of, reform.parameters(rules) if reform else None)
+    if reform:
+        reform.apply(sim)
     person_values = {m: sim.calculate(m) for m in person_measures}
     hh = households.select("household_id", "region_code").with_columns(
         size=pl.Series(np.bincount(group_of, minlength=households.height), dtype=pl.Int32),
@@ -53,9 +57,9 @@ def _money(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).round(2).cast(MONEY) for c in columns)
 
 
-def _task(extract: str, on: dt.date, region: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _task(extract: str, on: dt.date, region: str, reform: Reform | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     persons, households = registry_inputs.build(registry_inputs.scan(Path(extract)), on, [region])
-    return region_results(persons, households, on)
+    return region_results(persons, households, on, reform)
 
 
 def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
@@ -70,7 +74,8 @@ def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts).sort("region_code", "measure")
 
 
-def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=None) -> SimulationRun:
+def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=None,
+             reform: Reform | None = None) -> SimulationRun:
     standard()  # load and check the rules before any data is read
     tables = registry_inputs.scan(Path(extract))
     codes = sorted(registry_inputs.households_on(tables, on).select("region_code").unique().collect()["region_code"])
@@ -78,7 +83,7 @@ def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=
     if scheduler:
         from dask.distributed import Client, as_completed
         with Client(scheduler) as client:
-            futures = {client.submit(_task, str(Path(extract).resolve()), on, c, pure=False): c for c in codes}
+            futures = {client.submit(_task, str(Path(extract).resolve()), on, c, reform, pure=False): c for c in codes}
             for i, fut in enumerate(as_completed(futures), 1):
                 results[futures[fut]] = fut.result()
                 if progress:
@@ -88,7 +93,7 @@ def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=
         by_region = dict(households.partition_by("region_code", as_dict=True, include_key=True).items())
         for i, c in enumerate(codes, 1):
             hh = by_region[(c,)]
-            results[c] = region_results(persons.join(hh.select("household_id"), on="household_id", how="semi"), hh, on)
+            results[c] = region_results(persons.join(hh.select("household_id"), on="household_id", how="semi"), hh, on, reform)
             if progress:
                 progress(f"simulate: {c}", i, len(codes))
     households = pl.concat([results[c][0] for c in codes])
@@ -114,6 +119,35 @@ def benefit_spending(run: SimulationRun) -> float:
     """Total monthly spending on benefits (contributions excluded)."""
     from komek.kz.standard import CONTRIBUTIONS
     return float(run.summary.filter(~pl.col("measure").is_in(CONTRIBUTIONS))["spending"].sum())
+
+
+def compare(base: SimulationRun, reformed: SimulationRun) -> pl.DataFrame:
+    """Recipients and monthly spending per measure, baseline against reform."""
+    b = national(base.summary).rename({"recipients": "recipients_base", "spending": "spending_base"})
+    r = national(reformed.summary).rename({"recipients": "recipients_reform", "spending": "spending_reform"})
+    return (b.join(r, on="measure", how="full", coalesce=True)
+            .with_columns(change=pl.col("spending_reform") - pl.col("spending_base"))
+            .sort(pl.col("change").abs(), descending=True))
+
+
+def gainers_losers(base: SimulationRun, reformed: SimulationRun) -> dict[str, int]:
+    """Households whose total benefits rise, fall or stay the same under the reform."""
+    from komek.kz.standard import CONTRIBUTIONS
+    cols = [c for c in base.households.columns if c not in ("household_id", "region_code", "size", *CONTRIBUTIONS)]
+    total = lambda run: run.households.select("household_id", pl.sum_horizontal(cols).alias("t"))  # noqa: E731
+    d = total(base).join(total(reformed), on="household_id", suffix="_r").with_columns(d=pl.col("t_r") - pl.col("t"))
+    return {"gain": int((d["d"] > 0).sum()), "lose": int((d["d"] < 0).sum()), "same": int((d["d"] == 0).sum())}
+
+
+def comparison_table(table: pl.DataFrame, title: str):
+    from rich.table import Table
+    t = Table(title=title)
+    for col in ("measure", "recipients", "reform", "monthly tenge", "reform", "change"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for m, rb, sb, rr, sr, ch in table.select("measure", "recipients_base", "spending_base", "recipients_reform",
+                                              "spending_reform", "change").iter_rows():
+        t.add_row(m, f"{rb:,}", f"{rr:,}", f"{sb:,.0f}", f"{sr:,.0f}", f"{ch:+,.0f}")
+    return t
 
 
 def summary_table(run: SimulationRun):
