@@ -38,6 +38,8 @@ def database_url(request, tmp_path):
         return
     base = postgres_url()
     if base is None:
+        if os.environ.get("KOMEK_REQUIRE_POSTGRES"):   # CI: a data-layer test may not skip PostgreSQL
+            pytest.fail("PostgreSQL is required (KOMEK_REQUIRE_POSTGRES) but not reachable")
         pytest.skip("PostgreSQL is not reachable (set KOMEK_TEST_POSTGRES_URL)")
     schema = f"komek_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)

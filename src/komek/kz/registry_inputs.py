@@ -24,21 +24,32 @@ HOUSEHOLD_COLUMNS = ["household_id", "region_code", "area_m2", "tenure", "only_h
                      "communication", "rent"]
 
 
-def scan(folder: Path) -> dict[str, pl.LazyFrame]:
-    """Lazy scans of an extract's tables (Parquet or CSV read with the contract's types)."""
-    from komek.contract.validate import table_path
+TABLES = ("persons", "households", "addresses", "incomes", "disability", "housing")
+
+
+def scan(folder: Path, quarantine: dict | None = None) -> dict[str, pl.LazyFrame]:
+    """The extract's tables the standard needs, as lazy frames of valid rows.
+
+    Every file is validated against the contract and its bad rows left out (kept in
+    `quarantine` when a dict is given), except Parquet files of an extract whose manifest says
+    it was validated when written (`"validated": true`, as the synthetic generator's are).
+    """
+    from komek.contract.schema import default_contract
+    from komek.contract.validate import read_manifest, read_raw, table_path, validate_frame
+    trusted = read_manifest(Path(folder)).get("validated") is True
     out = {}
-    for name in ("persons", "households", "addresses", "incomes", "disability", "housing"):
+    for name in TABLES:
         path = table_path(Path(folder), name)
         if path is None:
             continue
-        out[name] = pl.scan_parquet(path) if path.suffix == ".parquet" else _csv(path, name)
+        if trusted and path.suffix == ".parquet":
+            out[name] = pl.scan_parquet(path)
+            continue
+        result = validate_frame(default_contract().tables[name], read_raw(path), path)
+        if quarantine is not None and result.rows_quarantined:
+            quarantine[name] = result.quarantine
+        out[name] = result.valid.lazy()
     return out
-
-
-def _csv(path: Path, name: str) -> pl.LazyFrame:
-    from komek.contract.schema import default_contract
-    return pl.scan_csv(path, schema_overrides=default_contract().tables[name].schema)
 
 
 def quarter_before(on: dt.date) -> tuple[str, list[str]]:

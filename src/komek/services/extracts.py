@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 from rich.table import Table as RichTable
 
-from komek.contract.validate import MANIFEST, Extract, validate_extract
+from komek.contract.validate import Extract, validate_extract
 from komek.settings import Settings
 
 
@@ -55,12 +54,8 @@ def validation_table(extract: Extract) -> RichTable:
 
 
 def ingest_extract(folder: Path, cfg: Settings, progress=None):
-    """Migrate the database to head, load the extract, save the report beside the data."""
-    from komek.registry.db import migrate
+    """Load the extract (migrating the database first); the report is saved in the data folder."""
     from komek.registry.ingest import ingest
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(cfg.database)
-    report = ingest(Path(folder), cfg.database, progress=progress)
-    saved = cfg.data_dir / "ingestion-report.json"
-    saved.write_text(json.dumps(report.to_dict(), indent=2, default=str), "utf-8")
-    return report, saved
+    report = ingest(Path(folder), cfg.database, progress=progress, report_dir=cfg.data_dir)
+    return report, cfg.data_dir / "ingestion-report.json"

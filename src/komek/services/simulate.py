@@ -6,7 +6,7 @@ distributed worker (`scheduler=ADDRESS`), so a cluster gives the same numbers as
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ class SimulationRun:
     households: pl.DataFrame      # household_id, region_code, size, one column per measure (persons' summed)
     persons: pl.DataFrame         # iin, household_id, one column per person measure
     summary: pl.DataFrame         # region_code, measure, recipients, spending
+    quarantined: dict[str, int] = field(default_factory=dict)   # invalid rows left out, per table
 
 
 def measure_names() -> tuple[list[str], list[str]]:
@@ -77,7 +78,8 @@ def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
 def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=None,
              reform: Reform | None = None) -> SimulationRun:
     standard()  # load and check the rules before any data is read
-    tables = registry_inputs.scan(Path(extract))
+    quarantine: dict[str, pl.DataFrame] = {}
+    tables = registry_inputs.scan(Path(extract), quarantine)
     codes = sorted(registry_inputs.households_on(tables, on).select("region_code").unique().collect()["region_code"])
     results: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
     if scheduler:
@@ -98,7 +100,8 @@ def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=
                 progress(f"simulate: {c}", i, len(codes))
     households = pl.concat([results[c][0] for c in codes])
     persons = pl.concat([results[c][1] for c in codes])
-    return SimulationRun(on, households, persons, summarize(households, persons))
+    return SimulationRun(on, households, persons, summarize(households, persons),
+                         {t: q.height for t, q in quarantine.items()})
 
 
 def last_day(month: str) -> dt.date:
@@ -152,7 +155,9 @@ def comparison_table(table: pl.DataFrame, title: str):
 
 def summary_table(run: SimulationRun):
     from rich.table import Table
-    t = Table(title=f"Measures for {run.month:%Y-%m}: {run.households.height:,} households, {run.persons.height:,} people")
+    left_out = f"; rows left out as invalid: {run.quarantined}" if run.quarantined else ""
+    t = Table(title=f"Measures for {run.month:%Y-%m}: {run.households.height:,} households, "
+                    f"{run.persons.height:,} people{left_out}")
     for col in ("measure", "recipients", "monthly amount, tenge"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for m, n, amount in national(run.summary).iter_rows():
