@@ -117,3 +117,12 @@ def test_reform_from_yaml_and_replaced_formula(run, extract, tmp_path):
     bad.write_text("start: 2026-01-01\nparameters: {tsa.nope: 1}\n")
     with pytest.raises(KeyError, match="unknown parameter 'tsa.nope'"):
         simulate(extract, ON, reform=Reform.load(bad))
+
+
+def test_database_gives_the_same_results_as_the_extract(run, extract, database_url):
+    from komek.registry.ingest import ingest
+
+    ingest(extract, database_url, report_dir=extract.parent / "reports")
+    from_db = simulate(None, ON, database=database_url)
+    assert from_db.households.sort("household_id").equals(run.households.sort("household_id"))
+    assert from_db.persons.sort("iin").equals(run.persons.sort("iin"))

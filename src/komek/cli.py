@@ -133,14 +133,16 @@ def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (se
 
 @app.command()
 def simulate(
-    extract: Annotated[Path, typer.Argument(help="Extract folder")],
+    extract: Annotated[Optional[Path], typer.Argument(help="Extract folder; without it, the registry database")] = None,
     month: Annotated[str, typer.Option(help="Month to compute, YYYY-MM (amounts as of its last day)")] = "2026-10",
     out: Annotated[Path, typer.Option(help="Folder for households.parquet, persons.parquet, summary.parquet")] = Path("komek-data/simulation"),
     scheduler: Annotated[Optional[str], typer.Option(help="Dask distributed scheduler address (tcp://host:8786)")] = None,
     reform: Annotated[Optional[Path], typer.Option(help="Reform YAML: run the baseline and the reform and compare")] = None,
+    data_dir: DataDir = None, database: Database = None,
 ) -> None:
-    """Every measure for every household of an extract for one month, region by region."""
+    """Every measure for every household of an extract (or the registry) for one month, region by region."""
     with user_errors():
+        db = None if extract else _config(data_dir, database).database
         from komek.engine.reform import Reform
         from komek.kz.standard import standard
         from komek.services.simulate import compare, comparison_table, gainers_losers, last_day, simulate as run, summary_table, write
@@ -148,8 +150,8 @@ def simulate(
         if change:
             change.check(standard())
         with progress_bar() as progress:
-            result = run(extract, last_day(month), scheduler, progress)
-            reformed = run(extract, last_day(month), scheduler, progress, change) if change else None
+            result = run(extract, last_day(month), scheduler, progress, database=db)
+            reformed = run(extract, last_day(month), scheduler, progress, change, database=db) if change else None
         write(result, out / "baseline" if change else out)
         console.print(summary_table(result))
         if reformed is not None:

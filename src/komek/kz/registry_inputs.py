@@ -87,7 +87,7 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
     _, months = quarter_before(on)
     incomes = (tables["incomes"].filter(pl.col("month").is_in(months))
                .join(members.select("iin"), on="iin", how="semi")
-               .group_by("iin", "kind").agg((pl.col("amount").cast(pl.Float64).sum() / 3).alias("amount"))
+               .group_by("iin", "kind").agg((pl.col("amount").sum().cast(pl.Float64) / 3).alias("amount"))
                .collect().pivot(on="kind", index="iin", values="amount"))
     incomes = incomes.rename({k: f"income_{k}" for k in INCOME_KINDS if k in incomes.columns})
     for k in INCOME_KINDS:
@@ -141,3 +141,20 @@ def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict,
     p["birth_date"] = persons["birth_date"].to_numpy().astype("datetime64[D]")
     h = {c: households[c].to_numpy() for c in HOUSEHOLD_COLUMNS if c != "household_id"}
     return p, h, group_of.astype(np.int64)
+
+
+def scan_database(url: str) -> dict[str, pl.LazyFrame]:
+    """The same tables read from the registry database (rows there were validated at ingest)."""
+    from sqlalchemy import select
+
+    from komek.contract.schema import default_contract
+    from komek.registry.db import engine
+    from komek.registry.models import RECORDS
+    out = {}
+    with engine(url).connect() as conn:
+        for name in TABLES:
+            spec = default_contract().tables[name]
+            model = RECORDS[name].__table__
+            rows = conn.execute(select(*(model.c[c] for c in spec.columns))).all()
+            out[name] = pl.DataFrame(rows, schema=spec.schema, orient="row").lazy()
+    return out

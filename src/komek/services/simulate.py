@@ -58,8 +58,16 @@ def _money(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).round(2).cast(MONEY) for c in columns)
 
 
-def _task(extract: str, on: dt.date, region: str, reform: Reform | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    persons, households = registry_inputs.build(registry_inputs.scan(Path(extract)), on, [region])
+def _tables(extract: str | Path | None, database: str | None, quarantine: dict | None = None) -> dict[str, pl.LazyFrame]:
+    """The input tables from an extract folder, or from the registry database."""
+    if database:
+        return registry_inputs.scan_database(database)
+    return registry_inputs.scan(Path(extract), quarantine)
+
+
+def _task(extract: str | None, database: str | None, on: dt.date, region: str,
+          reform: Reform | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    persons, households = registry_inputs.build(_tables(extract, database), on, [region])
     return region_results(persons, households, on, reform)
 
 
@@ -75,17 +83,19 @@ def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts).sort("region_code", "measure")
 
 
-def simulate(extract: Path, on: dt.date, scheduler: str | None = None, progress=None,
-             reform: Reform | None = None) -> SimulationRun:
+def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, progress=None,
+             reform: Reform | None = None, database: str | None = None) -> SimulationRun:
+    """Run the standard over an extract folder, or over the registry database when `database` is given."""
     standard()  # load and check the rules before any data is read
     quarantine: dict[str, pl.DataFrame] = {}
-    tables = registry_inputs.scan(Path(extract), quarantine)
+    tables = _tables(extract, database, quarantine)
     codes = sorted(registry_inputs.households_on(tables, on).select("region_code").unique().collect()["region_code"])
     results: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
     if scheduler:
         from dask.distributed import Client, as_completed
         with Client(scheduler) as client:
-            futures = {client.submit(_task, str(Path(extract).resolve()), on, c, reform, pure=False): c for c in codes}
+            source = None if database else str(Path(extract).resolve())
+            futures = {client.submit(_task, source, database, on, c, reform, pure=False): c for c in codes}
             for i, fut in enumerate(as_completed(futures), 1):
                 results[futures[fut]] = fut.result()
                 if progress:
