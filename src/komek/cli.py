@@ -64,12 +64,14 @@ def generate(
     as_of: Annotated[str, typer.Option(help="Extract date; monthly data covers the months before it")] = "2026-11-01",
     months: Annotated[int, typer.Option(min=1, max=36, help="Months of benefit payments (incomes cover 5 more)")] = 12,
     payments: Annotated[bool, typer.Option(help="Compute the benefit payments with the rules")] = True,
+    irregularities: Annotated[Optional[float], typer.Option(help="Plant each kind of irregularity at this rate; the answer key goes next to the extract")] = None,
 ) -> None:
     """Write a synthetic Kazakhstan as a registry extract (Parquet, one file per table)."""
     with user_errors():
         from komek.services.extracts import generate_extract, generation_table
         with progress_bar() as progress:
-            summary = generate_extract(out, households, seed, dt.date.fromisoformat(as_of), months, progress, payments)
+            summary = generate_extract(out, households, seed, dt.date.fromisoformat(as_of), months, progress, payments,
+                                       irregularities)
         console.print(generation_table(summary))
         console.print(f"extract written to [bold]{out}[/]")
 
@@ -161,6 +163,47 @@ def simulate(
             console.print(f"[bold]{change.name}[/]: households that gain, lose, stay the same: {gainers_losers(result, reformed)}")
             console.print(comparison_table(table, f"Baseline and reform, {month}"))
         console.print(f"results written to [bold]{out}[/]")
+
+
+@app.command()
+def audit(
+    extract: Annotated[Optional[Path], typer.Argument(help="Extract folder; without it, the registry database")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for findings.parquet, anomalies.parquet, problems.parquet")] = Path("komek-data/audit"),
+    save: Annotated[bool, typer.Option(help="Save the findings to the database for review")] = True,
+    data_dir: DataDir = None, database: Database = None,
+) -> None:
+    """Find questionable payments with their evidence and amount at risk, for an auditor to review."""
+    with user_errors():
+        from komek.services.audit import audit_table, run_audit
+        cfg = _config(data_dir, database)
+        with progress_bar() as progress:
+            result = run_audit(extract, out, None if extract else cfg.database, cfg.database if save else None, progress)
+        console.print(audit_table(result))
+        console.print(f"findings written to [bold]{out}[/]" + (f" and saved to {cfg.database_display}" if save else ""))
+
+
+@app.command()
+def review(
+    finding: Annotated[str, typer.Argument(help="Finding id")],
+    confirm: Annotated[Optional[str], typer.Option(help="Confirm, with the amount to recover in tenge")] = None,
+    dismiss: Annotated[Optional[str], typer.Option(help="Dismiss, with the reason")] = None,
+    reviewer: Annotated[str, typer.Option(help="Who reviews")] = "auditor",
+    data_dir: DataDir = None, database: Database = None,
+) -> None:
+    """Record an auditor's review of a finding: confirmed with a recovery amount, or dismissed with a reason."""
+    with user_errors():
+        from komek.audit import review as reviews
+        if (confirm is None) == (dismiss is None):
+            raise UserError("give either --confirm AMOUNT or --dismiss REASON")
+        url = _config(data_dir, database).database
+        try:
+            if confirm is not None:
+                reviews.confirm(url, finding, confirm, reviewer)
+            else:
+                reviews.dismiss(url, finding, dismiss, reviewer)
+        except ArithmeticError:
+            raise UserError(f"--confirm: {confirm!r} is not an amount") from None
+        console.print(f"finding {finding}: {'confirmed' if confirm is not None else 'dismissed'}")
 
 
 @app.command()

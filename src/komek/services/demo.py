@@ -47,8 +47,12 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     pov, by_region = sections.poverty_section(engine, AS_OF)
     run = simulate(out / "extract", MONTH_END, progress=progress)
     write(run, out / "simulation")
+    from komek.audit.review import review_summary
+    from komek.report.audit import audit_section
+    from komek.services.audit import audit_table, run_audit
+    audited = run_audit(out / "extract", out / "audit", save_to=cfg.database, progress=progress)
     parts: list[Section] = [pop, sections.demography_section(engine, AS_OF), pov, measures_section(run),
-                            sections.ingestion_section(report.to_dict())]
+                            audit_section(audited, review_summary(cfg.database)), sections.ingestion_section(report.to_dict())]
     poor, people = by_region["poor"].sum(), by_region["people"].sum()
     facts = {
         "Extract": f"synthetic Kazakhstan, seed {seed}, as of {AS_OF}",
@@ -58,8 +62,10 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
         "Rows quarantined": f"{sum(t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
         "Poverty rate": f"{100 * poor / people:.1f}% of people" if people else "n/a",
         f"Benefits, {MONTH_END:%B %Y}": f"{benefit_spending(run):,.0f} tenge",
+        "Audit: amount at risk": f"{float(audited.findings['amount_at_risk'].cast(float).sum()):,.0f} tenge, "
+                                 f"{audited.findings.height:,} findings",
         "Database": cfg.database_display,
     }
     path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
     engine.dispose()
-    return DemoResult(path, facts, [report.render(), summary_table(run)])
+    return DemoResult(path, facts, [report.render(), summary_table(run), audit_table(audited)])

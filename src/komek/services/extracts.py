@@ -16,9 +16,9 @@ LOOKBACK_MONTHS = 5
 
 
 def generate_extract(out: Path, households: int, seed: int, as_of: dt.date, months: int, progress=None,
-                     with_payments: bool = True):
+                     with_payments: bool = True, irregularities: float | None = None):
     """Write a synthetic extract (with its manifest) into `out`, and `months` months of payments
-    computed by the rules."""
+    computed by the rules; with `irregularities`, plant them (answer key next to the extract)."""
     from komek.synth import generate
     from komek.synth.payments import write_payments
     step = (lambda label, done, total: progress(f"generate: {label}", done, total)) if progress else None
@@ -26,6 +26,9 @@ def generate_extract(out: Path, households: int, seed: int, as_of: dt.date, mont
                        progress=step)
     if with_payments:
         summary.rows["payments"] = write_payments(Path(out), as_of, months, seed, progress)
+        if irregularities:
+            from komek.audit.plant import plant
+            summary.rows["answer key (apart)"] = plant(Path(out), irregularities, seed)[1].height
     return summary
 
 

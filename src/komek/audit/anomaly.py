@@ -1,0 +1,66 @@
+"""The anomaly lane: recipients whose payment pattern is unusual, found by an isolation forest
+and explained by the features that deviate most (robust z-scores). Lowest severity; shown
+apart from the rule findings; a reason to look, nothing more."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+
+from komek.audit import config, findings
+
+FEATURES = {
+    "payments": pl.len(),
+    "months_paid": pl.col("month").n_unique(),
+    "measures": pl.col("measure").n_unique(),
+    "regions": pl.col("region_code").n_unique(),
+    "households": pl.col("household_id").n_unique(),
+    "total_paid": pl.col("amount_paid").cast(pl.Float64).sum(),
+    "max_month_paid": pl.col("amount_paid").cast(pl.Float64).max(),
+    "paid_above_rules": (pl.col("amount_paid").cast(pl.Float64) - pl.col("expected").fill_null(0.0)).clip(lower_bound=0).sum(),
+    "payments_outside_engine": (~pl.col("in_engine").fill_null(False)).sum(),
+}
+
+
+def recipient_features(paid: pl.DataFrame) -> pl.DataFrame:
+    return paid.group_by("iin").agg(**FEATURES, household_id=pl.col("household_id").min(),
+                                    region_code=pl.col("region_code").min(), month=pl.col("month").max()).sort("iin")
+
+
+def explain(x: np.ndarray, names: list[str], top: int) -> list[dict]:
+    """The `top` features with the largest robust z-score, per row."""
+    med = np.median(x, axis=0)
+    mad = np.median(np.abs(x - med), axis=0) * 1.4826
+    scale = np.where(mad > 0, mad, np.maximum(np.std(x, axis=0), 1e-9))
+    z = (x - med) / scale
+    order = np.argsort(-np.abs(z), axis=1)[:, :top]
+    return [{names[j]: round(float(z[i, j]), 1) for j in order[i]} for i in range(len(x))]
+
+
+def anomalies(paid: pl.DataFrame) -> pl.DataFrame:
+    from sklearn.ensemble import IsolationForest
+    cfg = config()["anomalies"]
+    feats = recipient_features(paid)
+    names = list(FEATURES)
+    if feats.height < 10:
+        return findings("anomaly", feats.clear(), [], lane="anomaly", key="iin")
+    x = np.log1p(feats.select(names).to_numpy().astype(np.float64).clip(min=0))
+    forest = IsolationForest(n_estimators=cfg["trees"], contamination=cfg["contamination"], random_state=cfg["seed"])
+    forest.fit(x)
+    score = -forest.score_samples(x)            # higher: more unusual
+    flagged = np.flatnonzero(forest.predict(x) == -1)
+    raw = feats.select(names).to_numpy()
+    # Deviations are measured against every recipient, then kept for the flagged ones.
+    every = explain(x, names, cfg["explain_features"])
+    reasons = [every[i] for i in flagged]
+    text = [json.dumps({"anomaly_score": round(float(score[i]), 4),
+                        "unusual_features": {k: {"robust_z": z, "value": float(raw[i, names.index(k)])} for k, z in r.items()}})
+            for i, r in zip(flagged, reasons)]
+    out = feats[flagged].with_columns(
+        anomaly_score=pl.Series(np.round(score[flagged], 4), dtype=pl.Float64),
+        _evidence=pl.Series(text, dtype=pl.String),
+        payment_id=pl.lit(None, pl.String), measure=pl.lit(None, pl.String),
+        amount_paid=pl.col("total_paid")).sort("anomaly_score", "iin", descending=[True, False])
+    found = findings("anomaly", out, [], at_risk=pl.lit(0), lane="anomaly", key="iin")
+    return found.with_columns(evidence=out["_evidence"])

@@ -1,0 +1,88 @@
+"""The tables an audit reads, from an extract folder or from the registry database.
+
+Payments that name a person the civil registry does not know, or a measure the standard does
+not have, are reported (`problems`) and left out of the checks: bad input is never a crash.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+TABLES = ("payments", "persons", "households", "addresses", "incomes", "contributions", "disability",
+          "medical_exams", "housing", "assets", "employment", "border_crossings", "jobseekers")
+
+
+@dataclass
+class AuditData:
+    tables: dict[str, pl.DataFrame]
+    as_of: str | None = None
+    quarantined: dict[str, int] = field(default_factory=dict)   # invalid rows left out, per table
+    problems: pl.DataFrame | None = None                        # payment_id, iin, measure, problem
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.tables[name]
+
+    def lazy(self) -> dict[str, pl.LazyFrame]:
+        return {k: v.lazy() for k, v in self.tables.items()}
+
+
+def _empty(name: str) -> pl.DataFrame:
+    from komek.contract.schema import default_contract
+    return pl.DataFrame(schema=default_contract().tables[name].schema)
+
+
+def read_extract(folder: Path) -> AuditData:
+    from komek.contract.schema import default_contract
+    from komek.contract.validate import read_manifest, read_raw, table_path, validate_frame
+    manifest = read_manifest(Path(folder))
+    trusted = manifest.get("validated") is True
+    tables, quarantined = {}, {}
+    for name in TABLES:
+        path = table_path(Path(folder), name)
+        if path is None:
+            tables[name] = _empty(name)
+            continue
+        spec = default_contract().tables[name]
+        if trusted and path.suffix == ".parquet":
+            tables[name] = pl.read_parquet(path).select(list(spec.columns))
+            continue
+        result = validate_frame(spec, read_raw(path), path)
+        if result.rows_quarantined:
+            quarantined[name] = result.rows_quarantined
+        tables[name] = result.valid.select(list(spec.columns))
+    return screen(AuditData(tables, manifest.get("as_of"), quarantined))
+
+
+def read_database(url: str) -> AuditData:
+    from sqlalchemy import func, select
+
+    from komek.contract.schema import default_contract
+    from komek.registry.db import engine
+    from komek.registry.models import RECORDS
+    tables = {}
+    with engine(url).connect() as conn:
+        for name in TABLES:
+            spec = default_contract().tables[name]
+            model = RECORDS[name].__table__
+            rows = conn.execute(select(*(model.c[c] for c in spec.columns))).all()
+            tables[name] = pl.DataFrame(rows, schema=spec.schema, orient="row")
+        as_of = conn.execute(select(func.max(RECORDS["payments"].__table__.c.extract_as_of))).scalar()
+    return screen(AuditData(tables, as_of.isoformat() if as_of else None))
+
+
+def screen(data: AuditData) -> AuditData:
+    """Set aside payments for unknown persons or measures, and report them."""
+    from komek.services.simulate import measure_names
+    known = set(sum(measure_names(), []))
+    pay = data.tables["payments"]
+    unknown_person = ~pay["iin"].is_in(data.tables["persons"]["iin"].implode())
+    unknown_measure = ~pay["measure"].is_in(sorted(known))
+    problem = (pl.when(unknown_person & unknown_measure).then(pl.lit("unknown person and measure"))
+               .when(unknown_person).then(pl.lit("unknown person")).when(unknown_measure).then(pl.lit("unknown measure")))
+    flagged = pay.with_columns(problem=problem)
+    data.problems = flagged.filter(pl.col("problem").is_not_null()).select(
+        "payment_id", "iin", "measure", "month", "amount", "problem").sort("payment_id")
+    data.tables["payments"] = flagged.filter(pl.col("problem").is_null()).drop("problem")
+    return data

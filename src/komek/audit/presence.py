@@ -1,0 +1,64 @@
+"""Checks on where the recipient is: alive, in the country, registered in the paying region."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from komek.audit import check_config, findings, value
+
+MONTH_START = pl.concat_str(pl.col("month"), pl.lit("-01")).str.to_date()
+MONTH_END = MONTH_START.dt.month_end()
+
+
+def _measures(frame: pl.DataFrame, check: str) -> pl.DataFrame:
+    measures = check_config(check)["measures"]
+    return frame if measures == "all" else frame.filter(pl.col("measure").is_in(measures))
+
+
+def paid_after_death(paid: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """A payment for a month that begins after the recipient's recorded death."""
+    hit = (_measures(paid, "paid_after_death").join(persons.select("iin", "death_date"), on="iin")
+           .filter(pl.col("death_date").is_not_null() & (MONTH_START > pl.col("death_date"))))
+    return findings("paid_after_death", hit, ["death_date"])
+
+
+def stays_abroad(crossings: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+    """iin, exit, entry: each exit with the next entry after it (none yet: still abroad)."""
+    c = crossings.sort("iin", "date", "direction")
+    nxt = c.with_columns(next_dir=pl.col("direction").shift(-1).over("iin"), next_date=pl.col("date").shift(-1).over("iin"))
+    return (nxt.filter(pl.col("direction") == "exit")
+            .select("iin", pl.col("date").alias("exit"),
+                    pl.when(pl.col("next_dir") == "entry").then(pl.col("next_date")).otherwise(None).alias("entry")))
+
+
+def abroad_beyond_allowed(paid: pl.DataFrame, crossings: pl.DataFrame, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Abroad every day of the month, and the stay longer than allowed by the month's end."""
+    allowed = value(check_config("abroad_beyond_allowed")["allowed_days_abroad"])
+    stays = stays_abroad(crossings, as_of)
+    hit = (_measures(paid, "abroad_beyond_allowed").join(stays, on="iin")
+           .filter((pl.col("exit") <= MONTH_START) & (pl.col("entry").is_null() | (pl.col("entry") > MONTH_END))
+                   & ((MONTH_END - pl.col("exit")).dt.total_days() + 1 > allowed))
+           .with_columns(days_abroad_by_month_end=(MONTH_END - pl.col("exit")).dt.total_days() + 1,
+                         allowed_days=pl.lit(allowed))
+           .unique("payment_id", keep="first", maintain_order=True))
+    return findings("abroad_beyond_allowed", hit, ["exit", "entry", "days_abroad_by_month_end", "allowed_days"])
+
+
+def registrations(addresses: pl.DataFrame, paid: pl.DataFrame) -> pl.DataFrame:
+    """payment_id -> regions where the recipient was registered at some time in the month."""
+    return (paid.select("payment_id", "iin", "month").join(addresses.select("iin", "region_code", "registered_from", "registered_to"), on="iin")
+            .filter((pl.col("registered_from") <= MONTH_END) & (pl.col("registered_to").is_null() | (pl.col("registered_to") > MONTH_START)))
+            .group_by("payment_id").agg(pl.col("region_code").unique().sort().alias("registered_regions")))
+
+
+def wrong_region(paid: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFrame:
+    """Paid by a region where the recipient was not registered at any time in the month.
+
+    A second payment of the same measure and month is a duplicate and reported as one, not here.
+    """
+    p = _measures(paid.filter(~pl.col("duplicate")), "wrong_region")
+    hit = (p.join(registrations(addresses, p), on="payment_id", how="left")
+           .filter(pl.col("registered_regions").is_null() | ~pl.col("region_code").is_in(pl.col("registered_regions").fill_null([])))
+           .with_columns(paying_region=pl.col("region_code")))
+    return findings("wrong_region", hit, ["paying_region", "registered_regions"])

@@ -1,0 +1,101 @@
+"""The rules engine over the recorded data, month by month, joined to the payments.
+
+For each month paid, the standard runs over every household living at the month's end (the
+same inputs and engine as `komek simulate`), and each payment gets what the rules give for the
+recorded data: the household's amount for a household measure, the person's for a person
+measure. The same pass keeps the facts other checks need: the TSA poverty line, the family's
+counted income and the income its pension contributions imply, whether its TSA is conditional,
+and how many able-bodied members take part in employment measures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from komek.audit import check_config, value
+from komek.engine import Simulation
+from komek.kz import registry_inputs
+from komek.kz.standard import standard
+from komek.services.simulate import last_day, measure_names
+
+def month_facts(tables: dict[str, pl.LazyFrame], month: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(households, persons) of the month with every measure's amount and the audit's facts."""
+    on = last_day(month)
+    rules = standard()
+    group_measures, person_measures = measure_names()
+    persons, households = registry_inputs.build(tables, on)
+    p, h, group_of = registry_inputs.arrays(persons, households)
+    sim = Simulation(rules, on, p, h, group_of)
+    hh = households.select("household_id", "region_code").with_columns(
+        size=pl.Series(sim.calculate("household_size"), dtype=pl.Int32),
+        poverty_line=pl.Series(sim.calculate("tsa_poverty_line"), dtype=pl.Float64),
+        tsa_income=pl.Series(sim.calculate("household_tsa_income"), dtype=pl.Float64),
+        unconditional=pl.Series(sim.calculate("tsa_unconditional"), dtype=pl.Boolean),
+        **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in group_measures})
+    people = persons.select("iin", "household_id").with_columns(
+        able=pl.Series(sim.calculate("able_bodied"), dtype=pl.Boolean),
+        recorded_work=pl.Series(p["income_wage"] + p["income_self_employed"], dtype=pl.Float64),
+        **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in person_measures})
+    people = _participation(people, tables, on)
+    people = _implied_work_income(people, tables, on)
+    per_household = people.group_by("household_id").agg(
+        implied_income=(pl.col("implied_work") - pl.col("recorded_work")).clip(lower_bound=0).sum(),
+        able_bodied=pl.col("able").sum().cast(pl.Int32),
+        participating=(pl.col("able") & pl.col("participates")).sum().cast(pl.Int32))
+    hh = hh.join(per_household, on="household_id", how="left")
+    return hh, people.drop("recorded_work", "implied_work", "participates")
+
+
+def _participation(people: pl.DataFrame, tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
+    """A person takes part in employment measures: a jobseeker record in an active state, or a job."""
+    status = check_config("conditional_without_participation")["participation_status"]
+    seekers = (tables["jobseekers"].filter(pl.col("registered") <= on).sort("registered")
+               .group_by("iin").agg(pl.col("status").last()).filter(pl.col("status").is_in(status)).select("iin"))
+    jobs = tables["employment"].filter((pl.col("start_date") <= on) & (pl.col("end_date").is_null() | (pl.col("end_date") > on))).select("iin")
+    active = pl.concat([seekers, jobs]).unique().collect()
+    return people.with_columns(participates=pl.col("iin").is_in(active["iin"].implode()))
+
+
+def _implied_work_income(people: pl.DataFrame, tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
+    """Monthly work income the OPV of the quarter before implies (OPV / rate; a lower bound)."""
+    rate = value(check_config("concealed_income")["opv_rate"])
+    _, months = registry_inputs.quarter_before(on)
+    opv = (tables["contributions"].filter(pl.col("month").is_in(months)).group_by("iin")
+           .agg((pl.col("opv").sum().cast(pl.Float64) / rate / 3).alias("implied_work")).collect())
+    return people.join(opv, on="iin", how="left").with_columns(pl.col("implied_work").fill_null(0.0))
+
+
+def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each payment with what the rules give for it and the facts of its household that month;
+    and the members (iin, household_id, month) of households paid a need-tested measure."""
+    group_measures, person_measures = measure_names()
+    need_tested = check_config("assets_above_need")["measures"]
+    months = sorted(payments["month"].unique().to_list())
+    parts, members = [], []
+    for i, month in enumerate(months, 1):
+        pay = payments.filter(pl.col("month") == month)
+        hh, people = month_facts(tables, month)
+        hh_long = hh.unpivot(group_measures, index="household_id", variable_name="measure", value_name="expected_h")
+        p_long = people.unpivot(person_measures, index=["iin", "household_id"], variable_name="measure", value_name="expected_p")
+        facts = hh.select("household_id", pl.col("region_code").alias("household_region"), "size", "poverty_line",
+                          "tsa_income", "implied_income", "unconditional", "able_bodied", "participating")
+        part = (pay.join(hh_long, on=["household_id", "measure"], how="left")
+                .join(p_long, on=["iin", "household_id", "measure"], how="left")
+                .join(people.select("iin", pl.col("household_id").alias("_member_of")), on="iin", how="left")
+                .join(facts, on="household_id", how="left")
+                .with_columns(expected=pl.coalesce("expected_h", "expected_p"),
+                              member=pl.col("_member_of") == pl.col("household_id"))
+                .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member").fill_null(False))
+                .drop("expected_h", "expected_p", "_member_of"))
+        parts.append(part)
+        paid_need = pay.filter(pl.col("measure").is_in(need_tested)).select("household_id").unique()
+        members.append(people.join(paid_need, on="household_id", how="semi").select("iin", "household_id", month=pl.lit(month)))
+        if progress:
+            progress(f"audit: rules {month}", i, len(months))
+    member_schema = {"iin": pl.String, "household_id": pl.String, "month": pl.String}
+    if not parts:
+        return (payments.with_columns(expected=pl.lit(None, pl.Float64), in_engine=pl.lit(False), member=pl.lit(None, pl.Boolean)),
+                pl.DataFrame(schema=member_schema))
+    return pl.concat(parts, how="diagonal_relaxed"), pl.concat(members)

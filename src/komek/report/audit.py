@@ -1,0 +1,46 @@
+"""Report section: the social audit: amount at risk by check and region, review state and the
+share of findings dismissed per check, and the anomaly lane apart."""
+from __future__ import annotations
+
+import polars as pl
+
+from komek.audit.run import AuditResult
+from komek.kz import regions
+from komek.report import Section, charts, table
+
+
+def audit_section(result: AuditResult, review: pl.DataFrame | None = None) -> Section:
+    from komek.services.audit import by_check
+    f = result.findings
+    checks = by_check(f)
+    names = {c: r["name"] for c, r in regions().items()}
+    by_region = (f.group_by("region_code").agg(pl.len().alias("findings"), pl.col("amount_at_risk").cast(pl.Float64).sum())
+                 .with_columns(region=pl.col("region_code").replace_strict(names, default=None)).sort("region_code")
+                 .select("region_code", "region", "findings", "amount_at_risk"))
+    pivot = (f.with_columns(pl.col("amount_at_risk").cast(pl.Float64)).pivot(on="check", index="region_code", values="amount_at_risk",
+                                                                             aggregate_function="sum").sort("region_code")
+             if f.height else pl.DataFrame())
+    svg = charts.bars(checks["check"].to_list(), {"tenge": (checks["amount_at_risk"] / 1e3).to_list()},
+                      title="Amount at risk by check", unit="thousand tenge", size=(7, 4.5)) if checks.height else ""
+    body = (f"<p>{result.payments:,} payments checked against the registries and the rules; "
+            f"{f.height:,} findings for review. A finding is a reason to look, never a sanction: an auditor "
+            "confirms it (with the amount to recover) or dismisses it (with a reason). Findings with their evidence "
+            "are in <code>audit/findings.parquet</code>.</p>"
+            + (f"<p>{result.problems.height:,} payments name an unknown person or measure and were left out "
+               "(<code>audit/problems.parquet</code>).</p>" if result.problems.height else "")
+            + f'<div class="charts">{svg}</div>'
+            + "<h3>By check</h3>" + table(checks.rename({"amount_at_risk": "at risk, tenge"}), money=("at risk, tenge",))
+            + "<h3>By region</h3>" + table(by_region.rename({"amount_at_risk": "at risk, tenge"}), money=("at risk, tenge",)))
+    if pivot.width > 1:
+        body += "<h3>At risk by region and check, tenge</h3>" + table(pivot, money=tuple(pivot.columns[1:]))
+    if review is not None and review.height:
+        shares = review.with_columns((pl.col("dismissed_share") * 100).alias("dismissed, % of reviewed")).drop("dismissed_share")
+        body += ("<h3>Review</h3><p>The share dismissed per check: a check whose findings are mostly dismissed "
+                 "needs mending.</p>" + table(shares, money=("amount_at_risk", "recovery"), percent=("dismissed, % of reviewed",)))
+    a = result.anomalies
+    if a.height:
+        top = a.head(10).select("iin", "region_code", pl.col("evidence").alias("why unusual"))
+        body += (f"<h3>Unusual payment patterns (apart, lowest severity)</h3><p>{a.height:,} recipients whose "
+                 "payments look unusual to an isolation forest, with the features that deviate most (robust z-scores). "
+                 f"The ten most unusual:</p>" + table(top))
+    return Section("audit", "Social audit", body)
