@@ -27,6 +27,9 @@ import numpy as np
 import yaml
 
 
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the C parser where libyaml is present
+
+
 class ParameterError(KeyError):
     def __str__(self) -> str:   # KeyError quotes its message; we want it plain
         return str(self.args[0])
@@ -114,7 +117,7 @@ class ParameterSet:
     def load(cls, folder: Path) -> "ParameterSet":
         params: dict[str, Parameter] = {}
         for path in sorted(Path(folder).glob("*.yaml")):
-            cls._walk(yaml.safe_load(path.read_text("utf-8")) or {}, "", params, path.name)
+            cls._walk(yaml.load(path.read_text("utf-8"), Loader=LOADER) or {}, "", params, path.name)
         return cls(params)
 
     @staticmethod

@@ -32,9 +32,13 @@ def round_money(values: np.ndarray, rule: str | None) -> np.ndarray:
 
 
 class Params:
-    """Parameters as a formula sees them: at one date, regional ones resolved for its rows."""
+    """Parameters as a formula sees them: at one date, regional ones resolved for its rows.
 
-    def __init__(self, parameters: ParameterSet, date: dt.date, regions: np.ndarray | None,
+    `regions` is a callable giving (sorted region codes, each row's index into them); it is
+    called only when a regional parameter is read.
+    """
+
+    def __init__(self, parameters: ParameterSet, date: dt.date, regions,
                  allowed: tuple[str, ...], log: list | None, owner: str):
         self._ps, self.date, self._regions = parameters, date, regions
         self._allowed, self._log, self._owner = allowed, log, owner
@@ -51,15 +55,15 @@ class Params:
         dated = self._get(name)
         if not dated.regional:
             return dated.value
-        table = dated.value
-        if self._regions is None:
+        located = self._regions()
+        if located is None:
             raise ParameterError(f"{name} is regional but the population has no region")
-        default = table.get("default")
-        codes, inverse = np.unique(self._regions.astype(str), return_inverse=True)
+        codes, index = located
+        table, default = dated.value, dated.value.get("default")
         missing = [c for c in codes if c not in table and default is None]
         if missing:
             raise ParameterError(f"{name} has no value for region(s) {', '.join(missing)} on {self.date}")
-        return np.array([table.get(c, default) for c in codes], dtype=float)[inverse]
+        return np.array([table.get(c, default) for c in codes], dtype=float)[index]
 
     def scale(self, name: str) -> Scale:
         value = self._get(name).value
@@ -92,6 +96,7 @@ class Simulation:
             for name, arr in data.items():
                 self._set_input(name, np.asarray(arr), is_person)
         self._overridden: dict[str, Variable] = {}
+        self._located: tuple[np.ndarray, np.ndarray] | None = None
 
     def _set_input(self, name: str, arr: np.ndarray, is_person: bool) -> None:
         var = self.rules.variables.get(name)
@@ -152,10 +157,21 @@ class Simulation:
             arr = arr[self.group_of]
         return arr[idx]
 
-    def _regions(self, var: Variable, idx) -> np.ndarray | None:
-        if self.rules.region_variable not in self.values:
-            return None
-        return self._column(self.rules.region_variable, var, idx)
+    def _region_index(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Sorted region codes and each group's index into them, worked out once."""
+        if self._located is None and self.rules.region_variable in self.values:
+            codes, index = np.unique(self.values[self.rules.region_variable].astype(str), return_inverse=True)
+            self._located = (codes, index)
+        return self._located
+
+    def _regions(self, var: Variable, idx):
+        def locate():
+            located = self._region_index()
+            if located is None:
+                return None
+            codes, index = located
+            return codes, (index[self.group_of] if var.entity.is_person else index)[idx]
+        return locate
 
     def _run(self, fn, inputs, params, var: Variable, idx, owner: str) -> np.ndarray:
         x = SimpleNamespace(**{d: self._column(d, var, idx) for d in inputs})

@@ -79,47 +79,55 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
     hh = households_on(tables, on)
     if regions is not None:
         hh = hh.filter(pl.col("region_code").is_in(list(regions)))
+    hh = hh.collect()
     alive = tables["persons"].filter(pl.col("death_date").is_null() | (pl.col("death_date") > on))
     members = (_current(tables["households"], "from_date", "to_date", on)
-               .join(hh.select("household_id"), on="household_id", how="semi")
+               .join(hh.lazy().select("household_id"), on="household_id", how="semi")
                .select("household_id", "iin", "role").unique("iin", keep="last")
-               .join(alive.select("iin", "birth_date", "sex"), on="iin", how="inner"))
-    _, months = quarter_before(on)
-    incomes = (tables["incomes"].filter(pl.col("month").is_in(months))
-               .join(members.select("iin"), on="iin", how="semi")
-               .group_by("iin", "kind").agg((pl.col("amount").sum().cast(pl.Float64) / 3).alias("amount"))
-               .collect().pivot(on="kind", index="iin", values="amount"))
-    incomes = incomes.rename({k: f"income_{k}" for k in INCOME_KINDS if k in incomes.columns})
-    for k in INCOME_KINDS:
-        if f"income_{k}" not in incomes.columns:
-            incomes = incomes.with_columns(pl.lit(0.0).alias(f"income_{k}"))
-    if "disability" in tables:
-        dis = (_current(tables["disability"].with_columns(pl.col("valid_to").fill_null(dt.date(9999, 12, 31))),
-                        "valid_from", "valid_to", on)
-               .sort("valid_from").group_by("iin")
-               .agg(pl.col("group").last().alias("disability_group"), pl.col("cause").last().alias("disability_cause")))
-    else:
-        dis = pl.LazyFrame(schema={"iin": pl.String, "disability_group": pl.String, "disability_cause": pl.String})
-    persons = (members.collect()
-               .join(incomes, on="iin", how="left")
-               .join(dis.collect(), on="iin", how="left")
+               .join(alive.select("iin", "birth_date", "sex"), on="iin", how="inner")
+               .collect())
+    persons = (members.join(_incomes(tables, on, members if regions is not None else None), on="iin", how="left")
+               .join(_disability(tables, on), on="iin", how="left")
                .with_columns(pl.col(f"income_{k}").fill_null(0.0) for k in INCOME_KINDS)
                .with_columns(pl.col("disability_group").fill_null(""), pl.col("disability_cause").fill_null("")))
     age = on.year - pl.col("birth_date").dt.year()
-    children = persons.group_by("household_id").agg((pl.col("role") == "child").sum().alias("_children"))
-    persons = (persons.join(children, on="household_id", how="left")
-               .with_columns(children_born=pl.when((pl.col("sex") == "F") & pl.col("role").is_in(["head", "spouse"]))
-                             .then(pl.col("_children")).otherwise(0).cast(pl.Int64),
-                             participation_years=(age - 22).clip(0, 40).cast(pl.Int64))
-               .drop("_children"))
-    households = hh.collect().join(persons.select("household_id").unique(), on="household_id", how="semi")
-    households = households.join(_housing(tables, on).collect(), on="household_id", how="left").with_columns(
-        pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"), pl.col("only_home").fill_null(False),
-        *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
-    households = households.sort("household_id")
+    children = (pl.col("role") == "child").sum().over("household_id")
+    persons = persons.with_columns(
+        children_born=pl.when((pl.col("sex") == "F") & pl.col("role").is_in(["head", "spouse"]))
+        .then(children).otherwise(0).cast(pl.Int64),
+        participation_years=(age - 22).clip(0, 40).cast(pl.Int64))
+    households = (hh.join(members.select("household_id").unique(), on="household_id", how="semi")
+                  .join(_housing(tables, on).collect(), on="household_id", how="left")
+                  .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
+                                pl.col("only_home").fill_null(False),
+                                *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
+                  .sort("household_id"))
     order = households.select("household_id").with_row_index("_g")
-    persons = persons.join(order, on="household_id", how="inner").sort("_g", "role", "iin").drop("_g")
+    persons = persons.join(order, on="household_id", how="inner").sort("_g", "iin").drop("_g")
     return persons.select(PERSON_COLUMNS), households.select(HOUSEHOLD_COLUMNS)
+
+
+def _incomes(tables: dict[str, pl.LazyFrame], on: dt.date, members: pl.DataFrame | None) -> pl.DataFrame:
+    """Monthly average income by kind over the quarter before `on`, one row per person, wide."""
+    _, months = quarter_before(on)
+    rows = tables["incomes"].filter(pl.col("month").is_in(months))
+    if members is not None:       # a few regions: keep their people before aggregating
+        rows = rows.join(members.lazy().select("iin"), on="iin", how="semi")
+    sums = (rows.group_by("iin").agg(
+        (pl.col("amount").filter(pl.col("kind") == k).sum().cast(pl.Float64) / 3).alias(f"income_{k}")
+        for k in INCOME_KINDS))
+    return sums.collect()
+
+
+def _disability(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
+    if "disability" not in tables:
+        return pl.DataFrame(schema={"iin": pl.String, "disability_group": pl.String, "disability_cause": pl.String})
+    current = _current(tables["disability"].with_columns(pl.col("valid_to").fill_null(dt.date(9999, 12, 31))),
+                       "valid_from", "valid_to", on)
+    return (current.group_by("iin")
+            .agg(pl.col("group").sort_by("valid_from").last().alias("disability_group"),
+                 pl.col("cause").sort_by("valid_from").last().alias("disability_cause"))
+            .collect())
 
 
 def _housing(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
@@ -128,7 +136,8 @@ def _housing(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
     if "housing" not in tables:
         return pl.LazyFrame(schema=schema)
     label = f"{on.year}-Q{(on.month - 1) // 3 + 1}"
-    return (tables["housing"].filter(pl.col("quarter") <= label).sort("quarter").group_by("household_id").last()
+    latest = tables["housing"].filter(pl.col("quarter") <= label)
+    return (latest.filter(pl.col("quarter") == pl.col("quarter").max().over("household_id"))
             .select(pl.col("household_id"), pl.col("area_m2").cast(pl.Float64), "tenure", "only_home",
                     *(pl.col(c).cast(pl.Float64) for c in ("utilities", "maintenance", "communication", "rent"))))
 
