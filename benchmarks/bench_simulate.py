@@ -18,6 +18,7 @@ def main() -> None:
     ap.add_argument("--extract", type=Path, required=True)
     ap.add_argument("--month", default="2026-10")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/komek-country-simulation"))
     args = ap.parse_args()
     if not (args.extract / "persons.parquet").exists():
         print(f"generating {args.households:,} households into {args.extract} (not timed)...", flush=True)
@@ -26,11 +27,11 @@ def main() -> None:
                        check=True)
     from komek.services.simulate import last_day, national, simulate
     t0 = time.perf_counter()
-    run = simulate(args.extract, last_day(args.month))
+    run = simulate(args.extract, last_day(args.month), out=args.out)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"{run.households.height:,} households, {run.persons.height:,} persons, all measures, {args.month}: "
-          f"{wall:.1f} s wall, peak RSS {peak:.2f} GiB")
+    print(f"{run.counts['households']:,} households, {run.counts['persons']:,} persons, all measures for {args.month}, "
+          f"results streamed to {args.out}: {wall:.1f} s wall, peak RSS {peak:.2f} GiB")
     print(national(run.summary))
 
 

@@ -39,7 +39,8 @@ def test_generate_validate_ingest_simulate(tmp_path):
     assert report["tables"]["persons"]["inserted"] == persons.height - 1
     out = runner.invoke(app, ["simulate", str(extract), "--month", "2026-10", "--out", str(tmp_path / "sim")])
     assert out.exit_code == 0, out.output
-    assert pl.read_parquet(tmp_path / "sim" / "households.parquet").height > 0
+    assert pl.read_parquet(tmp_path / "sim" / "households" / "*.parquet").height > 0
+    assert pl.read_parquet(tmp_path / "sim" / "summary.parquet")["spending"].sum() > 0
 
 
 def test_user_errors_are_one_line():

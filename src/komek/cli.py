@@ -147,17 +147,17 @@ def simulate(
         db = None if extract else _config(data_dir, database).database
         from komek.engine.reform import Reform
         from komek.kz.standard import standard
-        from komek.services.simulate import compare, comparison_table, gainers_losers, last_day, simulate as run, summary_table, write
+        from komek.services.simulate import compare, comparison_table, gainers_losers, last_day, simulate as run, summary_table
         change = Reform.load(reform) if reform else None
         if change:
             change.check(standard())
         with progress_bar() as progress:
-            result = run(extract, last_day(month), scheduler, progress, database=db)
-            reformed = run(extract, last_day(month), scheduler, progress, change, database=db) if change else None
-        write(result, out / "baseline" if change else out)
+            result = run(extract, last_day(month), scheduler, progress, database=db,
+                         out=out / "baseline" if change else out)
+            reformed = run(extract, last_day(month), scheduler, progress, change, database=db,
+                           out=out / "reform") if change else None
         console.print(summary_table(result))
         if reformed is not None:
-            write(reformed, out / "reform")
             table = compare(result, reformed)
             table.write_parquet(out / "comparison.parquet")
             console.print(f"[bold]{change.name}[/]: households that gain, lose, stay the same: {gainers_losers(result, reformed)}")
@@ -221,6 +221,11 @@ def demo(
         for renderable in result.summary():
             console.print(renderable)
         console.print(f"report: [bold]{result.report}[/]")
+
+
+from komek.scoring.cli import score_app  # noqa: E402
+
+app.add_typer(score_app, name="score")
 
 
 if __name__ == "__main__":

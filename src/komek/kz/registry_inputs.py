@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +72,23 @@ def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
     return heads.join(addr, on="iin", how="inner").select("household_id", "region_code").unique("household_id")
 
 
-def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(persons, households) input frames for households living on `on`, optionally in some regions.
+@dataclass
+class Prepared:
+    """The registry on one date, read once: households and their regions, living members, the
+    quarter's incomes, current disability and housing. Regions are then cut from it in memory."""
+    on: dt.date
+    households: pl.DataFrame     # household_id, region_code
+    members: pl.DataFrame        # household_id, iin, role, birth_date, sex
+    incomes: pl.DataFrame        # iin, income_<kind>...
+    disability: pl.DataFrame     # iin, disability_group, disability_cause
+    housing: pl.DataFrame        # household_id, area_m2, tenure, only_home, costs
 
-    Persons are sorted by household, in the order of the households frame.
-    """
+    def regions(self) -> list[str]:
+        return sorted(self.households["region_code"].unique())
+
+
+def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
+    """Read what the standard needs on `on` (for some regions only, when given)."""
     hh = households_on(tables, on)
     if regions is not None:
         hh = hh.filter(pl.col("region_code").is_in(list(regions)))
@@ -86,8 +99,27 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
                .select("household_id", "iin", "role").unique("iin", keep="last")
                .join(alive.select("iin", "birth_date", "sex"), on="iin", how="inner")
                .collect())
-    persons = (members.join(_incomes(tables, on, members if regions is not None else None), on="iin", how="left")
-               .join(_disability(tables, on), on="iin", how="left")
+    return Prepared(on, hh, members, _incomes(tables, on, members if regions is not None else None),
+                    _disability(tables, on), _housing(tables, on).collect())
+
+
+def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(persons, households) input frames for households living on `on`, optionally in some regions."""
+    return cut(prepare(tables, on, regions), regions)
+
+
+def cut(prepared: Prepared, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The (persons, households) input frames of some regions (all when None).
+
+    Persons are sorted by household, in the order of the households frame.
+    """
+    on = prepared.on
+    hh = prepared.households
+    if regions is not None:
+        hh = hh.filter(pl.col("region_code").is_in(list(regions)))
+    members = prepared.members.join(hh.select("household_id"), on="household_id", how="semi")
+    persons = (members.join(prepared.incomes, on="iin", how="left")
+               .join(prepared.disability, on="iin", how="left")
                .with_columns(pl.col(f"income_{k}").fill_null(0.0) for k in INCOME_KINDS)
                .with_columns(pl.col("disability_group").fill_null(""), pl.col("disability_cause").fill_null("")))
     age = on.year - pl.col("birth_date").dt.year()
@@ -97,7 +129,7 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
         .then(children).otherwise(0).cast(pl.Int64),
         participation_years=(age - 22).clip(0, 40).cast(pl.Int64))
     households = (hh.join(members.select("household_id").unique(), on="household_id", how="semi")
-                  .join(_housing(tables, on).collect(), on="household_id", how="left")
+                  .join(prepared.housing, on="household_id", how="left")
                   .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
                                 pl.col("only_home").fill_null(False),
                                 *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))

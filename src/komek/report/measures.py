@@ -24,8 +24,8 @@ def measures_section(run: SimulationRun) -> Section:
                       title=f"Benefit spending, {run.month:%Y-%m}", unit="million tenge a month", size=(7, 4.5))
     svg2 = charts.bars(by_region["region"].to_list(), {"tenge per person": by_region["per_person"].to_list()},
                        title="Benefit spending per resident", unit="tenge a month")
-    body = (f"<p>Every measure of the unified standard computed for {run.households.height:,} households "
-            f"({run.persons.height:,} people) for {run.month:%B %Y}: entitlements under the rules, before take-up. "
+    body = (f"<p>Every measure of the unified standard computed for {run.counts['households']:,} households "
+            f"({run.counts['persons']:,} people) for {run.month:%B %Y}: entitlements under the rules, before take-up. "
             "Amounts per household and person are in <code>simulation/</code> (Parquet).</p>"
             f'<div class="charts">{svg}{svg2}</div>'
             "<h3>Benefits</h3>" + table(benefits.rename({"spending": "monthly tenge"}), money=("monthly tenge",))

@@ -36,7 +36,7 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     from komek.report import population as sections
     from komek.report.measures import measures_section
     from komek.services.extracts import generate_extract, ingest_extract
-    from komek.services.simulate import benefit_spending, simulate, summary_table, write
+    from komek.services.simulate import benefit_spending, simulate, summary_table
 
     out = Path(out)
     cfg = settings(data_dir=out, database_url=database)
@@ -45,8 +45,7 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     engine = make_engine(cfg.database)
     pop, _ = sections.population_section(engine)
     pov, by_region = sections.poverty_section(engine, AS_OF)
-    run = simulate(out / "extract", MONTH_END, progress=progress)
-    write(run, out / "simulation")
+    run = simulate(out / "extract", MONTH_END, progress=progress, out=out / "simulation")
     from komek.audit.review import review_summary
     from komek.report.audit import audit_section
     from komek.services.audit import audit_table, run_audit

@@ -22,10 +22,26 @@ from komek.kz.standard import standard
 @dataclass
 class SimulationRun:
     month: dt.date
-    households: pl.DataFrame      # household_id, region_code, size, one column per measure (persons' summed)
-    persons: pl.DataFrame         # iin, household_id, one column per person measure
     summary: pl.DataFrame         # region_code, measure, recipients, spending
     quarantined: dict[str, int] = field(default_factory=dict)   # invalid rows left out, per table
+    folder: Path | None = None    # where the results were written region by region, if they were
+    counts: dict[str, int] = field(default_factory=dict)          # households and persons computed
+    _households: pl.DataFrame | None = None
+    _persons: pl.DataFrame | None = None
+
+    @property
+    def households(self) -> pl.DataFrame:
+        """household_id, region_code, size, one column per measure (persons' measures summed)."""
+        if self._households is None:
+            self._households = pl.read_parquet(self.folder / "households" / "*.parquet")
+        return self._households
+
+    @property
+    def persons(self) -> pl.DataFrame:
+        """iin, household_id, one column per person measure."""
+        if self._persons is None:
+            self._persons = pl.read_parquet(self.folder / "persons" / "*.parquet")
+        return self._persons
 
 
 def measure_names() -> tuple[list[str], list[str]]:
@@ -84,34 +100,58 @@ def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
 
 
 def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, progress=None,
-             reform: Reform | None = None, database: str | None = None) -> SimulationRun:
-    """Run the standard over an extract folder, or over the registry database when `database` is given."""
+             reform: Reform | None = None, database: str | None = None, out: Path | None = None) -> SimulationRun:
+    """Run the standard over an extract folder, or over the registry database when `database` is given.
+
+    With `out`, each region's results are written there as they come (households/RR.parquet,
+    persons/RR.parquet, summary.parquet), so memory holds one region's results at a time.
+    """
     standard()  # load and check the rules before any data is read
     quarantine: dict[str, pl.DataFrame] = {}
     tables = _tables(extract, database, quarantine)
-    codes = sorted(registry_inputs.households_on(tables, on).select("region_code").unique().collect()["region_code"])
-    results: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    summaries = []
+    if out is not None:
+        for sub in ("households", "persons"):
+            (Path(out) / sub).mkdir(parents=True, exist_ok=True)
+
+    counts = {"households": 0, "persons": 0}
+
+    def keep(code: str, result: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+        summaries.append(summarize(*result))
+        counts["households"] += result[0].height
+        counts["persons"] += result[1].height
+        if out is None:
+            parts[code] = result
+        else:
+            result[0].write_parquet(Path(out) / "households" / f"{code}.parquet")
+            result[1].write_parquet(Path(out) / "persons" / f"{code}.parquet")
+
     if scheduler:
         from dask.distributed import Client, as_completed
+        codes = sorted(registry_inputs.households_on(tables, on).select("region_code").unique().collect()["region_code"])
         with Client(scheduler) as client:
             source = None if database else str(Path(extract).resolve())
             futures = {client.submit(_task, source, database, on, c, reform, pure=False): c for c in codes}
             for i, fut in enumerate(as_completed(futures), 1):
-                results[futures[fut]] = fut.result()
+                keep(futures[fut], fut.result())
                 if progress:
                     progress(f"simulate: {futures[fut]}", i, len(codes))
     else:
-        persons, households = registry_inputs.build(tables, on)
-        by_region = dict(households.partition_by("region_code", as_dict=True, include_key=True).items())
+        prepared = registry_inputs.prepare(tables, on)
+        codes = prepared.regions()
         for i, c in enumerate(codes, 1):
-            hh = by_region[(c,)]
-            results[c] = region_results(persons.join(hh.select("household_id"), on="household_id", how="semi"), hh, on, reform)
+            keep(c, region_results(*registry_inputs.cut(prepared, [c]), on, reform))
             if progress:
                 progress(f"simulate: {c}", i, len(codes))
-    households = pl.concat([results[c][0] for c in codes])
-    persons = pl.concat([results[c][1] for c in codes])
-    return SimulationRun(on, households, persons, summarize(households, persons),
-                         {t: q.height for t, q in quarantine.items()})
+    summary = pl.concat(summaries).sort("region_code", "measure")
+    run = SimulationRun(on, summary, {t: q.height for t, q in quarantine.items()}, Path(out) if out else None, counts)
+    if out is None:
+        run._households = pl.concat([parts[c][0] for c in sorted(parts)])
+        run._persons = pl.concat([parts[c][1] for c in sorted(parts)])
+    else:
+        summary.write_parquet(Path(out) / "summary.parquet")
+    return run
 
 
 def last_day(month: str) -> dt.date:
@@ -166,19 +206,10 @@ def comparison_table(table: pl.DataFrame, title: str):
 def summary_table(run: SimulationRun):
     from rich.table import Table
     left_out = f"; rows left out as invalid: {run.quarantined}" if run.quarantined else ""
-    t = Table(title=f"Measures for {run.month:%Y-%m}: {run.households.height:,} households, "
-                    f"{run.persons.height:,} people{left_out}")
+    t = Table(title=f"Measures for {run.month:%Y-%m}: {run.counts['households']:,} households, "
+                    f"{run.counts['persons']:,} people{left_out}")
     for col in ("measure", "recipients", "monthly amount, tenge"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for m, n, amount in national(run.summary).iter_rows():
         t.add_row(m, f"{n:,}", f"{amount:,.0f}")
     return t
-
-
-def write(run: SimulationRun, out: Path) -> Path:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    run.households.write_parquet(out / "households.parquet")
-    run.persons.write_parquet(out / "persons.parquet")
-    run.summary.write_parquet(out / "summary.parquet")
-    return out
