@@ -1,0 +1,101 @@
+"""`komek score`: index levels for every household, and the proxy means test (train, evaluate,
+explain). A thin face over komek.services.score and komek.scoring; bad input is one line of
+error and exit code 2, and no model is written."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+
+class ScoreGroup(TyperGroup):
+    """`komek score EXTRACT --out DIR` scores; `komek score train|evaluate|explain ...` are subcommands."""
+    VALUED = {"--out", "--database", "--data-dir", "--month"}
+
+    def parse_args(self, ctx, args):
+        if not any(a in self.commands for a in args):
+            rewritten, value_next = [], False
+            for a in args:
+                if not value_next and not a.startswith("-") and "--extract" not in rewritten:
+                    rewritten += ["--extract", a]
+                    continue
+                value_next = a in self.VALUED
+                rewritten.append(a)
+            args = rewritten
+        return super().parse_args(ctx, args)
+
+
+score_app = typer.Typer(cls=ScoreGroup, invoke_without_command=True, no_args_is_help=False,
+                        help="Household vulnerability levels A-E, and the proxy means test.")
+
+Data = Annotated[Path, typer.Option("--data", help="Labelled survey CSV (household or person rows)")]
+Target = Annotated[str, typer.Option("--target", help="Column of the welfare class (poverty class)")]
+HouseholdId = Annotated[str, typer.Option("--household-id", help="Column of the household id")]
+Weight = Annotated[Optional[str], typer.Option("--weight", help="Column of survey weights")]
+Poor = Annotated[Optional[str], typer.Option("--poor-classes", help="Classes counted poor, comma-separated "
+                                             "[default: the positive class of a yes/no target, else the lowest]")]
+Threads = Annotated[int, typer.Option("--threads", min=0, help="Training threads [default: half the cores]")]
+
+
+def _errors():
+    from komek.cli import user_errors
+    return user_errors()
+
+
+@score_app.callback()
+def score(ctx: typer.Context,
+          extract: Annotated[Optional[Path], typer.Option("--extract", hidden=True)] = None,
+          month: Annotated[str, typer.Option(help="Score as of the last day of this month, YYYY-MM")] = "2026-10",
+          out: Annotated[Path, typer.Option(help="Folder for levels.parquet and levels_by_region.parquet")] = Path("komek-data/score"),
+          data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder")] = None,
+          database: Annotated[Optional[str], typer.Option("--database", help="SQLAlchemy URL of the registry")] = None) -> None:
+    """Score every household of EXTRACT (or of the registry database): level A-E and why."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from komek.cli import _config, console
+    with _errors():
+        from komek.services.score import distribution_table, score_households, write_levels
+        from komek.services.simulate import last_day
+        db = None if extract else _config(data_dir, database).database
+        levels = score_households(extract, last_day(month), db)
+        path = write_levels(levels, out)
+        console.print(distribution_table(levels))
+        console.print(f"levels written to [bold]{path}[/]")
+
+
+@score_app.command()
+def train(data: Data, target: Target, household_id: HouseholdId, weight: Weight = None, poor_classes: Poor = None,
+          out: Annotated[Path, typer.Option(help="Folder for the model and its features")] = Path("komek-data/pmt"),
+          threads: Threads = 0) -> None:
+    """Train the proxy means test on a labelled survey and save it."""
+    from komek.cli import console
+    with _errors():
+        from komek.scoring.pmt import train as fit
+        info = fit(data, target, household_id, out, weight, poor_classes, threads)
+        console.print_json(json.dumps(info, ensure_ascii=False))
+
+
+@score_app.command()
+def evaluate(data: Data, target: Target, household_id: HouseholdId, weight: Weight = None, poor_classes: Poor = None,
+             folds: Annotated[int, typer.Option("--folds", min=2, help="Stratified folds")] = 5,
+             income: Annotated[Optional[str], typer.Option("--income", help="Income column for the means-test baseline")] = None,
+             group: Annotated[Optional[list[str]], typer.Option("--group", help="Column for the fairness report (repeatable)")] = None,
+             threads: Threads = 0) -> None:
+    """Cross-validated F1, exclusion and inclusion errors, baselines and fairness, as JSON."""
+    with _errors():
+        from komek.scoring.pmt import evaluate as run
+        result = run(data, target, household_id, weight, folds, poor_classes, income, tuple(group or ()), threads)
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@score_app.command()
+def explain(data: Data, model: Annotated[Path, typer.Option(help="Folder of a trained model")] = Path("komek-data/pmt"),
+            household: Annotated[Optional[list[str]], typer.Option("--household", help="Household id (repeatable)")] = None,
+            top: Annotated[int, typer.Option(min=1, help="Contributions per household")] = 8) -> None:
+    """Each feature's contribution to a household's poverty score (positive: towards poor)."""
+    with _errors():
+        from komek.scoring.explain import explain as run
+        print(run(model, data, household, top).write_json())

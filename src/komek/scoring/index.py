@@ -1,0 +1,153 @@
+"""The household vulnerability index (levels A-E): indicators, cut-offs and weights from
+index.yaml, computed for every household at once with Polars.
+
+Input: the standard's input frames (`komek.kz.registry_inputs.build`). Output: one row per
+household with its score, level and the indicators it is deprived in.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import polars as pl
+import yaml
+
+from komek.kz.standard import INCOME_KINDS
+
+LEVELS = ("A", "B", "C", "D", "E")
+WORK_INCOMES = ("income_wage", "income_self_employed", "income_business")
+COSTS = ("utilities", "maintenance", "communication", "rent")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    domain: str
+    label: str
+    weight: float
+    cutoff: float | None
+    why: str
+
+
+@dataclass(frozen=True)
+class Index:
+    version: str
+    ages: dict
+    indicators: tuple[Indicator, ...]
+    levels: tuple[tuple[str, str, float], ...]      # (level, label, below)
+
+    def indicator(self, name: str) -> Indicator:
+        return next(i for i in self.indicators if i.name == name)
+
+    def cutoff(self, name: str) -> float:
+        return self.indicator(name).cutoff
+
+
+@cache
+def load_index() -> Index:
+    raw = yaml.safe_load(files(__package__).joinpath("index.yaml").read_text("utf-8"))
+    indicators = tuple(Indicator(name, domain, spec["label"], float(spec["weight"]), spec.get("cutoff"), spec["why"])
+                       for domain, d in raw["domains"].items() for name, spec in d["indicators"].items())
+    for domain, d in raw["domains"].items():
+        inner = sum(float(s["weight"]) for s in d["indicators"].values())
+        if abs(inner - float(d["weight"])) > 1e-9:
+            raise ValueError(f"index.yaml: indicator weights of {domain} sum to {inner}, not {d['weight']}")
+    total = sum(i.weight for i in indicators)
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"index.yaml: weights sum to {total}, not 1")
+    levels = tuple((lv["level"], lv["label"], float(lv["below"])) for lv in raw["levels"])
+    return Index(str(raw["version"]), raw["ages"], indicators, levels)
+
+
+def subsistence_minimum(on: dt.date) -> float:
+    from komek.kz.standard import standard
+    return float(standard().parameters["subsistence_minimum"].at(on).value)
+
+
+def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """What the indicators are computed from, one row per household."""
+    ages = load_index().ages
+    age = on.year - pl.col("birth_date").dt.year()
+    adult, elderly = age >= ages["adult"], age >= ages["elderly"]
+    disabled = pl.col("disability_group") != ""
+    work = pl.sum_horizontal(*WORK_INCOMES)
+    working_age = adult & ~elderly
+    facts = (persons.lazy().group_by("household_id").agg(
+        size=pl.len(),
+        income=pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS)).sum(),
+        earners=(work > 0).sum(),
+        able_adults=(working_age & ~disabled).sum(),
+        working_age=working_age.sum(),
+        children=(~adult).sum(),
+        adults=adult.sum(),
+        elderly=elderly.sum(),
+        disabled=disabled.sum(),
+        severe=pl.col("disability_group").is_in(["1", "child"]).sum(),
+        young_idle=((age >= ages["adult"]) & (age <= ages["young_adult_to"]) & ~disabled & (work <= 0)).sum(),
+    ))
+    return (households.lazy().select("household_id", "region_code", "area_m2", "tenure",
+                                     pl.sum_horizontal(*COSTS).alias("housing_costs"))
+            .join(facts, on="household_id", how="inner")
+            .with_columns(income_per_capita=pl.col("income") / pl.col("size"))
+            .collect())
+
+
+def deprivations(facts: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """One boolean column per indicator (True = deprived)."""
+    ix = load_index()
+    line = ix.cutoff("income_below_minimum") * subsistence_minimum(on)
+    dependants = pl.col("children") + pl.col("elderly")
+    rules = {
+        "income_below_minimum": pl.col("income_per_capita") < line,
+        "no_earner": (pl.col("able_adults") > 0) & (pl.col("earners") == 0),
+        # With no working-age member, only children make a dependency load (elderly alone or as a
+        # couple are counted by elderly_alone and by their incomes, not twice here).
+        "high_dependency": pl.when(pl.col("working_age") == 0).then(pl.col("children") > 0)
+                             .otherwise(dependants >= ix.cutoff("high_dependency") * pl.col("working_age")),
+        "disability_member": pl.col("disabled") > 0,
+        "severe_disability": pl.col("severe") > 0,
+        "overcrowded": (pl.col("area_m2") > 0) & (pl.col("area_m2") / pl.col("size") < ix.cutoff("overcrowded")),
+        "cost_burden": (pl.col("housing_costs") > 0) & (pl.col("housing_costs") > ix.cutoff("cost_burden") * pl.col("income")),
+        "no_own_home": pl.col("tenure").is_in(["private_rent", "other"]),
+        "large_family": pl.col("children") >= ix.cutoff("large_family"),
+        "single_parent": (pl.col("children") > 0) & (pl.col("adults") == 1),
+        "elderly_alone": (pl.col("size") == 1) & (pl.col("elderly") == 1),
+        "young_not_working": pl.col("young_idle") > 0,
+    }
+    missing = {i.name for i in ix.indicators} - rules.keys()
+    if missing:
+        raise ValueError(f"index.yaml names indicators with no rule: {sorted(missing)}")
+    return facts.select("household_id", *(rules[i.name].fill_null(False).alias(i.name) for i in ix.indicators))
+
+
+def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """household_id, region_code, size, income_per_capita, score, level, deprived (indicator names)."""
+    ix = load_index()
+    facts = household_facts(persons, households, on)
+    d = deprivations(facts, on)
+    names = [i.name for i in ix.indicators]
+    weighted = pl.sum_horizontal(*(pl.col(i.name).cast(pl.Float64) * i.weight for i in ix.indicators)).round(4)
+    level = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for code, _, below in ix.levels:
+        level = level.when(pl.col("score") < below).then(pl.lit(code))
+    deprived = pl.concat_list(*(pl.when(pl.col(n)).then(pl.lit(n)) for n in names)).list.drop_nulls()
+    out = d.with_columns(score=weighted).with_columns(level=level.otherwise(pl.lit(LEVELS[-1])), deprived=deprived)
+    return (facts.select("household_id", "region_code", "size", "income_per_capita")
+            .join(out.select("household_id", "score", "level", "deprived"), on="household_id", how="left",
+                  maintain_order="left"))
+
+
+def distribution(levels: pl.DataFrame, by: str | None = "region_code") -> pl.DataFrame:
+    """Households per level (columns A-E), overall or by region, with shares in %."""
+    key = by or "scope"
+    frame = levels if by else levels.with_columns(scope=pl.lit("all"))
+    wide = frame.group_by(key, "level").len().pivot(on="level", index=key, values="len")
+    for lv in LEVELS:
+        if lv not in wide.columns:
+            wide = wide.with_columns(pl.lit(0, pl.UInt32).alias(lv))
+    wide = wide.with_columns(pl.col(lv).fill_null(0) for lv in LEVELS)
+    wide = wide.with_columns(households=pl.sum_horizontal(*LEVELS))
+    wide = wide.with_columns(**{f"{lv} %": 100 * pl.col(lv) / pl.col("households") for lv in LEVELS})
+    return wide.select(key, "households", *LEVELS, *(f"{lv} %" for lv in LEVELS)).sort(key)

@@ -1,0 +1,234 @@
+"""A labelled household survey as the proxy means test reads it: any CSV, household-level or
+person-level, turned into one row of numeric features per household.
+
+Column kinds are found from the data, so a new survey needs flags, not code:
+- numbers (and text that is numbers) stay numbers; missing values stay missing (the model
+  handles them);
+- yes/no text (yes/no, y/n, true/false, da/net, 1/0 in any case) becomes 1/0;
+- other text is a category: its most frequent values become 0/1 columns.
+Person rows (a household id repeated) become household features: mean, min, max and sum of
+each number, the share and count of each yes/no or category, and the number of members.
+Columns whose name suggests ethnicity, nationality or race are never used.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", ".", "-", "?", "missing"]
+YES = {"yes", "y", "true", "t", "да", "иә", "ia", "1", "1.0"}
+NO = {"no", "n", "false", "f", "нет", "жоқ", "zhok", "0", "0.0"}
+PROTECTED = re.compile(r"ethn|national|race|tribe|clan|ult_group|этн|национ", re.IGNORECASE)
+TOP_LEVELS = 20
+
+
+class SurveyError(ValueError):
+    """The survey file or its flags cannot be used: the message says what to fix."""
+
+
+@dataclass
+class Spec:
+    """How raw columns become features; saved with the model so new data is read the same way."""
+    numeric: list[str]
+    yesno: list[str]
+    categories: dict[str, list[str]]
+    person_level: bool
+    household_columns: list[str] = field(default_factory=list)   # the same on every row of a household
+    features: list[str] = field(default_factory=list)
+    protected_dropped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Survey:
+    households: pl.DataFrame        # household id, target, weight, group columns, income (raw values, one per household)
+    X: pl.DataFrame                 # features, one row per household, Float32
+    spec: Spec
+
+
+def read_csv(path: Path) -> pl.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise SurveyError(f"{path}: no such file")
+    with path.open("rb") as f:
+        head = f.read(8192)
+    if path.suffix.lower() != ".csv" or b"\x00" in head:
+        raise SurveyError(f"{path}: not a CSV file (give a .csv text file with a header row)")
+    try:
+        frame = pl.read_csv(path, infer_schema_length=None, null_values=NULLS, encoding="utf8-lossy",
+                            truncate_ragged_lines=False)
+    except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
+        raise SurveyError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
+    if frame.height == 0 or frame.width < 2:
+        raise SurveyError(f"{path}: not a survey CSV (needs a header row, at least two columns and one data row)")
+    return frame
+
+
+def _yesno(s: pl.Series) -> bool:
+    values = set(s.drop_nulls().cast(pl.String).str.strip_chars().str.to_lowercase().unique().to_list())
+    return bool(values) and values <= YES | NO and not values <= {"0", "1", "0.0", "1.0"}
+
+
+def infer_spec(frame: pl.DataFrame, exclude: set[str], household_id: str) -> Spec:
+    numeric, yesno, categories, dropped = [], [], {}, []
+    for c in frame.columns:
+        if c in exclude:
+            continue
+        if PROTECTED.search(c):
+            dropped.append(c)
+            continue
+        s = frame[c]
+        if s.null_count() == s.len():
+            continue
+        if s.dtype.is_numeric() or s.dtype == pl.Boolean:
+            numeric.append(c)
+        elif _yesno(s):
+            yesno.append(c)
+        else:
+            text = s.cast(pl.String).str.strip_chars()
+            as_number = text.str.replace(",", ".").cast(pl.Float64, strict=False)
+            if as_number.null_count() - text.null_count() <= 0.02 * (text.len() - text.null_count()):
+                numeric.append(c)
+            else:
+                top = text.drop_nulls().value_counts(sort=True).head(TOP_LEVELS)
+                categories[c] = [v for v, n in top.iter_rows() if n >= 5]
+    person_level = frame[household_id].n_unique() < frame.height
+    constant = []
+    if person_level:
+        used = numeric + yesno + list(categories)
+        most = frame.group_by(household_id).agg(pl.col(used).n_unique()).select(pl.col(used).max())
+        constant = [c for c in used if most[c][0] <= 1]
+    return Spec(numeric, yesno, categories, person_level, constant, protected_dropped=dropped)
+
+
+def encode(frame: pl.DataFrame, spec: Spec) -> list[pl.Expr]:
+    """Per-row numeric expressions for every raw feature column."""
+    exprs = []
+    for c in spec.numeric:
+        col = pl.col(c) if c in frame.columns else pl.lit(None)
+        if c in frame.columns and frame[c].dtype == pl.String:
+            col = pl.col(c).str.strip_chars().str.replace(",", ".").cast(pl.Float64, strict=False)
+        exprs.append(col.cast(pl.Float32).alias(c))
+    for c in spec.yesno:
+        if c not in frame.columns:
+            exprs.append(pl.lit(None, pl.Float32).alias(c))
+            continue
+        low = pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase()
+        exprs.append(pl.when(low.is_in(list(YES))).then(1.0).when(low.is_in(list(NO))).then(0.0)
+                     .otherwise(None).cast(pl.Float32).alias(c))
+    for c, levels in spec.categories.items():
+        for v in levels:
+            name = f"{c}={v}"
+            if c not in frame.columns:
+                exprs.append(pl.lit(None, pl.Float32).alias(name))
+            else:
+                text = pl.col(c).cast(pl.String).str.strip_chars()
+                exprs.append(pl.when(text.is_null()).then(None).otherwise(text == v).cast(pl.Float32).alias(name))
+    return exprs
+
+
+def features(frame: pl.DataFrame, spec: Spec, household_id: str) -> pl.DataFrame:
+    """One row per household (in order of first appearance): household_id then the features."""
+    rows = frame.select(pl.col(household_id).cast(pl.String).alias("_hid"), *encode(frame, spec))
+    raw = [c for c in rows.columns if c != "_hid"]
+    if not spec.person_level:
+        out = rows.unique("_hid", keep="first", maintain_order=True)
+    else:
+        shares = set(spec.yesno) | {c for c in raw if "=" in c}
+        aggs = [pl.len().cast(pl.Float32).alias("members")]
+        constant = set(spec.household_columns)
+        for c in raw:
+            if c.split("=")[0] in constant:
+                aggs.append(pl.col(c).drop_nulls().first().alias(c))
+            elif c in shares:
+                aggs += [pl.col(c).mean().alias(f"{c}:share"), pl.col(c).sum().alias(f"{c}:count")]
+            else:
+                aggs += [pl.col(c).mean().alias(f"{c}:mean"), pl.col(c).min().alias(f"{c}:min"),
+                         pl.col(c).max().alias(f"{c}:max"), pl.col(c).sum().alias(f"{c}:sum")]
+        out = rows.group_by("_hid", maintain_order=True).agg(aggs)
+    out = out.with_columns(pl.col(c).cast(pl.Float32) for c in out.columns if c != "_hid")
+    if spec.features:      # a trained model: exactly its features, in its order
+        missing = [c for c in spec.features if c not in out.columns]
+        out = out.with_columns(pl.lit(None, pl.Float32).alias(c) for c in missing).select("_hid", *spec.features)
+    return out
+
+
+def household_values(frame: pl.DataFrame, household_id: str, columns: list[str]) -> pl.DataFrame:
+    """The first non-missing value of each column per household (target, weight, groups)."""
+    return (frame.group_by(pl.col(household_id).cast(pl.String).alias("_hid"), maintain_order=True)
+            .agg(pl.col(c).drop_nulls().first() for c in columns))
+
+
+def load(path: Path, target: str, household_id: str, weight: str | None = None, income: str | None = None,
+         groups: tuple[str, ...] = ()) -> Survey:
+    """Read and check a labelled survey; SurveyError says what is wrong before anything is written."""
+    frame = read_csv(path)
+    for flag, col in (("--target", target), ("--household-id", household_id), ("--weight", weight),
+                      ("--income", income), *(("--group", g) for g in groups)):
+        if col is not None and col not in frame.columns:
+            raise SurveyError(f"{flag} {col!r}: no such column in {Path(path).name} "
+                              f"(columns: {', '.join(frame.columns[:12])}{', ...' if frame.width > 12 else ''})")
+    if frame[household_id].null_count():
+        frame = frame.filter(pl.col(household_id).is_not_null())
+    exclude = {target, household_id, *(c for c in (weight, income) if c)}
+    spec = infer_spec(frame, exclude, household_id)
+    X = features(frame, spec, household_id)
+    spec.features = [c for c in X.columns if c != "_hid" and X[c].null_count() < X.height and X[c].n_unique() > 1]
+    X = X.select("_hid", *spec.features)
+    kept = [c for c in (target, weight, *groups) if c] 
+    hh = household_values(frame, household_id, kept)
+    if income:
+        inc = frame.group_by(pl.col(household_id).cast(pl.String).alias("_hid"), maintain_order=True).agg(
+            (pl.col(income).cast(pl.Float64, strict=False).sum() / pl.len()).alias("_income") if spec.person_level
+            else pl.col(income).cast(pl.Float64, strict=False).first().alias("_income"))
+        hh = hh.join(inc, on="_hid", how="left", maintain_order="left")
+    hh = hh.join(X.select("_hid"), on="_hid", maintain_order="left")
+    labelled = hh[target].is_not_null()
+    hh, X = hh.filter(labelled), X.filter(labelled)
+    if hh[target].n_unique() < 2:
+        raise SurveyError(f"--target {target!r}: needs at least two classes, found "
+                          f"{hh[target].unique().to_list()[:3]}")
+    if not spec.features:
+        raise SurveyError("no usable feature columns (every column is the target, the id, protected or constant)")
+    hh = hh.with_columns(pl.col(target).cast(pl.String).alias("_y"),
+                         (pl.col(weight).cast(pl.Float64, strict=False).fill_null(1.0) if weight else pl.lit(1.0)).alias("_w"))
+    return Survey(hh, X.drop("_hid"), spec)
+
+
+def classes(labels: pl.Series) -> list[str]:
+    """Class labels in order: numerically when they are numbers (the lowest first), else as text."""
+    values = labels.unique().drop_nulls().to_list()
+    try:
+        return sorted(values, key=float)
+    except ValueError:
+        return sorted(values)
+
+
+def poor_classes(ordered: list[str], given: str | None) -> list[str]:
+    """The classes counted as poor: those given (comma-separated), else the positive class of a
+    yes/no or 0/1 target, else the lowest class of an ordinal target."""
+    if given:
+        wanted = [c.strip() for c in given.split(",") if c.strip()]
+        norm = {_norm(c): c for c in ordered}
+        unknown = [c for c in wanted if _norm(c) not in norm]
+        if unknown:
+            raise SurveyError(f"--poor-classes {unknown}: not classes of the target (classes: {ordered})")
+        return [norm[_norm(c)] for c in wanted]
+    if len(ordered) == 2:
+        yes = [c for c in ordered if c.strip().lower() in YES | {"poor"}]
+        return yes[:1] or [ordered[-1]]
+    return [ordered[0]]
+
+
+def _norm(label: str) -> str:
+    try:
+        return repr(float(label))
+    except ValueError:
+        return label.strip().lower()
+
+
+def as_numpy(X: pl.DataFrame) -> np.ndarray:
+    return X.to_numpy().astype(np.float32, copy=False)

@@ -1,0 +1,195 @@
+"""Household scoring: the vulnerability index on hand-built households and on a synthetic
+extract, the proxy means test on a person-level survey CSV, bad input, and targeting."""
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from komek.cli import app
+from komek.kz import registry_inputs
+from komek.kz.registry_inputs import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+from komek.scoring import index, pmt, synthetic
+from komek.scoring.explain import explain
+from komek.services.score import household_card, score_households, targeting
+from komek.synth import generate
+
+ON = dt.date(2026, 10, 31)
+runner = CliRunner()
+
+
+def person(hid, iin, role, born, sex="F", disability="", **incomes):
+    row = {c: 0.0 for c in PERSON_COLUMNS if c.startswith("income_")}
+    row.update({f"income_{k}": float(v) for k, v in incomes.items()})
+    return {**row, "iin": iin, "household_id": hid, "role": role, "birth_date": dt.date.fromisoformat(born), "sex": sex,
+            "disability_group": disability, "disability_cause": "general" if disability else "",
+            "children_born": 0, "participation_years": 0}
+
+
+def household(hid, area, tenure, rent=0.0, utilities=10000.0):
+    return {"household_id": hid, "region_code": "75", "area_m2": area, "tenure": tenure, "only_home": True,
+            "utilities": utilities, "maintenance": 0.0, "communication": 0.0, "rent": rent}
+
+
+def frames(people, homes):
+    return (pl.DataFrame(people).select(PERSON_COLUMNS), pl.DataFrame(homes).select(HOUSEHOLD_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def hand_built():
+    people = [person("H1", "1", "head", "1990-01-01", "M", wage=400000),
+              person("H2", "2", "head", "1994-05-01"), person("H2", "3", "child", "2018-01-01"),
+              person("H2", "4", "child", "2020-01-01"),
+              person("H3", "5", "head", "1994-05-01"), person("H3", "6", "child", "2018-01-01"),
+              person("H3", "7", "child", "2020-01-01", disability="child")]
+    homes = [household("H1", 45, "own"), household("H2", 30, "private_rent", rent=60000),
+             household("H3", 30, "private_rent", rent=60000)]
+    return index.score(*frames(people, homes), ON).sort("household_id")
+
+
+def test_index_levels_of_hand_built_households(hand_built):
+    h1, h2, h3 = hand_built.iter_rows(named=True)
+    assert (h1["score"], h1["level"], h1["deprived"]) == (0.0, "A", [])
+    # A single mother without work income, renting, two children: 0.15 + 0.10 + 0.05 + 0.05 + 0.05 + 0.07.
+    assert set(h2["deprived"]) == {"income_below_minimum", "no_earner", "high_dependency", "cost_burden",
+                                   "no_own_home", "single_parent"}
+    assert h2["score"] == pytest.approx(0.47) and h2["level"] == "D"
+    # The same with a disabled child: + disability_member 0.10 + severe_disability 0.10.
+    assert set(h3["deprived"]) == set(h2["deprived"]) | {"disability_member", "severe_disability"}
+    assert h3["score"] == pytest.approx(0.67) and h3["level"] == "E"
+
+
+def test_index_file_is_complete():
+    ix = index.load_index()
+    assert sum(i.weight for i in ix.indicators) == pytest.approx(1.0)
+    assert all(i.why.strip() and i.label for i in ix.indicators)
+    assert [lv for lv, _, _ in ix.levels] == list(index.LEVELS)
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory):
+    out = tmp_path_factory.mktemp("extract")
+    generate(out, households=1500, seed=7, as_of=dt.date(2026, 11, 1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def levels(extract):
+    return score_households(extract, ON)
+
+
+def test_levels_of_an_extract_are_consistent(levels, extract):
+    living = registry_inputs.households_on(registry_inputs.scan(extract), ON).collect()
+    assert levels["household_id"].n_unique() == levels.height <= living.height
+    assert set(levels["level"]) <= set(index.LEVELS)
+    weights = {i.name: i.weight for i in index.load_index().indicators}
+    # The score is the sum of the weights of the deprivations listed.
+    sums = levels["deprived"].map_elements(lambda d: float(sum(weights[x] for x in d)), return_dtype=pl.Float64)
+    assert ((levels["score"] - sums).abs() < 1e-6).all()
+    # Monotone: a higher level never has a lower score.
+    bounds = levels.group_by("level").agg(pl.col("score").min().alias("lo"), pl.col("score").max().alias("hi")).sort("level")
+    assert (bounds["lo"].shift(-1).drop_nulls() > bounds["hi"].head(bounds.height - 1)).all()
+    dist = index.distribution(levels)
+    assert dist["households"].sum() == levels.height
+    card = household_card(levels, levels.sort("score")[-1, "household_id"])
+    assert card["deprived"] and all(d["why"] for d in card["deprived"])
+
+
+def test_more_deprivation_never_lowers_the_score(hand_built):
+    people = [person("H1", "1", "head", "1990-01-01", "M", wage=400000)]
+    base = index.score(*frames(people, [household("H1", 45, "own")]), ON)["score"][0]
+    worse = index.score(*frames(people, [household("H1", 45, "private_rent")]), ON)["score"][0]
+    worst = index.score(*frames([person("H1", "1", "head", "1990-01-01", "M", "1", wage=400000)],
+                                [household("H1", 8, "private_rent")]), ON)["score"][0]
+    assert base <= worse <= worst
+
+
+def test_score_command_writes_levels(extract, tmp_path):
+    result = runner.invoke(app, ["score", str(extract), "--out", str(tmp_path / "score")])
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(tmp_path / "score" / "levels.parquet").height > 0
+
+
+@pytest.fixture(scope="module")
+def survey_csv(extract, tmp_path_factory):
+    persons, households = registry_inputs.build(registry_inputs.scan(extract), ON)
+    path = tmp_path_factory.mktemp("survey") / "survey.csv"
+    synthetic.survey(persons, households, ON, seed=3).write_csv(path)
+    return path
+
+
+def test_synthetic_survey_is_shaped_like_a_real_one(survey_csv):
+    s = pl.read_csv(survey_csv, infer_schema_length=None)
+    assert s.width >= 95 and s["household_id"].n_unique() < s.height
+    assert set(s["poverty_class"]) == {1, 2, 3, 4}
+    assert s["asset_01"].drop_nulls().is_in(["yes", "no"]).all() and s.null_count().sum_horizontal()[0] > 0
+
+
+def test_evaluation_json_and_the_model_beats_the_scorecard(survey_csv):
+    result = runner.invoke(app, ["score", "evaluate", "--data", str(survey_csv), "--target", "poverty_class",
+                                 "--household-id", "household_id", "--folds", "3", "--group", "urban",
+                                 "--group", "head_sex", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    r = json.loads(result.stdout)
+    assert {"macro_f1", "per_class_f1", "model", "baselines", "coverage", "fairness"} <= r.keys()
+    assert r["poor_classes"] == ["1"] and r["person_level"]
+    assert "ethnicity" in r["protected_columns_dropped"]
+    assert set(r["baselines"]) == {"demographic_scorecard", "ols_pmt", "income_means_test"}
+    model, card = r["model"]["at_poor_share"], r["baselines"]["demographic_scorecard"]["at_poor_share"]
+    assert 0 <= model["exclusion_error"] < card["exclusion_error"]
+    assert 0 <= model["inclusion_error"] <= 1 and 0 < r["macro_f1"] <= 1
+    assert set(r["fairness"]["urban"]["by_group"]) == {"yes", "no"}
+
+
+def test_train_saves_a_model_that_explains(survey_csv, tmp_path):
+    out = tmp_path / "pmt"
+    result = runner.invoke(app, ["score", "train", "--data", str(survey_csv), "--target", "poverty_class",
+                                 "--household-id", "household_id", "--out", str(out), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert (out / "model.joblib").is_file()
+    features = json.loads((out / "features.json").read_text())["features"]
+    assert not any("ethnicity" in f for f in features)
+    predicted = pmt.predict(out, survey_csv)
+    assert predicted["poor_probability"].is_between(0, 1).all()
+    why = explain(out, survey_csv, [predicted["household_id"][0]], top=5)
+    assert why.height == 5 and why["feature"].is_in(features).all()
+
+
+def _fails(args, out):
+    result = runner.invoke(app, ["score", "train", *args, "--out", str(out), "--threads", "1"])
+    assert result.exit_code == 2, result.output
+    assert not (out / "model.joblib").exists()
+    return result.output
+
+
+def test_bad_input_is_one_line_and_writes_no_model(tmp_path):
+    good = tmp_path / "s.csv"
+    pl.DataFrame({"hh": [1, 1, 2, 3], "cls": [1, 1, 2, 1], "x": ["yes", "no", None, "yes"]}).write_csv(good)
+    out = tmp_path / "model"
+    assert "no such column" in _fails(["--data", str(good), "--target", "poverty", "--household-id", "hh"], out)
+    assert "no such column" in _fails(["--data", str(good), "--target", "cls", "--household-id", "hid"], out)
+    one = tmp_path / "one.csv"
+    pl.DataFrame({"hh": [1, 2, 3], "cls": [2, 2, 2], "x": [1, 2, 3]}).write_csv(one)
+    assert "two classes" in _fails(["--data", str(one), "--target", "cls", "--household-id", "hh"], out)
+    parquet = tmp_path / "s.parquet"
+    pl.DataFrame({"hh": [1], "cls": [1]}).write_parquet(parquet)
+    assert "not a CSV" in _fails(["--data", str(parquet), "--target", "cls", "--household-id", "hh"], out)
+    binary = tmp_path / "fake.csv"
+    binary.write_bytes(b"PAR1\x00\x01\x02" * 100)
+    assert "not a CSV" in _fails(["--data", str(binary), "--target", "cls", "--household-id", "hh"], out)
+
+
+def test_targeting_shares(extract, levels):
+    from komek.services.simulate import simulate
+    run = simulate(extract, ON)
+    table = targeting(run, levels)
+    assert table.height > 0
+    for col in ("to_DE", "to_bottom_quintile", "DE_coverage", "leakage_AB"):
+        assert table[col].drop_nulls().is_between(0, 1).all(), col
+    tsa = table.filter(pl.col("measure") == "tsa").row(0, named=True)
+    summary = run.summary.filter(pl.col("measure") == "tsa")
+    assert tsa["recipients"] == summary["recipients"].sum()
+    assert tsa["spending"] == pytest.approx(float(summary["spending"].sum()))
+    # A-B, C and D-E spending add up to the whole.
+    assert tsa["to_DE"] + tsa["leakage_AB"] <= 1 + 1e-9
