@@ -126,3 +126,23 @@ def test_database_gives_the_same_results_as_the_extract(run, extract, database_u
     from_db = simulate(None, ON, database=database_url)
     assert from_db.households.sort("household_id").equals(run.households.sort("household_id"))
     assert from_db.persons.sort("iin").equals(run.persons.sort("iin"))
+
+
+def test_clean_extract_registers_conditional_tsa_families(tmp_path):
+    """Conditional TSA is paid under a social contract: every able-bodied member of a family paid
+    conditional TSA is registered with the employment centre before the month paid."""
+    from komek.services.extracts import generate_extract
+    from komek.services.simulate import last_day, region_results
+
+    generate_extract(tmp_path, 1500, 8, dt.date(2026, 11, 1), 2)
+    paid = pl.read_parquet(tmp_path / "payments.parquet").filter(pl.col("measure") == "tsa")
+    seekers = pl.read_parquet(tmp_path / "jobseekers.parquet")
+    on = last_day("2026-10")
+    hh, people = region_results(*registry_inputs.build(registry_inputs.scan(tmp_path), on), on,
+                                also=("tsa_unconditional", "able_bodied"))
+    conditional = hh.filter(~pl.col("tsa_unconditional")).join(
+        paid.filter(pl.col("month") == "2026-10").select("household_id"), on="household_id", how="semi")
+    able = people.filter(pl.col("able_bodied")).join(conditional, on="household_id", how="semi")
+    assert able.height > 0
+    registered = seekers.filter(pl.col("registered") < dt.date(2026, 10, 1))
+    assert able.join(registered, on="iin", how="anti").is_empty()

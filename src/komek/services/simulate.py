@@ -51,8 +51,9 @@ def measure_names() -> tuple[list[str], list[str]]:
 
 
 def region_results(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
-                   reform: Reform | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the standard (or a reform of it) over one region's input frames."""
+                   reform: Reform | None = None, also: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Run the standard (or a reform of it) over one region's input frames; `also` names other
+    variables to return beside the measures (on the households or persons frame by entity)."""
     rules = standard()
     group_measures, person_measures = measure_names()
     p, h, group_of = registry_inputs.arrays(persons, households)
@@ -66,6 +67,9 @@ def region_results(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
         **{m: pl.Series(np.bincount(group_of, weights=person_values[m], minlength=households.height))
            for m in person_measures})
     people = persons.select("iin", "household_id").with_columns(**{m: pl.Series(v) for m, v in person_values.items()})
+    extra = {n: pl.Series(sim.calculate(n)) for n in also}
+    hh = hh.with_columns(**{n: v for n, v in extra.items() if not rules.variables[n].entity.is_person})
+    people = people.with_columns(**{n: v for n, v in extra.items() if rules.variables[n].entity.is_person})
     return _money(hh, group_measures + person_measures), _money(people, person_measures)
 
 
