@@ -193,3 +193,5 @@ def test_targeting_shares(extract, levels):
     assert tsa["spending"] == pytest.approx(float(summary["spending"].sum()))
     # A-B, C and D-E spending add up to the whole.
     assert tsa["to_DE"] + tsa["leakage_AB"] <= 1 + 1e-9
+    from komek.report.scoring import levels_section, targeting_section
+    assert "<svg" in levels_section(levels).body and "tsa" in targeting_section(table).body

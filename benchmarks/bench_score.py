@@ -1,0 +1,100 @@
+"""Scoring figures: the index on N households, PMT training on a large survey, and the
+inclusion and exclusion errors next to the baselines on the synthetic survey.
+
+    python benchmarks/bench_score.py index --households 1000000
+    python benchmarks/bench_score.py train --households 1000000
+    python benchmarks/bench_score.py errors --households 20000 --folds 5
+
+Households for the index are drawn directly as input frames (the shape `registry_inputs.build`
+returns), so the figure is the index alone; `errors` generates an extract and its survey.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from komek.kz.registry_inputs import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+
+ON = dt.date(2026, 10, 31)
+
+
+def input_frames(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    size = rng.integers(1, 7, n)
+    hid = np.repeat(np.arange(n), size)
+    m = len(hid)
+    born = (np.datetime64("2026-01-01") - rng.integers(0, 85 * 365, m).astype("timedelta64[D]"))
+    persons = pl.DataFrame({
+        "iin": pl.int_range(m, eager=True).cast(pl.String), "household_id": pl.Series(hid).cast(pl.String),
+        "role": np.where(np.r_[True, hid[1:] != hid[:-1]], "head", "other"), "birth_date": born,
+        "sex": rng.choice(["M", "F"], m), "disability_group": rng.choice(["", "", "", "", "", "", "", "", "", "3", "1"], m),
+        "disability_cause": "", "children_born": 0, "participation_years": 0,
+        **{c: np.where(rng.random(m) < .4, rng.lognormal(11.5, .8, m), 0.0) for c in PERSON_COLUMNS if c.startswith("income_")}})
+    households = pl.DataFrame({"household_id": pl.int_range(n, eager=True).cast(pl.String),
+                               "region_code": rng.choice(["10", "75", "71", "61"], n), "area_m2": rng.uniform(20, 150, n),
+                               "tenure": rng.choice(["own", "private_rent", "state_rent", "other"], n, p=[.8, .12, .05, .03]),
+                               "only_home": True, "utilities": rng.uniform(5e3, 4e4, n), "maintenance": 0.0,
+                               "communication": 5000.0, "rent": 0.0})
+    return persons.select(PERSON_COLUMNS), households.select(HOUSEHOLD_COLUMNS)
+
+
+def bench_index(n: int) -> dict:
+    from komek.scoring import index
+    persons, households = input_frames(n)
+    t = time.perf_counter()
+    levels = index.score(persons, households, ON)
+    seconds = time.perf_counter() - t
+    return {"households": n, "persons": persons.height, "seconds": round(seconds, 2),
+            "households_per_second": round(n / seconds), "projected_6_2M_seconds": round(6.2e6 / n * seconds, 1),
+            "levels": dict(levels["level"].value_counts().sort("level").iter_rows())}
+
+
+def survey_csv(n: int, folder: Path, seed: int = 1) -> Path:
+    from komek.kz import registry_inputs
+    from komek.scoring import synthetic
+    from komek.synth import generate
+    generate(folder / "extract", households=n, seed=seed)
+    persons, households = registry_inputs.build(registry_inputs.scan(folder / "extract"), ON)
+    path = folder / "survey.csv"
+    synthetic.survey(persons, households, ON, seed).write_csv(path)
+    return path
+
+
+def bench_train(n: int, threads: int) -> dict:
+    from komek.scoring import pmt
+    with tempfile.TemporaryDirectory() as d:
+        path = survey_csv(n, Path(d))
+        t = time.perf_counter()
+        info = pmt.train(path, "poverty_class", "household_id", Path(d) / "model", n_threads=threads)
+        return {"households": info["households"], "features": info["features"], "threads": pmt.threads(threads),
+                "train_seconds": round(time.perf_counter() - t, 1)}
+
+
+def bench_errors(n: int, folds: int, threads: int) -> dict:
+    from komek.scoring import pmt
+    with tempfile.TemporaryDirectory() as d:
+        path = survey_csv(n, Path(d))
+        r = pmt.evaluate(path, "poverty_class", "household_id", folds=folds, n_threads=threads)
+    rows = {"model": r["model"], **{k: v for k, v in r["baselines"].items() if "skipped" not in v}}
+    return {"households": r["households"], "coverage": r["coverage"], "macro_f1": r["macro_f1"],
+            "per_class_f1": r["per_class_f1"],
+            "errors": {k: {"at_poor_share": v["at_poor_share"], "at_20_percent": v["at_20_percent"]} for k, v in rows.items()}}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["index", "train", "errors"])
+    ap.add_argument("--households", type=int, default=1_000_000)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0)
+    a = ap.parse_args()
+    out = (bench_index(a.households) if a.what == "index" else bench_train(a.households, a.threads)
+           if a.what == "train" else bench_errors(a.households, a.folds, a.threads))
+    print(json.dumps(out, indent=2))

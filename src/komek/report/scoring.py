@@ -1,0 +1,50 @@
+"""Report sections of household scoring: vulnerability levels by region, and which measures
+reach the households at levels D-E and the poorest fifth."""
+from __future__ import annotations
+
+import polars as pl
+
+from komek.kz import regions
+from komek.report import Section, charts, table
+from komek.scoring import index
+
+
+def levels_section(levels: pl.DataFrame) -> Section:
+    ix = index.load_index()
+    names = {c: r["name"] for c, r in regions().items()}
+    dist = index.distribution(levels).with_columns(region=pl.col("region_code").replace_strict(names, default=None))
+    overall = index.distribution(levels, by=None).row(0, named=True)
+    svg = charts.bars(dist["region"].to_list(), {lv: dist[f"{lv} %"].to_list() for lv in ("C", "D", "E")},
+                      title="Households at levels C, D and E by region", unit="% of households")
+    shares = ", ".join(f"{lv} {label} {overall[lv + ' %']:.1f}%" for lv, label, _ in ix.levels)
+    top = (levels.explode("deprived").drop_nulls("deprived").group_by("deprived").len().sort("len", descending=True)
+           .rename({"deprived": "indicator", "len": "households deprived"}))
+    body = (f"<p>{levels.height:,} households scored with the vulnerability index (version {ix.version}, "
+            "Alkire-Foster style, five domains; indicators, cut-offs and weights in "
+            "<code>scoring/index.yaml</code>, all marked as assumptions). Levels: "
+            f"{shares}. Each household's level comes with the indicators that put it there "
+            "(<code>score/levels.parquet</code>).</p>"
+            f'<div class="charts">{svg}</div>'
+            + table(dist.select("region_code", "region", "households", *(f"{lv} %" for lv in index.LEVELS)),
+                    percent=tuple(f"{lv} %" for lv in index.LEVELS))
+            + "<h3>Indicators</h3>" + table(top))
+    return Section("levels", "Vulnerability levels A-E", body)
+
+
+def targeting_section(by_measure: pl.DataFrame) -> Section:
+    f = by_measure.filter(pl.col("spending") > 0).with_columns(
+        (pl.col(c) * 100) for c in ("to_DE", "to_bottom_quintile", "DE_coverage", "leakage_AB"))
+    svg = charts.bars(f["measure"].to_list(), {"to D-E": f["to_DE"].to_list(),
+                                               "to the poorest fifth": f["to_bottom_quintile"].to_list(),
+                                               "to A-B": f["leakage_AB"].to_list()},
+                      title="Where each measure's money goes", unit="% of the measure's spending")
+    body = ("<p>For each benefit of the unified standard: the share of its spending that reaches households at "
+            "levels D-E and the poorest fifth of households by income per person, the share of D-E households it "
+            "reaches, and the share of its spending that goes to A-B households. Measures for a group other than "
+            "the poor (pensions, disability) are not wrong to reach A-B; a poverty measure with a large A-B share "
+            "or a small D-E coverage misses.</p>"
+            f'<div class="charts">{svg}</div>'
+            + table(f.rename({"spending": "monthly tenge", "to_DE": "to D-E %", "to_bottom_quintile": "to poorest 20% %",
+                              "DE_coverage": "D-E reached %", "leakage_AB": "to A-B %"}),
+                    money=("monthly tenge",), percent=("to D-E %", "to poorest 20% %", "D-E reached %", "to A-B %")))
+    return Section("targeting", "Which measures reach those in need", body)
