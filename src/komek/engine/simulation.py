@@ -107,7 +107,11 @@ class Simulation:
         n = self.n_persons if is_person else self.n_groups
         if len(arr) != n:
             raise InputError(f"{name} has {len(arr)} values for {n} {var.entity.label}")
-        self.values[name] = arr.astype(DTYPES[var.dtype], copy=False)
+        # Text inputs become fixed-width NumPy strings: comparisons then run in C, not per object.
+        if var.dtype == "str":
+            self.values[name] = arr if arr.dtype.kind == "U" else arr.astype(str)
+        else:
+            self.values[name] = arr.astype(DTYPES[var.dtype], copy=False)
 
     def replace_formula(self, name: str, variable: Variable) -> None:
         """A reform: another formula for one variable in this simulation only."""
@@ -191,7 +195,7 @@ class Simulation:
                 return out
         else:
             idx = slice(None)
-        value = self._run(var.formula, var.inputs, var.params, var, idx, var.name).astype(out.dtype, copy=True)
+        value = self._run(var.formula, var.inputs, var.params, var, idx, var.name).astype(out.dtype, copy=bool(var.exceptions))
         applied = []
         for exc in reversed(var.exceptions):     # the first exception listed has the last word
             hit = np.flatnonzero(self._column(exc.when, var, idx))

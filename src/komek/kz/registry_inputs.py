@@ -108,6 +108,17 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
     return cut(prepare(tables, on, regions), regions)
 
 
+def by_region(prepared: Prepared):
+    """(region code, persons, households) for every region, from one join of the whole registry."""
+    persons, households = cut(prepared)
+    regions = households.select("household_id", "region_code")
+    persons = persons.join(regions, on="household_id", maintain_order="left")
+    hh_parts = households.partition_by("region_code", as_dict=True, maintain_order=True)
+    p_parts = persons.partition_by("region_code", as_dict=True, maintain_order=True)
+    for (code,) in sorted(hh_parts):
+        yield code, p_parts[(code,)].drop("region_code"), hh_parts[(code,)]
+
+
 def cut(prepared: Prepared, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The (persons, households) input frames of some regions (all when None).
 
@@ -174,13 +185,24 @@ def _housing(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
                     *(pl.col(c).cast(pl.Float64) for c in ("utilities", "maintenance", "communication", "rent"))))
 
 
+def _numpy(column: pl.Series) -> np.ndarray:
+    """A column as NumPy; text as fixed-width strings built from its few distinct values, which is
+    much faster than converting millions of Python strings."""
+    if column.dtype != pl.String:
+        return column.to_numpy()
+    text = column.fill_null("")
+    distinct = text.unique().sort()
+    values = np.array(distinct.to_list() or [""], dtype=str)
+    return values[distinct.search_sorted(text).to_numpy()]
+
+
 def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict, np.ndarray]:
     """Engine inputs: person arrays, household arrays and each person's household index."""
     index = households.select("household_id").with_row_index("_g")
     group_of = persons.join(index, on="household_id", how="left", maintain_order="left")["_g"].to_numpy()
-    p = {c: persons[c].to_numpy() for c in PERSON_COLUMNS if c not in ("iin", "household_id")}
+    p = {c: _numpy(persons[c]) for c in PERSON_COLUMNS if c not in ("iin", "household_id", "birth_date")}
     p["birth_date"] = persons["birth_date"].to_numpy().astype("datetime64[D]")
-    h = {c: households[c].to_numpy() for c in HOUSEHOLD_COLUMNS if c != "household_id"}
+    h = {c: _numpy(households[c]) for c in HOUSEHOLD_COLUMNS if c != "household_id"}
     return p, h, group_of.astype(np.int64)
 
 

@@ -94,13 +94,14 @@ def _task(extract: str | None, database: str | None, on: dt.date, region: str,
 def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     """Recipients (households, or persons for person measures) and spending per region and measure."""
     group_measures, person_measures = measure_names()
-    parts = []
-    for m in group_measures + person_measures:
-        frame, key = (households, "household_id") if m in group_measures else (
-            persons.join(households.select("household_id", "region_code"), on="household_id"), "iin")
-        parts.append(frame.group_by("region_code").agg(
-            pl.lit(m).alias("measure"), (pl.col(m) > 0).sum().alias("recipients"), pl.col(m).sum().alias("spending")))
-    return pl.concat(parts).sort("region_code", "measure")
+    region = persons.join(households.select("household_id", "region_code"), on="household_id")
+    spending = households.group_by("region_code").agg(pl.col(m).sum() for m in group_measures + person_measures)
+    recipients = (households.group_by("region_code").agg((pl.col(m) > 0).sum() for m in group_measures)
+                  .join(region.group_by("region_code").agg((pl.col(m) > 0).sum() for m in person_measures),
+                        on="region_code"))
+    long = lambda frame, name: frame.unpivot(index="region_code", variable_name="measure", value_name=name)  # noqa: E731
+    return (long(recipients, "recipients").join(long(spending, "spending"), on=["region_code", "measure"])
+            .with_columns(pl.col("recipients").cast(pl.UInt32)).sort("region_code", "measure"))
 
 
 def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, progress=None,
@@ -144,8 +145,8 @@ def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, pr
     else:
         prepared = registry_inputs.prepare(tables, on)
         codes = prepared.regions()
-        for i, c in enumerate(codes, 1):
-            keep(c, region_results(*registry_inputs.cut(prepared, [c]), on, reform))
+        for i, (c, persons, households) in enumerate(registry_inputs.by_region(prepared), 1):
+            keep(c, region_results(persons, households, on, reform))
             if progress:
                 progress(f"simulate: {c}", i, len(codes))
     summary = pl.concat(summaries).sort("region_code", "measure")

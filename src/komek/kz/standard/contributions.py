@@ -39,9 +39,9 @@ def opv(x, p):
 
 
 @rules.formula(PERSON, "bool", "Born before the first cohort liable for OPVR (1 January 1975)",
-               reference=f"{SOCIAL_CODE}, employer's pension contributions", inputs=["birth_date"], params=["opvr.born_from"])
+               reference=f"{SOCIAL_CODE}, employer's pension contributions", inputs=["birth_year"], params=["opvr.born_from"])
 def before_opvr_cohort(x, p):
-    return x.birth_date.astype("datetime64[Y]").astype(int) + 1970 < p["opvr.born_from"]
+    return x.birth_year < p["opvr.born_from"]
 
 
 @rules.formula(PERSON, "bool", "Income liable to OPVR, while OPVR is in force (from 2024)",

@@ -6,32 +6,39 @@ from komek.kz.standard import HOUSEHOLD, PERSON, rules
 SOCIAL_CODE = "Social Code of the Republic of Kazakhstan No. 224-VII of 20 April 2023"
 
 
-def _ymd(dates: np.ndarray):
-    d = dates.astype("datetime64[D]")
-    years = d.astype("datetime64[Y]").astype(int) + 1970
-    months = d.astype("datetime64[M]").astype(int) % 12 + 1
-    days = (d - d.astype("datetime64[M]")).astype(int) + 1
-    return years, months, days
+@rules.formula(PERSON, "int", "Year of birth", reference=SOCIAL_CODE, inputs=["birth_date"])
+def birth_year(x, p):
+    return x.birth_date.astype("datetime64[Y]").astype(int) + 1970
 
 
-@rules.formula(PERSON, "int", "Age in full years", reference=SOCIAL_CODE, inputs=["birth_date"])
+@rules.formula(PERSON, "int", "Month of birth (1-12)", reference=SOCIAL_CODE, inputs=["birth_date"])
+def birth_month(x, p):
+    return x.birth_date.astype("datetime64[M]").astype(int) % 12 + 1
+
+
+@rules.formula(PERSON, "int", "Day of birth (1-31)", reference=SOCIAL_CODE, inputs=["birth_date"])
+def birth_day(x, p):
+    d = x.birth_date.astype("datetime64[D]")
+    return (d - d.astype("datetime64[M]")).astype(int) + 1
+
+
+@rules.formula(PERSON, "int", "Age in full years", reference=SOCIAL_CODE, inputs=["birth_year", "birth_month", "birth_day"])
 def age(x, p):
-    y, m, d = _ymd(x.birth_date)
     on = p.date
-    return on.year - y - ((on.month < m) | ((on.month == m) & (on.day < d)))
+    before_birthday = (on.month < x.birth_month) | ((on.month == x.birth_month) & (on.day < x.birth_day))
+    return on.year - x.birth_year - before_birthday
 
 
-@rules.formula(PERSON, "int", "Age in full months", reference=SOCIAL_CODE, inputs=["birth_date"])
+@rules.formula(PERSON, "int", "Age in full months", reference=SOCIAL_CODE, inputs=["birth_year", "birth_month", "birth_day"])
 def age_months(x, p):
-    y, m, d = _ymd(x.birth_date)
     on = p.date
-    return (on.year - y) * 12 + on.month - m - (on.day < d)
+    return (on.year - x.birth_year) * 12 + on.month - x.birth_month - (on.day < x.birth_day)
 
 
-@rules.formula(PERSON, "bool", "Born in the month of the calculation", reference=SOCIAL_CODE, inputs=["birth_date"])
+@rules.formula(PERSON, "bool", "Born in the month of the calculation", reference=SOCIAL_CODE,
+               inputs=["birth_year", "birth_month"])
 def born_this_month(x, p):
-    y, m, _ = _ymd(x.birth_date)
-    return (y == p.date.year) & (m == p.date.month)
+    return (x.birth_year == p.date.year) & (x.birth_month == p.date.month)
 
 
 @rules.formula(PERSON, "bool", "Minor (under 18)", reference=SOCIAL_CODE, inputs=["age"])
