@@ -99,7 +99,7 @@ def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str]
           .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
                         pl.col("only_home").fill_null(False),
                         *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
-          .sort("household_id").collect().with_row_index("_h"))
+          .sort("region_code", "household_id").collect().with_row_index("_h"))
     alive = (tables["persons"].filter(pl.col("death_date").is_null() | (pl.col("death_date") > on))
              .select(_key(), "birth_date", "sex"))
     members = (_current(tables["households"], "from_date", "to_date", on)
@@ -120,20 +120,25 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
     return cut(prepare(tables, on, regions), regions)
 
 
-def by_region(prepared: Prepared):
-    """(region code, persons, households) for every region, from one join of the whole registry."""
-    persons, households = cut(prepared, keep_region=True)
-    hh_parts = households.partition_by("region_code", as_dict=True, maintain_order=True)
-    p_parts = persons.partition_by("region_code", as_dict=True, maintain_order=True, include_key=False)
-    for (code,) in sorted(hh_parts):
-        yield code, p_parts[(code,)], hh_parts[(code,)]
+def by_region(persons: pl.DataFrame, households: pl.DataFrame):
+    """(region code, persons, households) slices of `cut(..., keep_region=True)` frames.
+
+    `prepare` numbers households in region order, so each region is a contiguous, zero-copy
+    slice of both frames."""
+    sizes = households.group_by("region_code", maintain_order=True).len()
+    people = persons.group_by("region_code", maintain_order=True).len()
+    h_at = p_at = 0
+    for (code, n_h), (code_p, n_p) in zip(sizes.iter_rows(), people.iter_rows()):
+        assert code == code_p, "persons and households are not in the same region order"
+        yield code, persons.slice(p_at, n_p).drop("region_code"), households.slice(h_at, n_h)
+        h_at, p_at = h_at + n_h, p_at + n_p
 
 
 def cut(prepared: Prepared, regions: Iterable[str] | None = None,
         keep_region: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The (persons, households) input frames of some regions (all when None).
 
-    Households are in household_id order and persons in their households' order.
+    Households are in region and household_id order, persons in their households' order.
     """
     on = prepared.on
     hh = prepared.households

@@ -6,6 +6,8 @@ distributed worker (`scheduler=ADDRESS`), so a cluster gives the same numbers as
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,16 +123,19 @@ def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, pr
             (Path(out) / sub).mkdir(parents=True, exist_ok=True)
 
     counts = {"households": 0, "persons": 0}
+    lock = threading.Lock()
 
     def keep(code: str, result: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-        summaries.append(summarize(*result))
-        counts["households"] += result[0].height
-        counts["persons"] += result[1].height
-        if out is None:
-            parts[code] = result
-        else:
+        summary = summarize(*result)
+        if out is not None:
             result[0].write_parquet(Path(out) / "households" / f"{code}.parquet")
             result[1].write_parquet(Path(out) / "persons" / f"{code}.parquet")
+        with lock:
+            summaries.append(summary)
+            counts["households"] += result[0].height
+            counts["persons"] += result[1].height
+            if out is None:
+                parts[code] = result
 
     if scheduler:
         from dask.distributed import Client, as_completed
@@ -144,11 +149,20 @@ def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, pr
                     progress(f"simulate: {futures[fut]}", i, len(codes))
     else:
         prepared = registry_inputs.prepare(tables, on)
-        codes = prepared.regions()
-        for i, (c, persons, households) in enumerate(registry_inputs.by_region(prepared), 1):
-            keep(c, region_results(persons, households, on, reform))
-            if progress:
-                progress(f"simulate: {c}", i, len(codes))
+        persons, households = registry_inputs.cut(prepared, keep_region=True)
+        del prepared      # the joined frames hold all that is needed; free the parts
+        regions = list(registry_inputs.by_region(persons, households))
+
+        def one(region) -> str:
+            code, p, h = region
+            keep(code, region_results(p, h, on, reform))
+            return code
+
+        # Two regions at a time: NumPy and Parquet writing release the GIL, so both cores work.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for i, code in enumerate(pool.map(one, regions), 1):
+                if progress:
+                    progress(f"simulate: {code}", i, len(regions))
     summary = pl.concat(summaries).sort("region_code", "measure")
     run = SimulationRun(on, summary, {t: q.height for t, q in quarantine.items()}, Path(out) if out else None, counts)
     if out is None:
