@@ -63,13 +63,20 @@ def _current(frame: pl.LazyFrame, start: str, end: str, on: dt.date) -> pl.LazyF
     return frame.filter((pl.col(start) <= on) & (pl.col(end).is_null() | (pl.col(end) > on)))
 
 
-def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
-    """household_id -> region_code (the head's current registration) for households living on `on`."""
-    members = _current(tables["households"], "from_date", "to_date", on)
-    heads = members.filter(pl.col("role") == "head").select("household_id", "iin")
+def households_on(tables: dict[str, pl.LazyFrame], on: dt.date,
+                  members: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """household_id -> region_code (the head's current registration) for households living on `on`.
+
+    `members` are the current memberships with `_iin`, when the caller has them already."""
+    if members is None:
+        members = _current(tables["households"], "from_date", "to_date", on).with_columns(_key())
+    heads = members.filter(pl.col("role") == "head").select("household_id", "_iin")
     addr = (_current(tables["addresses"], "registered_from", "registered_to", on)
-            .sort("registered_from").group_by("iin").agg(pl.col("region_code").last()))
-    return heads.join(addr, on="iin", how="inner").select("household_id", "region_code").unique("household_id")
+            .select(_key(), "region_code", "registered_from"))
+    # Only heads' addresses are needed: join first, then keep each head's latest registration.
+    return (heads.join(addr, on="_iin", how="inner")
+            .sort("registered_from").unique("household_id", keep="last")
+            .select("household_id", "region_code"))
 
 
 @dataclass
@@ -92,7 +99,9 @@ def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str]
     Joins run on integer keys: `_h`, a household's position in household_id order, and `_iin`,
     the IIN as a number (twelve digits fit in 64 bits), which is much faster than on text.
     """
-    hh = households_on(tables, on)
+    current = (_current(tables["households"], "from_date", "to_date", on)
+               .select("household_id", "iin", "role", _key()).collect())
+    hh = households_on(tables, on, current.lazy())
     if regions is not None:
         hh = hh.filter(pl.col("region_code").is_in(list(regions)))
     hh = (hh.join(_housing(tables, on), on="household_id", how="left")
@@ -102,11 +111,11 @@ def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str]
           .sort("region_code", "household_id").collect().with_row_index("_h"))
     alive = (tables["persons"].filter(pl.col("death_date").is_null() | (pl.col("death_date") > on))
              .select(_key(), "birth_date", "sex"))
-    members = (_current(tables["households"], "from_date", "to_date", on)
-               .join(hh.lazy().select("household_id", "_h"), on="household_id", how="inner")
-               .select("_h", "household_id", "iin", "role", _key()).unique("_iin", keep="last")
+    members = (current.lazy().join(hh.lazy().select("household_id", "_h"), on="household_id", how="inner")
+               .select("_h", "household_id", "iin", "role", "_iin").unique("_iin", keep="last")
                .join(alive, on="_iin", how="inner")
                .collect())
+    del current
     return Prepared(on, hh, members, _incomes(tables, on, members if regions is not None else None),
                     _disability(tables, on))
 
