@@ -58,16 +58,11 @@ def read_extract(folder: Path) -> AuditData:
 def read_database(url: str) -> AuditData:
     from sqlalchemy import func, select
 
-    from komek.contract.schema import default_contract
+    from komek.kz.registry_inputs import read_database as read_tables
     from komek.registry.db import engine
     from komek.registry.models import RECORDS
-    tables = {}
+    tables = read_tables(url, TABLES)
     with engine(url).connect() as conn:
-        for name in TABLES:
-            spec = default_contract().tables[name]
-            model = RECORDS[name].__table__
-            rows = conn.execute(select(*(model.c[c] for c in spec.columns))).all()
-            tables[name] = pl.DataFrame(rows, schema=spec.schema, orient="row")
         as_of = conn.execute(select(func.max(RECORDS["payments"].__table__.c.extract_as_of))).scalar()
     return screen(AuditData(tables, as_of.isoformat() if as_of else None))
 

@@ -89,9 +89,6 @@ class Prepared:
     incomes: pl.DataFrame        # _iin, income_<kind>...
     disability: pl.DataFrame     # _iin, disability_group, disability_cause
 
-    def regions(self) -> list[str]:
-        return sorted(self.households["region_code"].unique())
-
 
 def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
     """Read what the standard needs on `on` (for some regions only, when given).
@@ -229,8 +226,8 @@ def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict,
     return p, h, group_of.astype(np.int64)
 
 
-def scan_database(url: str) -> dict[str, pl.LazyFrame]:
-    """The same tables read from the registry database (rows there were validated at ingest)."""
+def read_database(url: str, names: Iterable[str] = TABLES) -> dict[str, pl.DataFrame]:
+    """Registry tables from the database, typed as the contract says (rows there were validated at ingest)."""
     from sqlalchemy import select
 
     from komek.contract.schema import default_contract
@@ -238,9 +235,14 @@ def scan_database(url: str) -> dict[str, pl.LazyFrame]:
     from komek.registry.models import RECORDS
     out = {}
     with engine(url).connect() as conn:
-        for name in TABLES:
+        for name in names:
             spec = default_contract().tables[name]
             model = RECORDS[name].__table__
             rows = conn.execute(select(*(model.c[c] for c in spec.columns))).all()
-            out[name] = pl.DataFrame(rows, schema=spec.schema, orient="row").lazy()
+            out[name] = pl.DataFrame(rows, schema=spec.schema, orient="row")
     return out
+
+
+def scan_database(url: str) -> dict[str, pl.LazyFrame]:
+    """The standard's tables from the registry database, as lazy frames."""
+    return {name: frame.lazy() for name, frame in read_database(url).items()}

@@ -7,6 +7,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from komek.kz import statistics
+from komek.kz.registry_inputs import quarter_before
 from komek.report import Section, charts, table
 from komek.services import population
 
@@ -45,7 +46,7 @@ def poverty_section(engine: Engine, on: dt.date) -> tuple[Section, pl.DataFrame]
     by_region = by_region.with_columns(official=pl.col("region_code").replace_strict(official, default=None, return_dtype=pl.Float64))
     people = by_region["people"].sum()
     national = 100 * by_region["poor"].sum() / people if people else 0.0
-    label, _ = population.quarter_months(on)
+    label, _ = quarter_before(on)
     svg = charts.bars(by_region["region"].to_list(), {"registry": by_region["rate"].fill_null(0).to_list()},
                       title=f"People below the subsistence minimum, {label}", unit="% of people")
     hist = charts.histogram(households["per_capita"].clip(0, 600_000).to_list(), bins=60, unit="tenge a month per person",

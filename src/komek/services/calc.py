@@ -173,7 +173,7 @@ def simulation_for(situation: Situation, rules: RuleSet, trace: bool = False) ->
 
 
 def _tenge(v: float) -> float:
-    return float(Decimal(repr(round(float(v), 2))))
+    return round(float(v), 2)       # amounts are already rounded by each measure's rule
 
 
 def calculate(data: dict, with_explanation: bool = False) -> dict:

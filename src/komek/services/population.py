@@ -8,6 +8,7 @@ import polars as pl
 from sqlalchemy import Engine, Float, and_, case, cast, column, func, select, table
 
 from komek.kz import regions
+from komek.kz.registry_inputs import quarter_before
 
 persons = table("persons", column("iin"), column("birth_date"), column("sex"), column("death_date"))
 members = table("households", column("household_id"), column("iin"), column("role"), column("to_date"))
@@ -63,19 +64,12 @@ def household_sizes(engine: Engine) -> pl.DataFrame:
     return _frame(engine, q, {"household_id": pl.String, "size": pl.Int64})
 
 
-def quarter_months(on: dt.date) -> tuple[str, list[str]]:
-    """The last full calendar quarter before a date, as a label and its three months."""
-    q = (on.month - 1) // 3                  # quarters fully before `on` in its year
-    year, q = (on.year, q) if q else (on.year - 1, 4)
-    return f"{year}-Q{q}", [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
-
-
 def household_incomes(engine: Engine, on: dt.date) -> pl.DataFrame:
     """Each current household's region, size and monthly per-capita income over the last full quarter.
 
     The household's region is its head's current registration.
     """
-    _, months = quarter_months(on)
+    _, months = quarter_before(on)
     q_income = (select(members.c.household_id, cast(func.sum(incomes.c.amount), Float))
                 .select_from(members.join(incomes, incomes.c.iin == members.c.iin))
                 .where(members.c.to_date.is_(None), incomes.c.month.in_(months))
