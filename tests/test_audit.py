@@ -232,3 +232,113 @@ def test_audit_command(planted, tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["review", fid, "--confirm", "10", "--database", url])
     assert r.exit_code == 2 and "already dismissed" in r.output
+
+
+# -- the findings list -----------------------------------------------------------------------
+
+def saved_and_reviewed(audited, url) -> pl.DataFrame:
+    """All findings saved, three of them reviewed; the frame with the review states the database should hold."""
+    from komek.audit import review
+    frame = pl.concat([audited.findings, audited.anomalies]).sort("finding_id")
+    review.save(url, frame)
+    confirmed, *dismissed = frame["finding_id"][:3]
+    review.confirm(url, confirmed, "100", "auditor")
+    for fid in dismissed:
+        review.dismiss(url, fid, "explained", "auditor")
+    state = pl.when(pl.col("finding_id") == confirmed).then(pl.lit("confirmed")).when(
+        pl.col("finding_id").is_in(dismissed)).then(pl.lit("dismissed")).otherwise(pl.col("review_state"))
+    return frame.with_columns(review_state=state)
+
+
+def in_list_order(frame: pl.DataFrame) -> list[str]:
+    from komek.audit import SEVERITY_ORDER
+    ranked = frame.with_columns(rank=pl.col("severity").replace_strict(SEVERITY_ORDER))
+    return ranked.sort(["rank", "amount_at_risk", "finding_id"], descending=[False, True, False])["finding_id"].to_list()
+
+
+def test_findings_list_filters_and_order(audited, database_url):
+    from komek.audit.listing import Filters, count_findings, list_findings
+    saved = saved_and_reviewed(audited, database_url)
+    listed = list_findings(database_url)
+    assert listed["finding_id"].to_list() == in_list_order(saved)
+    busiest = saved.filter(pl.col("lane") == "rule")["check"].mode().sort()[0]
+    region = saved["region_code"].drop_nulls().mode().sort()[0]
+    month = saved["month"].drop_nulls().mode().sort()[0]
+    for given, expr in [(Filters(check=busiest), pl.col("check") == busiest),
+                        (Filters(region=region), pl.col("region_code") == region),
+                        (Filters(state="dismissed"), pl.col("review_state") == "dismissed"),
+                        (Filters(severity="medium"), pl.col("severity") == "medium"),
+                        (Filters(month=month, lane="rule"), (pl.col("month") == month) & (pl.col("lane") == "rule")),
+                        (Filters(lane="anomaly"), pl.col("lane") == "anomaly"),
+                        (Filters(check=busiest, state="open", region=region),
+                         (pl.col("check") == busiest) & (pl.col("review_state") == "open") & (pl.col("region_code") == region))]:
+        expected = in_list_order(saved.filter(expr))
+        assert expected, given
+        assert list_findings(database_url, given)["finding_id"].to_list() == expected, given
+        assert count_findings(database_url, given) == len(expected)
+    assert list_findings(database_url, Filters(state="confirmed"))["finding_id"].to_list() == saved["finding_id"][:1].to_list()
+    assert list_findings(database_url, limit=5)["finding_id"].to_list() == in_list_order(saved)[:5]
+
+
+def test_findings_list_masks_iins_unless_asked(audited, database_url):
+    from komek.audit.listing import Filters, list_findings
+    saved = saved_and_reviewed(audited, database_url)
+    full = dict(zip(saved["finding_id"], saved["iin"]))
+    listed = list_findings(database_url)
+    assert all(iin == "********" + full[fid][-4:] for fid, iin in zip(listed["finding_id"], listed["iin"]))
+    text = listed.select(pl.concat_str(pl.all().cast(pl.String), separator="|", ignore_nulls=True)).to_series().str.join("\n")[0]
+    assert not any(iin in text for iin in full.values())
+    holders = list_findings(database_url, Filters(check="assets_above_need"))["evidence"]
+    assert holders.str.contains(r"holder \*{8}\d{4}").all()
+    unmasked = list_findings(database_url, full_iin=True)
+    assert dict(zip(unmasked["finding_id"], unmasked["iin"])) == full
+
+
+def test_findings_summary_per_check(audited, database_url):
+    from komek.audit.listing import Filters, summary
+    saved = saved_and_reviewed(audited, database_url)
+    expected = (saved.group_by("check").agg(findings=pl.len(), amount_at_risk=pl.col("amount_at_risk").cast(pl.Float64).sum(),
+                                            open=(pl.col("review_state") == "open").sum(),
+                                            dismissed=(pl.col("review_state") == "dismissed").sum()).sort("check"))
+    got = summary(database_url)
+    assert got["check"].to_list() == expected["check"].to_list()
+    assert got["findings"].to_list() == expected["findings"].to_list()
+    assert got["amount_at_risk"].to_list() == pytest.approx(expected["amount_at_risk"].to_list())
+    assert got["open_share"].to_list() == pytest.approx((expected["open"] / expected["findings"]).to_list())
+    assert got["dismissed_share"].to_list() == pytest.approx((expected["dismissed"] / expected["findings"]).to_list())
+    shares = got.select(pl.sum_horizontal("open_share", "confirmed_share", "dismissed_share"))
+    assert shares.to_series().to_list() == pytest.approx([1.0] * got.height)
+    reviewed = got.filter(pl.col("confirmed") + pl.col("dismissed") > 0)
+    assert reviewed["dismissed_of_reviewed"].to_list() == pytest.approx(
+        (reviewed["dismissed"] / (reviewed["confirmed"] + reviewed["dismissed"])).to_list())
+    only_open = summary(database_url, Filters(state="open"))
+    assert only_open["findings"].sum() == saved.height - 3 and set(only_open["open_share"]) == {1.0}
+
+
+def test_findings_command(audited, tmp_path):
+    from typer.testing import CliRunner
+
+    from komek.cli import app
+    url = f"sqlite:///{(tmp_path / 'db.sqlite').as_posix()}"
+    saved = saved_and_reviewed(audited, url)
+    run = lambda *args: CliRunner().invoke(app, ["findings", "--database", url, *args])  # noqa: E731
+    top = in_list_order(saved)[:3]
+    r = run("--limit", "3")
+    assert r.exit_code == 0, r.output
+    for fid in top:
+        iin = saved.filter(pl.col("finding_id") == fid)["iin"][0]
+        assert fid in r.output and "********" + iin[-4:] in r.output and iin not in r.output
+    r = run("--json", "--check", "paid_after_death")
+    listed = json.loads(r.output)
+    assert [f["finding_id"] for f in listed] == in_list_order(saved.filter(pl.col("check") == "paid_after_death"))
+    assert all(f["iin"].startswith("********") and "death_date" in f["evidence"] for f in listed)
+    r = run("--csv", str(tmp_path / "f.csv"), "--full-iin", "--state", "open")
+    assert r.exit_code == 0, r.output
+    exported = pl.read_csv(tmp_path / "f.csv", infer_schema=False)
+    assert exported.height == saved.height - 3 and set(exported["iin"]) <= set(saved["iin"])
+    r = run("--summary", "--json")
+    assert sum(row["findings"] for row in json.loads(r.output)) == saved.height
+    for args, option in [(["--check", "paid_twice"], "--check"), (["--region", "99"], "--region"),
+                         (["--state", "closed"], "--state"), (["--month", "2026-13"], "--month")]:
+        r = run(*args)
+        assert r.exit_code == 2 and r.output.startswith(f"error: {option}:") and r.output.count("\n") == 1, r.output

@@ -207,6 +207,43 @@ def review(
 
 
 @app.command()
+def findings(
+    check: Annotated[Optional[str], typer.Option(help="Only this check (as in checks.yaml; anomaly for the anomaly lane)")] = None,
+    region: Annotated[Optional[str], typer.Option(help="Only payments by this region (KATO code)")] = None,
+    state: Annotated[Optional[str], typer.Option(help="Only findings in this review state: open, confirmed, dismissed")] = None,
+    severity: Annotated[Optional[str], typer.Option(help="Only this severity: high, medium, low, info")] = None,
+    month: Annotated[Optional[str], typer.Option(help="Only payments for this month, YYYY-MM")] = None,
+    lane: Annotated[Optional[str], typer.Option(help="Only this lane: rule or anomaly")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many findings [default: 50 in the table, all in exports]")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Per check: findings, amount at risk, shares open, confirmed and dismissed")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (IINs masked unless --full-iin)")] = False,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Also write the list to this CSV file (IINs masked unless --full-iin)")] = None,
+    full_iin: Annotated[bool, typer.Option("--full-iin", help="Exports only: full IINs, for an auditor who must identify the person. Masked by default; the table is always masked")] = False,
+    data_dir: DataDir = None, database: Database = None,
+) -> None:
+    """Saved audit findings for review: filtered, most severe and largest amount at risk first."""
+    with user_errors():
+        from komek.audit import listing
+        from komek.services.audit import findings_summary_table, findings_table
+        url = _config(data_dir, database).database
+        chosen = listing.Filters(check, region, state, severity, month, lane).validate()
+        if summary:
+            frame = listing.summary(url, chosen)
+        else:
+            exporting = as_json or csv is not None
+            frame = listing.list_findings(url, chosen, limit or (None if exporting else 50), full_iin and exporting)
+        if csv is not None:
+            frame.write_csv(csv)
+            err.print(f"{frame.height:,} rows written to {csv}")
+        if as_json:
+            print(listing.to_json(frame))
+        elif summary:
+            console.print(findings_summary_table(frame))
+        elif csv is None:
+            console.print(findings_table(frame, listing.count_findings(url, chosen)))
+
+
+@app.command()
 def demo(
     households: Annotated[int, typer.Option(min=100, help="Households in the synthetic country")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed")] = 0,

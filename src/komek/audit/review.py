@@ -3,6 +3,7 @@ dismiss (with a reason). The share dismissed per check shows a check that cries 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 import polars as pl
@@ -71,15 +72,15 @@ def dismiss(url: str, finding_id: str, reason: str, reviewer: str) -> None:
         f.reviewed_at = dt.datetime.now(dt.timezone.utc)
 
 
-def review_summary(url: str) -> pl.DataFrame:
+def review_summary(url: str, where: Sequence = ()) -> pl.DataFrame:
     """Per check: findings, open, confirmed, dismissed, the share dismissed of those reviewed,
-    the amount at risk and the amount confirmed for recovery."""
+    the amount at risk and the amount confirmed for recovery (of the findings `where` selects)."""
     t = AuditFinding.__table__
     state = lambda s: func.sum(case((t.c.review_state == s, 1), else_=0))  # noqa: E731
     q = (select(t.c.check, func.count().label("findings"), state("open").label("open"), state("confirmed").label("confirmed"),
                 state("dismissed").label("dismissed"), func.sum(t.c.amount_at_risk).label("amount_at_risk"),
                 func.coalesce(func.sum(t.c.recovery_amount), 0).label("recovery"))
-         .group_by(t.c.check).order_by(t.c.check))
+         .where(*where).group_by(t.c.check).order_by(t.c.check))
     with engine(url).connect() as conn:
         rows = conn.execute(q).all()
     frame = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={

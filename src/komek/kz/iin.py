@@ -47,6 +47,11 @@ def sex(iin: str) -> str:
     return "M" if int(iin[6]) % 2 else "F"
 
 
+def mask(iin: str | None) -> str | None:
+    """An IIN for display: only its last four digits (the first seven give birth date and sex)."""
+    return None if iin is None else "*" * (len(iin) - 4) + iin[-4:]
+
+
 def make(birth: dt.date, sex_: str, serial: int) -> str | None:
     """The IIN for a birth date, sex and serial (0-9999), or None if that serial has no check digit."""
     digit = (birth.year // 100 - 18) * 2 + (1 if sex_ == "M" else 2)
@@ -80,6 +85,12 @@ def birth_date_expr(col: pl.Expr) -> pl.Expr:
 
 def sex_expr(col: pl.Expr) -> pl.Expr:
     return pl.when(_digits(col, 6) % 2 == 1).then(pl.lit("M")).otherwise(pl.lit("F"))
+
+
+def mask_expr(col: pl.Expr) -> pl.Expr:
+    """Polars expression: every 12-digit number in a text column masked as `mask` does, also
+    inside ids and evidence (payment ids and asset holders carry IINs)."""
+    return col.str.replace_all(r"\b\d{8}(\d{4})\b", "********$1")
 
 
 def make_many(births: np.ndarray, male: np.ndarray, serials: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from rich import box
 from rich.table import Table as RichTable
 
 from komek.audit.run import AuditResult
@@ -51,4 +52,31 @@ def audit_table(result: AuditResult) -> RichTable:
         t.add_column(col, justify="left" if col in ("check", "severity") else "right")
     for check, _, severity, n, people, risk in by_check(result.findings).iter_rows():
         t.add_row(check, severity, f"{n:,}", f"{people:,}", f"{risk:,.0f}")
+    return t
+
+
+def findings_table(frame: pl.DataFrame, total: int) -> RichTable:
+    """The findings list as an auditor reads it; `frame` comes from listing.list_findings (masked)."""
+    shown = f"{frame.height:,} of {total:,}" if total > frame.height else f"{total:,}"
+    t = RichTable(title=f"Findings ({shown}), most severe and largest at risk first; IINs masked",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("finding", "check", "severity", "state", "month", "region", "measure", "IIN", "at risk, tenge"):
+        # Ids and IINs whole (an auditor copies them into `komek review` or a search); the rest folds.
+        t.add_column(col, justify="right" if col.startswith("at risk") else "left", no_wrap=col in ("finding", "IIN"),
+                     overflow="fold", min_width={"finding": 17, "IIN": 12}.get(col))
+    for r in frame.iter_rows(named=True):
+        t.add_row(r["finding_id"], r["check"], r["severity"], r["review_state"], r["month"] or "", r["region_code"] or "",
+                  r["measure"] or "", r["iin"], f"{float(r['amount_at_risk']):,.0f}")
+    return t
+
+
+def findings_summary_table(frame: pl.DataFrame) -> RichTable:
+    """Per check (listing.summary): findings, amount at risk, and how the review stands."""
+    t = RichTable(title="Findings by check: amount at risk and review")
+    for col in ("check", "findings", "at risk, tenge", "open", "confirmed", "dismissed", "dismissed of reviewed"):
+        t.add_column(col, justify="left" if col == "check" else "right")
+    pct = lambda v: "" if v is None else f"{100 * v:.0f}%"  # noqa: E731
+    for r in frame.sort("amount_at_risk", descending=True).iter_rows(named=True):
+        t.add_row(r["check"], f"{r['findings']:,}", f"{r['amount_at_risk']:,.0f}", pct(r["open_share"]),
+                  pct(r["confirmed_share"]), pct(r["dismissed_share"]), pct(r["dismissed_of_reviewed"]))
     return t

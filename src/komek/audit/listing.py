@@ -1,0 +1,99 @@
+"""The findings list for auditors: saved findings filtered and ordered by severity, then amount
+at risk (largest first), and a summary per check. IINs are masked unless the full number is
+asked for: an auditor who must identify a person asks, a list passed around does not."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import case, func, inspect, select
+
+from komek.audit import SEVERITY_ORDER, config
+from komek.audit.models import AuditFinding
+from komek.contract.schema import MONEY
+from komek.kz import regions
+from komek.kz.iin import mask_expr
+from komek.registry.db import engine
+
+STATES = ("open", "confirmed", "dismissed")
+LANES = ("rule", "anomaly")
+COLUMNS = {"finding_id": pl.String, "check": pl.String, "lane": pl.String, "severity": pl.String,
+           "review_state": pl.String, "month": pl.String, "region_code": pl.String, "measure": pl.String,
+           "iin": pl.String, "household_id": pl.String, "payment_id": pl.String, "amount_paid": MONEY,
+           "amount_at_risk": MONEY, "recovery_amount": MONEY, "evidence": pl.String, "dismiss_reason": pl.String,
+           "reviewer": pl.String}
+PERSONAL = ("iin", "payment_id", "evidence", "dismiss_reason")   # text that may carry an IIN
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What an auditor narrows the list to; None is any. Unknown values are refused, naming the option."""
+    check: str | None = None
+    region: str | None = None
+    state: str | None = None
+    severity: str | None = None
+    month: str | None = None
+    lane: str | None = None
+
+    def validate(self) -> Filters:
+        known = {"check": [*config()["checks"], "anomaly"], "region": list(regions()), "state": list(STATES),
+                 "severity": list(SEVERITY_ORDER), "lane": list(LANES)}
+        for option, allowed in known.items():
+            given = getattr(self, option)
+            if given is not None and given not in allowed:
+                raise ValueError(f"--{option}: unknown {option} {given!r} (one of: {', '.join(allowed)})")
+        if self.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.month):
+            raise ValueError(f"--month: {self.month!r} is not a month (YYYY-MM)")
+        return self
+
+    def where(self) -> list:
+        t = AuditFinding.__table__
+        columns = {"check": t.c.check, "region": t.c.region_code, "state": t.c.review_state,
+                   "severity": t.c.severity, "month": t.c.month, "lane": t.c.lane}
+        return [col == getattr(self, name) for name, col in columns.items() if getattr(self, name) is not None]
+
+
+def _saved(url: str) -> None:
+    if not inspect(engine(url)).has_table(AuditFinding.__tablename__):
+        raise ValueError("no audit findings in this database: run `komek audit` with it first")
+
+
+def count_findings(url: str, filters: Filters = Filters()) -> int:
+    _saved(url)
+    with engine(url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(AuditFinding.__table__).where(*filters.validate().where())).scalar()
+
+
+def list_findings(url: str, filters: Filters = Filters(), limit: int | None = None, full_iin: bool = False) -> pl.DataFrame:
+    """Findings as a frame (COLUMNS), most severe first, then the largest amount at risk."""
+    _saved(url)
+    t = AuditFinding.__table__
+    severity = case(*((t.c.severity == s, rank) for s, rank in SEVERITY_ORDER.items()), else_=len(SEVERITY_ORDER))
+    q = (select(*(t.c[c] for c in COLUMNS)).where(*filters.validate().where())
+         .order_by(severity, t.c.amount_at_risk.desc(), t.c.finding_id).limit(limit))
+    with engine(url).connect() as conn:
+        rows = conn.execute(q).all()
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=COLUMNS, orient="row")
+    return frame if full_iin else frame.with_columns(mask_expr(pl.col(c)) for c in PERSONAL)
+
+
+def summary(url: str, filters: Filters = Filters()) -> pl.DataFrame:
+    """Per check: findings, amount at risk, the shares open, confirmed and dismissed of all its
+    findings, and (from the review) the share dismissed of those reviewed."""
+    from komek.audit.review import review_summary
+    _saved(url)
+    frame = review_summary(url, filters.validate().where()).rename({"dismissed_share": "dismissed_of_reviewed"})
+    return frame.with_columns(**{f"{s}_share": pl.col(s) / pl.col("findings") for s in STATES}).select(
+        "check", "findings", "amount_at_risk", *STATES, *(f"{s}_share" for s in STATES), "dismissed_of_reviewed",
+        "recovery")
+
+
+def to_json(frame: pl.DataFrame) -> str:
+    """Findings as a JSON array: amounts as numbers, evidence as the object it encodes."""
+    rows = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_dicts()
+    for r in rows:
+        if "evidence" in r and r["evidence"] is not None:
+            r["evidence"] = json.loads(r["evidence"])
+    return json.dumps(rows, ensure_ascii=False, indent=2)
