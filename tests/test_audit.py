@@ -93,11 +93,62 @@ def test_disability_checks_read_the_exam_the_assignment_cites():
                         "valid_from": [D(2026, 1, 1)] * 4, "valid_to": [D(2027, 1, 1)] * 4, "exam_id": ["E0", "E1", "E2", "E3"]})
     exams = pl.DataFrame({"exam_id": ["E0", "E2", "E3"], "iin": [iins[0], iins[2], iins[3]],
                           "exam_date": [D(2025, 12, 20), D(2024, 6, 1), D(2025, 12, 20)], "outcome": ["group_2", "group_2", "group_3"]})
-    records = disability.in_force(p, dis, exams)
+    records = disability.in_force(p, dis, exams, *household_records())
     assert ids(disability.disability_no_exam(records)) == ["P1"]
     assert ids(disability.disability_exam_expired(records)) == ["P2"]
     mismatch = disability.disability_group_mismatch(records)
     assert ids(mismatch) == ["P3"] and json.loads(mismatch["evidence"][0])["outcome"] == "group_3"
+
+
+def household_records(*members: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """households and persons tables from (household_id, iin, role, birth_date[, to_date]) rows."""
+    rows = [dict(household_id=m[0], iin=m[1], role=m[2], from_date=D(2000, 1, 1), to_date=m[4] if len(m) > 4 else None)
+            for m in members]
+    households = pl.DataFrame(rows, schema={"household_id": pl.String, "iin": pl.String, "role": pl.String,
+                                            "from_date": pl.Date, "to_date": pl.Date})
+    persons = pl.DataFrame([dict(iin=m[1], birth_date=m[3], death_date=None) for m in members],
+                           schema={"iin": pl.String, "birth_date": pl.Date, "death_date": pl.Date})
+    return households, persons
+
+
+def test_carer_benefits_rest_on_the_member_cared_for():
+    carer = dict(measure="disabled_child_carer_benefit", amount_paid=Decimal("163742.00"))
+    p = paid(dict(payment_id="Ptwo", iin="800101300001", household_id="H1", **carer),     # two disabled children
+             dict(payment_id="Pg1", iin="800101300002", household_id="H2", measure="carer_benefit"),
+             dict(payment_id="Pold", iin="800101300003", household_id="H3", **carer),
+             dict(payment_id="Pclean", iin="800101300004", household_id="H4", **carer),
+             dict(payment_id="Pgrown", iin="800101300005", household_id="H5", **carer),
+             dict(payment_id="Pleft", iin="800101300006", household_id="H6", **carer))
+    households, persons = household_records(
+        ("H1", "800101300001", "head", D(1980, 1, 1)), ("H1", "150101500001", "child", D(2015, 1, 1)),
+        ("H1", "160101500002", "child", D(2016, 1, 1)),
+        ("H2", "800101300002", "head", D(1980, 1, 1)), ("H2", "500101300003", "parent", D(1950, 1, 1)),
+        ("H2", "700101300004", "spouse", D(1970, 1, 1)),
+        ("H3", "800101300003", "head", D(1980, 1, 1)), ("H3", "170101500005", "child", D(2017, 1, 1)),
+        ("H4", "800101300004", "head", D(1980, 1, 1)), ("H4", "180101500006", "child", D(2018, 1, 1)),
+        ("H5", "800101300005", "head", D(1980, 1, 1)), ("H5", "080301500007", "child", D(2008, 3, 1)),
+        ("H6", "800101300006", "head", D(1980, 1, 1)), ("H6", "190101500008", "child", D(2019, 1, 1), D(2026, 4, 10)))
+    cared = ["150101500001", "160101500002", "500101300003", "700101300004", "170101500005", "180101500006",
+             "080301500007", "190101500008"]
+    groups = ["child", "child", "1", "2", "child", "child", "child", "child"]
+    dis = pl.DataFrame({"iin": cared, "group": groups, "cause": ["childhood"] * 8, "valid_from": [D(2026, 1, 1)] * 8,
+                        "valid_to": [D(2027, 1, 1)] * 8, "exam_id": [f"E{i}" for i in range(8)]})
+    # E1 (the second child of H1), E3 (a group 2 spouse no benefit rests on), E6 and E7 are missing.
+    exams = pl.DataFrame({"exam_id": ["E0", "E2", "E4", "E5"], "iin": [cared[0], cared[2], cared[4], cared[5]],
+                          "exam_date": [D(2025, 12, 20), D(2025, 12, 20), D(2024, 6, 1), D(2025, 12, 20)],
+                          "outcome": ["child", "group_2", "child", "child"]})
+    records = disability.in_force(p, dis, exams, households, persons)
+    # H5's member turned 18 in March and H6's left the household: no carer benefit rests on them
+    # (what the rules then give, nothing, is the amount check's to compare).
+    assert set(records["payment_id"]) == {"Ptwo", "Pg1", "Pold", "Pclean"}
+    no_exam = disability.disability_no_exam(records)
+    assert ids(no_exam) == ["Ptwo"] and no_exam["amount_at_risk"][0] == Decimal("81871.00")   # one child of two
+    ev = json.loads(no_exam["evidence"][0])
+    assert ev["cared_for"] == "160101500002" and ev["members_cared_for"] == 2 and ev["members_with_this_problem"] == 1
+    assert ids(disability.disability_exam_expired(records)) == ["Pold"]
+    mismatch = disability.disability_group_mismatch(records)
+    assert ids(mismatch) == ["Pg1"] and json.loads(mismatch["evidence"][0])["outcome"] == "group_2"
+    assert mismatch["amount_at_risk"][0] == mismatch["amount_paid"][0]
 
 
 def test_conditional_tsa_without_participation():
@@ -141,6 +192,16 @@ def test_answer_key_lies_outside_the_extract(planted):
     assert answer_key_path(planted).parent == planted.parent
     assert not any(p.name.startswith("answer") for p in planted.iterdir())
     assert set(key["check"]) == set(KINDS)
+
+
+def test_carer_payments_are_planted_and_found(planted, audited):
+    carers = ["disabled_child_carer_benefit", "carer_benefit"]
+    key = pl.read_parquet(answer_key_path(planted)).filter(pl.col("measure").is_in(carers))
+    s = score(audited.findings.filter(pl.col("measure").is_in(carers)), key)
+    for check in ("disability_no_exam", "disability_exam_expired", "disability_group_mismatch"):
+        planted_n, found, tp, precision, recall = s.filter(pl.col("check") == check).row(0)[1:]
+        assert set(key.filter(pl.col("check") == check)["measure"]) == set(carers), check
+        assert recall >= 0.98 and precision >= 0.95, (check, precision, recall)
 
 
 def test_every_rule_check_meets_its_targets_on_planted_cases(planted, audited):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from komek.audit import check_config, value
+from komek.audit import check_config, config, value
 from komek.contract.schema import MONEY, default_contract
 
 KINDS = ["paid_after_death", "abroad_beyond_allowed", "concealed_income", "duplicate_payment", "amount_differs",
@@ -233,14 +233,29 @@ class Planter:
         self.answer("wrong_region", changed)
 
     def _disability(self, check: str, alter) -> None:
+        """Alter the records of disabled persons paid a disability benefit, and of members cared for
+        by a paid carer; every payment resting on them is in the answer key. Each is the only
+        person with a disability record in the households they belong to, so that a carer
+        payment there rests on them alone."""
+        from komek.audit.disability import OWN
+        carers = list(config()["cared_for"])
         exams = self.t["medical_exams"]
         records = self.t["disability"].join(exams.select("exam_id", pl.col("iin").alias("exam_iin")), on="exam_id", how="left")
         clean = records.group_by("iin").agg((pl.col("exam_iin") == pl.col("iin")).fill_null(False).all().alias("ok")).filter("ok")
-        cand = self.pay.filter(pl.col("measure") == "disability_benefit").join(clean, on="iin", how="semi")
-        for iin in self.pick(cand)["iin"].to_list():
-            own = self.t["disability"].filter(pl.col("iin") == iin)
-            alter(own)
-            self.answer(check, self.pay.filter((pl.col("iin") == iin) & (pl.col("measure") == "disability_benefit")))
+        members = self.t["households"].select("household_id", "iin").unique()
+        disabled = members.join(self.t["disability"].select("iin").unique(), on="iin", how="semi")
+        shared = disabled.filter(pl.len().over("household_id") > 1)
+        alone = clean.select("iin").join(shared, on="iin", how="anti")
+        own = self.pay.filter(pl.col("measure") == OWN).join(alone, on="iin", how="semi")
+        cared = (self.pay.filter(pl.col("measure").is_in(carers)).select("household_id", "payment_id", "month", "measure")
+                 .join(members.join(alone, on="iin", how="semi"), on="household_id"))
+        chosen = [self.pick(own)] + [self.pick(cared.filter(pl.col("measure") == m)) for m in carers]
+        for iin in pl.concat([c["iin"] for c in chosen]).to_list():
+            homes = members.filter(pl.col("iin") == iin)["household_id"]
+            self.used.update(homes.to_list())
+            alter(self.t["disability"].filter(pl.col("iin") == iin))
+            self.answer(check, self.pay.filter(((pl.col("measure") == OWN) & (pl.col("iin") == iin))
+                                               | (pl.col("measure").is_in(carers) & pl.col("household_id").is_in(homes.implode()))))
 
     def disability_no_exam(self) -> None:
         def drop(own):

@@ -33,7 +33,7 @@ def run_checks(data: AuditData, progress=None, anomalies: bool = True) -> AuditR
     paid = amounts.mark_duplicates(paid)
     t1 = time.perf_counter()
     as_of = dt.date.fromisoformat(data.as_of) if data.as_of else None
-    records = disability.in_force(paid, data["disability"], data["medical_exams"])
+    records = disability.in_force(paid, data["disability"], data["medical_exams"], data["households"], data["persons"])
     parts = [
         presence.paid_after_death(paid, data["persons"]),
         presence.abroad_beyond_allowed(paid, data["border_crossings"], as_of),
