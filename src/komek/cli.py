@@ -214,6 +214,7 @@ def findings(
     severity: Annotated[Optional[str], typer.Option(help="Only this severity: high, medium, low, info")] = None,
     month: Annotated[Optional[str], typer.Option(help="Only payments for this month, YYYY-MM")] = None,
     lane: Annotated[Optional[str], typer.Option(help="Only this lane: rule or anomaly")] = None,
+    household: Annotated[Optional[str], typer.Option(help="Only payments to this household")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many findings [default: 50 in the table, all in exports]")] = None,
     summary: Annotated[bool, typer.Option("--summary", help="Per check: findings, amount at risk, shares open, confirmed and dismissed")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (IINs masked unless --full-iin)")] = False,
@@ -226,7 +227,7 @@ def findings(
         from komek.audit import listing
         from komek.services.audit import findings_summary_table, findings_table
         url = _config(data_dir, database).database
-        chosen = listing.Filters(check, region, state, severity, month, lane).validate()
+        chosen = listing.Filters(check, region, state, severity, month, lane, household).validate()
         if summary:
             frame = listing.summary(url, chosen)
         else:
@@ -241,6 +242,37 @@ def findings(
             console.print(findings_summary_table(frame))
         elif csv is None:
             console.print(findings_table(frame, listing.count_findings(url, chosen)))
+
+
+@app.command()
+def card(
+    household: Annotated[str, typer.Argument(help="Household id")],
+    extract: Annotated[Optional[Path], typer.Argument(help="Extract folder; without it, the registry database")] = None,
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM (as of its last day)")] = "2026-10",
+    out: Annotated[Optional[Path], typer.Option(help="Write the card as a self-contained HTML page to this file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON")] = False,
+    data_dir: DataDir = None, database: Database = None,
+) -> None:
+    """One household for a caseworker: members (IINs masked), level A-E and why, the support it
+    is entitled to with the articles, and open audit findings as information."""
+    import json
+    with user_errors():
+        from komek.services.card import card as household_card
+        from komek.services.card import card_table, tables_for
+        from komek.services.simulate import last_day
+        on = last_day(month)
+        registry = _config(data_dir, database).database
+        findings_from = registry if extract is None or database is not None else None
+        data = household_card(tables_for(extract, None if extract else registry), household, on, findings_from)
+        if out is not None:
+            from komek.report.card import write_card
+            write_card(data, out)
+            err.print(f"card written to {out}")
+        if as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        elif out is None:
+            for renderable in card_table(data):
+                console.print(renderable)
 
 
 @app.command()

@@ -18,8 +18,10 @@ class Section:
     body: str          # trusted HTML built by the report's own helpers
 
 
-def table(frame: pl.DataFrame, *, money: tuple[str, ...] = (), percent: tuple[str, ...] = ()) -> str:
-    """A frame as an HTML table, numbers right-aligned with thousands separators."""
+def table(frame: pl.DataFrame, *, money: tuple[str, ...] = (), percent: tuple[str, ...] = (),
+          caption: str | None = None) -> str:
+    """A frame as an HTML table, numbers right-aligned with thousands separators; the caption
+    names the table for screen readers."""
     def cell(col: str, v) -> str:
         if v is None:
             return "<td></td>"
@@ -28,9 +30,10 @@ def table(frame: pl.DataFrame, *, money: tuple[str, ...] = (), percent: tuple[st
         if col in money or isinstance(v, (int, float)):
             return f'<td class="num">{v:,.0f}</td>' if isinstance(v, int) or col in money else f'<td class="num">{v:,.2f}</td>'
         return f"<td>{html.escape(str(v))}</td>"
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
     rows = "".join("<tr>" + "".join(cell(c, v) for c, v in zip(frame.columns, r)) + "</tr>" for r in frame.iter_rows())
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table>{title}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 def write_report(path: Path, title: str, sections: list[Section], facts: dict[str, str]) -> Path:

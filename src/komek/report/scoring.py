@@ -2,6 +2,8 @@
 reach the households at levels D-E and the poorest fifth."""
 from __future__ import annotations
 
+import html
+
 import polars as pl
 
 from komek.kz import regions
@@ -9,7 +11,8 @@ from komek.report import Section, charts, table
 from komek.scoring import index
 
 
-def levels_section(levels: pl.DataFrame) -> Section:
+def levels_section(levels: pl.DataFrame, cards: dict[str, str] | None = None) -> Section:
+    """`cards`: level -> link to a sample household card (relative to the report)."""
     ix = index.load_index()
     names = {c: r["name"] for c, r in regions().items()}
     dist = index.distribution(levels).with_columns(region=pl.col("region_code").replace_strict(names, default=None))
@@ -28,6 +31,10 @@ def levels_section(levels: pl.DataFrame) -> Section:
             + table(dist.select("region_code", "region", "households", *(f"{lv} %" for lv in index.LEVELS)),
                     percent=tuple(f"{lv} %" for lv in index.LEVELS))
             + "<h3>Indicators</h3>" + table(top))
+    if cards:
+        links = ", ".join(f'<a href="{html.escape(link)}">level {lv}</a>' for lv, link in sorted(cards.items()))
+        body += ("<h3>Household cards</h3><p>What a caseworker reads about one family (members, level and why, the "
+                 f"support it is entitled to with the articles, open audit findings), one sample per level: {links}.</p>")
     return Section("levels", "Vulnerability levels A-E", body)
 
 

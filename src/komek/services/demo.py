@@ -52,10 +52,13 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     audited = run_audit(out / "extract", out / "audit", save_to=cfg.database, progress=progress)
     from komek.report.scoring import levels_section, targeting_section
     from komek.services.score import score_households, targeting, write_levels
+    from komek.services.card import sample_cards, tables_for
     levels = score_households(out / "extract", MONTH_END)
     write_levels(levels, out / "score")
+    cards = sample_cards(tables_for(out / "extract", None), levels, MONTH_END, out / "cards", cfg.database)
+    links = {lv: path.relative_to(out).as_posix() for lv, path in cards.items()}
     parts: list[Section] = [pop, sections.demography_section(engine, AS_OF), pov, measures_section(run),
-                            levels_section(levels), targeting_section(targeting(run, levels)),
+                            levels_section(levels, links), targeting_section(targeting(run, levels)),
                             audit_section(audited, review_summary(cfg.database)), sections.ingestion_section(report.to_dict())]
     poor, people = by_region["poor"].sum(), by_region["people"].sum()
     facts = {

@@ -1,0 +1,58 @@
+"""The household card as one self-contained HTML page, in the report's template and style.
+It takes the card's data (`services.card.card`), where every IIN is already masked."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import polars as pl
+
+from komek.report import Section, table, write_report
+
+
+def _frame(rows: list[dict], columns: dict[str, str]) -> pl.DataFrame:
+    """Rows (never none) as a frame with readable column names (key -> heading), in that order."""
+    return pl.DataFrame([{h: r.get(k) for k, h in columns.items()} for r in rows])
+
+
+def sections(card: dict) -> list[Section]:
+    level = (f"<p>Level <strong>{card['level']}</strong> ({html.escape(card['level_label'])}), score "
+             f"{card['score']:.2f} on the vulnerability index version {html.escape(card['index_version'])}: the sum "
+             "of the weights of the indicators below. A level guides a caseworker's attention and offers; it decides "
+             "nothing by itself.</p>")
+    level += (table(_frame(card["deprived"], {"domain": "domain", "label": "indicator", "weight": "weight", "why": "why it counts"}),
+                    caption="Indicators the household is deprived in")
+              if card["deprived"] else "<p>The household is deprived in none of the indicators.</p>")
+    support = [dict(e, to=e["member"] or "household",
+                    article=e["reference"] + (f" (exception: {e['exception']})" if e["exception"] else "")) for e in card["entitlements"]]
+    body = ("<p>What the rules give the household for the month, from the registry's records (as "
+            "<code>komek simulate</code> computes it). What is paid depends on applications.</p>")
+    body += (table(_frame(support, {"label": "measure", "to": "to", "amount": "tenge a month", "article": "article"}),
+                   caption=f"Support for {card['date'][:7]}: {card['total_support']:,.2f} tenge in all")
+             if support else "<p>No support measure applies this month.</p>")
+    return [Section("members", "Members", table(
+                _frame(card["members"], {"iin": "IIN (masked)", "role": "role", "sex": "sex", "age": "age", "disability": "disability"}),
+                caption=f"Members on {card['date']}")),
+            Section("level", f"Level {card['level']}: {card['level_label']}", level),
+            Section("support", "Support this month", body),
+            Section("findings", "Audit information", _findings(card["findings"]))]
+
+
+def _findings(found: list[dict] | None) -> str:
+    if found is None:
+        return "<p>No audit was read for this card (no registry database with saved findings).</p>"
+    note = ("<p>For information only. An auditor is looking at these payments to the household; a finding is a "
+            "reason to look, never a sanction, and changes nothing the family is entitled to.</p>")
+    if not found:
+        return "<p>No open audit finding about the household's payments.</p>"
+    return note + table(_frame(found, {"title": "what is being looked at", "month": "month", "measure": "measure",
+                                       "member": "paid to (masked)", "amount_paid": "tenge paid", "finding_id": "finding"}),
+                        caption="Open audit findings")
+
+
+def write_card(card: dict, path: Path) -> Path:
+    """The card as a self-contained HTML page at `path`."""
+    facts = {"Household": card["household_id"], "Region": f"{card['region']} ({card['region_code']})", "Date": card["date"],
+             "Level": f"{card['level']} ({card['level_label']}), score {card['score']:.2f}",
+             "Support this month": f"{card['total_support']:,.2f} tenge", "Rules": card["rules_version"]}
+    return write_report(Path(path), f"Household {card['household_id']}: level {card['level']}", sections(card), facts)
