@@ -20,12 +20,22 @@ from komek.kz import registry_inputs
 from komek.kz.standard import standard
 from komek.services.simulate import last_day, measure_names
 
-def month_facts(tables: dict[str, pl.LazyFrame], month: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(households, persons) of the month with every measure's amount and the audit's facts."""
+def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_inputs.Registry | None = None,
+                households: pl.Series | None = None, measures: list[str] | None = None,
+                cache: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(households, persons) of the month with each measure's amount and the audit's facts.
+
+    A `registry` read once serves many months; `households` (`_hid` values) and `measures`
+    restrict the work to what was paid; `cache` keeps the quarterly contributions between months.
+    """
     on = last_day(month)
     rules = standard()
     group_measures, person_measures = measure_names()
-    persons, households = registry_inputs.build(tables, on)
+    if measures is not None:
+        group_measures = [m for m in group_measures if m in measures]
+        person_measures = [m for m in person_measures if m in measures]
+    registry = registry or registry_inputs.Registry(tables)
+    persons, households = registry_inputs.cut(registry.prepare(on, households=households))
     p, h, group_of = registry_inputs.arrays(persons, households)
     sim = Simulation(rules, on, p, h, group_of)
     hh = households.select("household_id", "region_code").with_columns(
@@ -34,37 +44,43 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str) -> tuple[pl.DataFra
         tsa_income=pl.Series(sim.calculate("household_tsa_income"), dtype=pl.Float64),
         unconditional=pl.Series(sim.calculate("tsa_unconditional"), dtype=pl.Boolean),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in group_measures})
-    people = persons.select("iin", "household_id").with_columns(
+    people = persons.select("iin", "household_id", registry_inputs._key()).with_columns(
         able=pl.Series(sim.calculate("able_bodied"), dtype=pl.Boolean),
         recorded_work=pl.Series(p["income_wage"] + p["income_self_employed"], dtype=pl.Float64),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in person_measures})
     people = _participation(people, tables, on)
-    people = _implied_work_income(people, tables, on)
+    people = _implied_work_income(people, tables, on, {} if cache is None else cache)
     per_household = people.group_by("household_id").agg(
         implied_income=(pl.col("implied_work") - pl.col("recorded_work")).clip(lower_bound=0).sum(),
         able_bodied=pl.col("able").sum().cast(pl.Int32),
         participating=(pl.col("able") & pl.col("participates")).sum().cast(pl.Int32))
     hh = hh.join(per_household, on="household_id", how="left")
-    return hh, people.drop("recorded_work", "implied_work", "participates")
+    return hh, people.drop("_iin", "recorded_work", "implied_work", "participates")
 
 
 def _participation(people: pl.DataFrame, tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
     """A person takes part in employment measures: a jobseeker record in an active state, or a job."""
     status = check_config("conditional_without_participation")["participation_status"]
-    seekers = (tables["jobseekers"].filter(pl.col("registered") <= on).sort("registered")
-               .group_by("iin").agg(pl.col("status").last()).filter(pl.col("status").is_in(status)).select("iin"))
-    jobs = tables["employment"].filter((pl.col("start_date") <= on) & (pl.col("end_date").is_null() | (pl.col("end_date") > on))).select("iin")
+    able = people.lazy().filter(pl.col("able")).select("_iin")
+    seekers = (tables["jobseekers"].filter(pl.col("registered") <= on).with_columns(registry_inputs._key())
+               .join(able, on="_iin", how="semi").sort("registered")
+               .group_by("_iin").agg(pl.col("status").last()).filter(pl.col("status").is_in(status)).select("_iin"))
+    jobs = (tables["employment"].filter((pl.col("start_date") <= on) & (pl.col("end_date").is_null() | (pl.col("end_date") > on)))
+            .select(registry_inputs._key()).join(able, on="_iin", how="semi"))
     active = pl.concat([seekers, jobs]).unique().collect()
-    return people.with_columns(participates=pl.col("iin").is_in(active["iin"].implode()))
+    return people.with_columns(participates=pl.col("_iin").is_in(active["_iin"].implode()))
 
 
-def _implied_work_income(people: pl.DataFrame, tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
+def _implied_work_income(people: pl.DataFrame, tables: dict[str, pl.LazyFrame], on: dt.date, cache: dict) -> pl.DataFrame:
     """Monthly work income the OPV of the quarter before implies (OPV / rate; a lower bound)."""
     rate = value(check_config("concealed_income")["opv_rate"])
-    _, months = registry_inputs.quarter_before(on)
-    opv = (tables["contributions"].filter(pl.col("month").is_in(months)).group_by("iin")
-           .agg((pl.col("opv").sum().cast(pl.Float64) / rate / 3).alias("implied_work")).collect())
-    return people.join(opv, on="iin", how="left").with_columns(pl.col("implied_work").fill_null(0.0))
+    quarter, months = registry_inputs.quarter_before(on)
+    if quarter not in cache:
+        cache[quarter] = (tables["contributions"].filter(pl.col("month").is_in(months)).with_columns(registry_inputs._key())
+                          .group_by("_iin").agg((pl.col("opv").sum().cast(pl.Float64) / rate / 3).alias("implied_work"))
+                          .collect())
+    return (people.join(cache[quarter], on="_iin", how="left", maintain_order="left")
+            .with_columns(pl.col("implied_work").fill_null(0.0)))
 
 
 def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -74,11 +90,20 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     need_tested = check_config("assets_above_need")["measures"]
     months = sorted(payments["month"].unique().to_list())
     parts, members = [], []
+    registry = registry_inputs.Registry(tables, payments["household_id"].unique()) if months else None
+    if registry:
+        registry.load_quarters(last_day(m) for m in months)
+    paid_hid = registry.hid(payments.select("household_id", "month").unique()) if months else None
+    contributions: dict = {}
     for i, month in enumerate(months, 1):
         pay = payments.filter(pl.col("month") == month)
-        hh, people = month_facts(tables, month)
-        hh_long = hh.unpivot(group_measures, index="household_id", variable_name="measure", value_name="expected_h")
-        p_long = people.unpivot(person_measures, index=["iin", "household_id"], variable_name="measure", value_name="expected_p")
+        # Only households paid this month are recomputed, and only the measures paid.
+        households = paid_hid.filter(pl.col("month") == month)["_hid"].drop_nulls()
+        hh, people = month_facts(tables, month, registry, households, pay["measure"].unique().to_list(), contributions)
+        hh_long = hh.unpivot([m for m in group_measures if m in hh.columns], index="household_id",
+                             variable_name="measure", value_name="expected_h")
+        p_long = people.unpivot([m for m in person_measures if m in people.columns], index=["iin", "household_id"],
+                                variable_name="measure", value_name="expected_p")
         facts = hh.select("household_id", pl.col("region_code").alias("household_region"), "size", "poverty_line",
                           "tsa_income", "implied_income", "unconditional", "able_bodied", "participating")
         part = (pay.join(hh_long, on=["household_id", "measure"], how="left")
@@ -86,8 +111,8 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
                 .join(people.select("iin", pl.col("household_id").alias("_member_of")), on="iin", how="left")
                 .join(facts, on="household_id", how="left")
                 .with_columns(expected=pl.coalesce("expected_h", "expected_p"),
-                              member=pl.col("_member_of") == pl.col("household_id"))
-                .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member").fill_null(False))
+                              member=(pl.col("_member_of") == pl.col("household_id")).fill_null(False))
+                .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"))
                 .drop("expected_h", "expected_p", "_member_of"))
         parts.append(part)
         paid_need = pay.filter(pl.col("measure").is_in(need_tested)).select("household_id").unique()

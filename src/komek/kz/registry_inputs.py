@@ -81,8 +81,8 @@ def households_on(tables: dict[str, pl.LazyFrame], on: dt.date,
 
 @dataclass
 class Prepared:
-    """The registry on one date, read once: households with their regions and housing, living
-    members, the quarter's incomes and current disability. Regions are then cut from it in memory."""
+    """The registry on one date: households with their regions and housing, living members, the
+    quarter's incomes and current disability. Regions are then cut from it in memory."""
     on: dt.date
     households: pl.DataFrame     # _h, household_id, region_code, area_m2, tenure, only_home, costs
     members: pl.DataFrame        # _h, household_id, iin, role, _iin, birth_date, sex
@@ -90,31 +90,140 @@ class Prepared:
     disability: pl.DataFrame     # _iin, disability_group, disability_cause
 
 
-def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
-    """Read what the standard needs on `on` (for some regions only, when given).
+class Registry:
+    """The tables the standard reads, loaded once with integer keys, to prepare any date.
 
-    Joins run on integer keys: `_h`, a household's position in household_id order, and `_iin`,
-    the IIN as a number (twelve digits fit in 64 bits), which is much faster than on text.
+    Joins run on integers, much faster than on text: `_iin`, the IIN as a number (twelve digits
+    fit in 64 bits), and `_hid`, a household's rank in household_id order. Quarterly facts
+    (incomes, housing) are computed once per quarter, so a run over many months (the audit's
+    twelve, the generator's payments) reads each table once.
     """
-    current = (_current(tables["households"], "from_date", "to_date", on)
-               .select("household_id", "iin", "role", _key()).collect())
-    hh = households_on(tables, on, current.lazy())
-    if regions is not None:
-        hh = hh.filter(pl.col("region_code").is_in(list(regions)))
-    hh = (hh.join(_housing(tables, on), on="household_id", how="left")
-          .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
-                        pl.col("only_home").fill_null(False),
-                        *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
-          .sort("region_code", "household_id").collect().with_row_index("_h"))
-    alive = (tables["persons"].filter(pl.col("death_date").is_null() | (pl.col("death_date") > on))
-             .select(_key(), "birth_date", "sex"))
-    members = (current.lazy().join(hh.lazy().select("household_id", "_h"), on="household_id", how="inner")
-               .select("_h", "household_id", "iin", "role", "_iin").unique("_iin", keep="last")
-               .join(alive, on="_iin", how="inner")
-               .collect())
-    del current
-    return Prepared(on, hh, members, _incomes(tables, on, members if regions is not None else None),
-                    _disability(tables, on))
+
+    def __init__(self, tables: dict[str, pl.LazyFrame], households: pl.Series | None = None):
+        """`households` (household_id values), when given, are the only ones any date will ask for."""
+        self.tables = tables
+        members = (tables["households"].select("household_id", "iin", "role", "from_date", "to_date", _key())
+                   .with_columns(_hid=(pl.col("household_id").rank("dense") - 1).cast(pl.UInt32)).collect())
+        self.ids = members.select("_hid", "household_id").unique("_hid").sort("_hid")["household_id"]
+        # People with overlapping memberships: only they need a choice of household on a date.
+        # Sorted by start, a person's memberships overlap if and only if two neighbours do.
+        spans = members.select("_iin", "from_date", pl.col("to_date").fill_null(dt.date.max)).sort("_iin", "from_date")
+        self.overlapping = spans.filter((pl.col("_iin") == pl.col("_iin").shift())
+                                        & (pl.col("from_date") < pl.col("to_date").shift()))["_iin"].unique()
+        self.wanted, self.people = households, None
+        if households is not None:
+            wanted = pl.col("household_id").is_in(households.implode())
+            members = members.filter(wanted | pl.col("_iin").is_in(self.overlapping.implode()))
+        self.memberships = members.drop("household_id")
+        people = self.memberships.select("_iin").unique()
+        if households is not None:
+            self.people = people
+        self.persons = tables["persons"].select(_key(), "birth_date", "sex", "death_date").join(people.lazy(), on="_iin", how="semi").collect()
+        self.addresses = (tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to")
+                          .join(people.lazy(), on="_iin", how="semi").collect())
+        self._quarterly: dict[tuple[str, str], pl.DataFrame] = {}
+
+    def hid(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with `_hid` for its household_id (null for a household the registry does not know)."""
+        index = pl.DataFrame({"household_id": self.ids}).with_row_index("_hid")
+        return frame.join(index.with_columns(pl.col("_hid").cast(pl.UInt32)), on="household_id", how="left",
+                          maintain_order="left")
+
+    def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> Prepared:
+        """The registry on `on`: for some regions only, or some households (`_hid` values), when given."""
+        current = self.memberships.filter((pl.col("from_date") <= on)
+                                          & (pl.col("to_date").is_null() | (pl.col("to_date") > on))).lazy()
+        # A person in two households at once counts in the one joined last (then the higher id),
+        # decided before any restriction so that every cut of the registry agrees.
+        overlapping = pl.col("_iin").is_in(self.overlapping.implode())
+        members = pl.concat([current.filter(~overlapping),
+                             current.filter(overlapping).sort("from_date", "_hid").unique("_iin", keep="last")])
+        if households is not None:
+            current = current.filter(pl.col("_hid").is_in(households.implode()))
+            members = members.filter(pl.col("_hid").is_in(households.implode()))
+        addr = self.addresses.lazy().filter((pl.col("registered_from") <= on)
+                                            & (pl.col("registered_to").is_null() | (pl.col("registered_to") > on)))
+        # A household lives where its head is registered: join heads first, keep each one's latest.
+        hh = (current.filter(pl.col("role") == "head").select("_hid", "_iin")
+              .join(addr.select("_iin", "region_code", "registered_from"), on="_iin", how="inner")
+              .sort("registered_from").unique("_hid", keep="last").select("_hid", "region_code"))
+        if regions is not None:
+            hh = hh.filter(pl.col("region_code").is_in(list(regions)))
+        hh = (hh.join(self.housing(on).lazy(), on="_hid", how="left")
+              .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
+                            pl.col("only_home").fill_null(False),
+                            *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
+              .sort("region_code", "_hid").collect().with_row_index("_h")
+              .with_columns(household_id=pl.lit(self.ids).gather(pl.col("_hid"))))
+        alive = self.persons.lazy().filter(pl.col("death_date").is_null() | (pl.col("death_date") > on)).select("_iin", "birth_date", "sex")
+        members = (members.join(hh.lazy().select("_hid", "_h", "household_id"), on="_hid", how="inner")
+                   .select("_h", "household_id", "iin", "role", "_iin")
+                   .join(alive, on="_iin", how="inner").collect())
+        incomes = self.incomes(on, members.select("_iin") if regions is not None else None)
+        if households is not None:
+            incomes = incomes.join(members.select("_iin"), on="_iin", how="semi")
+        return Prepared(on, hh.drop("_hid"), members, incomes, _disability(self.tables, on))
+
+    def load_quarters(self, dates: Iterable[dt.date]) -> None:
+        """The incomes and housing of every quarter the `dates` read, in one pass over each table."""
+        dates = list(dates)
+        wanted = dict(quarter_before(d) for d in dates)
+        wanted = {q: months for q, months in wanted.items() if ("incomes", q) not in self._quarterly}
+        if wanted:
+            self._quarterly.update({("incomes", q): part for q, part in self._incomes(wanted).items()})
+        labels = {_quarter(d) for d in dates} - {q for kind, q in self._quarterly if kind == "housing"}
+        if labels:
+            self._quarterly.update({("housing", q): part for q, part in self._housing(labels).items()})
+
+    def _incomes(self, quarters: dict[str, list[str]], only: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+        """Monthly average income by kind over each quarter, one row per person, wide; for the
+        people in `only` (`_iin`), or the registry's, when given."""
+        quarter_of = {m: q for q, months in quarters.items() for m in months}
+        rows = (self.tables["incomes"].filter(pl.col("month").is_in(list(quarter_of)))
+                .select(_key(), "kind", "amount", _quarter=pl.col("month").replace_strict(quarter_of)))
+        people = only if only is not None else self.people
+        if people is not None:
+            rows = rows.join(people.lazy(), on="_iin", how="semi")
+        sums = rows.group_by("_quarter", "_iin").agg(
+            (pl.col("amount").filter(pl.col("kind") == k).sum().cast(pl.Float64) / 3).alias(f"income_{k}")
+            for k in INCOME_KINDS).collect()
+        parts = {q: part.drop("_quarter") for (q,), part in sums.partition_by("_quarter", as_dict=True).items()}
+        return {q: parts.get(q, sums.clear().drop("_quarter")) for q in quarters}
+
+    def _housing(self, labels: set[str]) -> dict[str, pl.DataFrame]:
+        """Each household's latest housing record up to each quarter in `labels` (YYYY-Qn)."""
+        columns = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean, "utilities": pl.Float64,
+                   "maintenance": pl.Float64, "communication": pl.Float64, "rent": pl.Float64}
+        if "housing" not in self.tables:
+            return {q: pl.DataFrame(schema={"_hid": pl.UInt32, **columns}) for q in labels}
+        rows = self.tables["housing"].filter(pl.col("quarter") <= max(labels))
+        if self.wanted is not None:
+            rows = rows.filter(pl.col("household_id").is_in(self.wanted.implode()))
+        rows = (self.hid(rows.select("household_id", "quarter", *(pl.col(c).cast(t) for c, t in columns.items())).collect())
+                .drop("household_id").filter(pl.col("_hid").is_not_null()).sort("quarter"))
+        return {q: rows.filter(pl.col("quarter") <= q).unique("_hid", keep="last").drop("quarter") for q in labels}
+
+    def incomes(self, on: dt.date, only: pl.DataFrame | None = None) -> pl.DataFrame:
+        quarter, months = quarter_before(on)
+        if ("incomes", quarter) in self._quarterly:
+            return self._quarterly["incomes", quarter]
+        if only is not None:       # a few regions: their people only, not kept
+            return self._incomes({quarter: months}, only)[quarter]
+        self.load_quarters([on])
+        return self._quarterly["incomes", quarter]
+
+    def housing(self, on: dt.date) -> pl.DataFrame:
+        self.load_quarters([on])
+        return self._quarterly["housing", _quarter(on)]
+
+
+def _quarter(on: dt.date) -> str:
+    return f"{on.year}-Q{(on.month - 1) // 3 + 1}"
+
+
+def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
+    """Read what the standard needs on `on` (for some regions only, when given)."""
+    return Registry(tables).prepare(on, regions)
 
 
 def _key() -> pl.Expr:
@@ -166,18 +275,6 @@ def cut(prepared: Prepared, regions: Iterable[str] | None = None,
     return persons.select(*PERSON_COLUMNS, *region), households.select(HOUSEHOLD_COLUMNS)
 
 
-def _incomes(tables: dict[str, pl.LazyFrame], on: dt.date, members: pl.DataFrame | None) -> pl.DataFrame:
-    """Monthly average income by kind over the quarter before `on`, one row per person, wide."""
-    _, months = quarter_before(on)
-    rows = tables["incomes"].filter(pl.col("month").is_in(months)).with_columns(_key())
-    if members is not None:       # a few regions: keep their people before aggregating
-        rows = rows.join(members.lazy().select("_iin"), on="_iin", how="semi")
-    sums = (rows.group_by("_iin").agg(
-        (pl.col("amount").filter(pl.col("kind") == k).sum().cast(pl.Float64) / 3).alias(f"income_{k}")
-        for k in INCOME_KINDS))
-    return sums.collect()
-
-
 def _disability(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
     if "disability" not in tables:
         return pl.DataFrame(schema={"_iin": pl.UInt64, "disability_group": pl.String, "disability_cause": pl.String})
@@ -187,18 +284,6 @@ def _disability(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
             .agg(pl.col("group").sort_by("valid_from").last().alias("disability_group"),
                  pl.col("cause").sort_by("valid_from").last().alias("disability_cause"))
             .collect())
-
-
-def _housing(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
-    schema = {"household_id": pl.String, "area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean,
-              "utilities": pl.Float64, "maintenance": pl.Float64, "communication": pl.Float64, "rent": pl.Float64}
-    if "housing" not in tables:
-        return pl.LazyFrame(schema=schema)
-    label = f"{on.year}-Q{(on.month - 1) // 3 + 1}"
-    latest = tables["housing"].filter(pl.col("quarter") <= label)
-    return (latest.filter(pl.col("quarter") == pl.col("quarter").max().over("household_id"))
-            .select(pl.col("household_id"), pl.col("area_m2").cast(pl.Float64), "tenure", "only_home",
-                    *(pl.col(c).cast(pl.Float64) for c in ("utilities", "maintenance", "communication", "rent"))))
 
 
 def _numpy(column: pl.Series) -> np.ndarray:
