@@ -74,19 +74,22 @@ def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date
     disabled = pl.col("disability_group") != ""
     work = pl.sum_horizontal(*WORK_INCOMES)
     working_age = adult & ~elderly
-    facts = (persons.lazy().group_by("household_id").agg(
-        size=pl.len(),
-        income=pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS)).sum(),
-        earners=(work > 0).sum(),
-        able_adults=(working_age & ~disabled).sum(),
-        working_age=working_age.sum(),
-        children=(~adult).sum(),
-        adults=adult.sum(),
-        elderly=elderly.sum(),
-        disabled=disabled.sum(),
-        severe=pl.col("disability_group").is_in(["1", "child"]).sum(),
-        young_idle=((age >= ages["adult"]) & (age <= ages["young_adult_to"]) & ~disabled & (work <= 0)).sum(),
-    ))
+    # Each person's flags first, as small integers, so the per-household step is plain sums.
+    flags = persons.lazy().select(
+        "household_id",
+        income=pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS)),
+        earners=(work > 0).cast(pl.Int32),
+        able_adults=(working_age & ~disabled).cast(pl.Int32),
+        working_age=working_age.cast(pl.Int32),
+        children=(~adult).cast(pl.Int32),
+        adults=adult.cast(pl.Int32),
+        elderly=elderly.cast(pl.Int32),
+        disabled=disabled.cast(pl.Int32),
+        severe=pl.col("disability_group").is_in(["1", "child"]).cast(pl.Int32),
+        young_idle=((age >= ages["adult"]) & (age <= ages["young_adult_to"]) & ~disabled & (work <= 0)).cast(pl.Int32))
+    facts = flags.group_by("household_id").agg(size=pl.len(), *(pl.col(c).sum() for c in (
+        "income", "earners", "able_adults", "working_age", "children", "adults", "elderly", "disabled", "severe",
+        "young_idle")))
     return (households.lazy().select("household_id", "region_code", "area_m2", "tenure",
                                      pl.sum_horizontal(*COSTS).alias("housing_costs"))
             .join(facts, on="household_id", how="inner")
@@ -126,17 +129,21 @@ def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.Da
     """household_id, region_code, size, income_per_capita, score, level, deprived (indicator names)."""
     ix = load_index()
     facts = household_facts(persons, households, on)
-    d = deprivations(facts, on)
-    names = [i.name for i in ix.indicators]
+    d = deprivations(facts, on)            # one row per fact row, in the same order
     weighted = pl.sum_horizontal(*(pl.col(i.name).cast(pl.Float64) * i.weight for i in ix.indicators)).round(4)
     level = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     for code, _, below in ix.levels:
         level = level.when(pl.col("score") < below).then(pl.lit(code))
-    deprived = pl.concat_list(*(pl.when(pl.col(n)).then(pl.lit(n)) for n in names)).list.drop_nulls()
-    out = d.with_columns(score=weighted).with_columns(level=level.otherwise(pl.lit(LEVELS[-1])), deprived=deprived)
-    return (facts.select("household_id", "region_code", "size", "income_per_capita")
-            .join(out.select("household_id", "score", "level", "deprived"), on="household_id", how="left",
-                  maintain_order="left"))
+    # The indicators a household is deprived in, as a bit mask: a few hundred distinct masks are
+    # turned into lists of names once, instead of a list built for every household.
+    mask = pl.sum_horizontal(*(pl.col(i.name).cast(pl.UInt32) * (1 << k) for k, i in enumerate(ix.indicators)))
+    out = d.select(score=weighted, _mask=mask).with_columns(level=level.otherwise(pl.lit(LEVELS[-1])))
+    masks = out.select(pl.col("_mask").unique())
+    names = masks.with_columns(deprived=pl.concat_list(
+        *(pl.when((pl.col("_mask") & (1 << k)) > 0).then(pl.lit(i.name)) for k, i in enumerate(ix.indicators))
+    ).list.drop_nulls())
+    out = out.join(names, on="_mask", how="left", maintain_order="left").drop("_mask")
+    return pl.concat([facts.select("household_id", "region_code", "size", "income_per_capita"), out], how="horizontal")
 
 
 def distribution(levels: pl.DataFrame, by: str | None = "region_code") -> pl.DataFrame:
