@@ -21,10 +21,20 @@ def take_up() -> dict:
     return yaml.safe_load(files(__package__).joinpath("payments.yaml").read_text("utf-8"))
 
 
-def _draw(keys: pl.Series, measure: str, seed: int) -> np.ndarray:
-    """A uniform number per key, stable across months, runs and library versions."""
-    salt = f"{seed}:{measure}:"
-    return np.array([zlib.crc32((salt + k).encode()) / 2**32 for k in keys.to_list()])
+def _key_hashes(keys: pl.Series) -> np.ndarray:
+    """A stable 32-bit hash of each key (CRC-32: the same across runs and library versions)."""
+    return np.fromiter((zlib.crc32(k.encode()) for k in keys.to_list()), dtype=np.uint64, count=keys.len())
+
+
+def _uniform(hashes: np.ndarray, measure: str, seed: int) -> np.ndarray:
+    """A uniform number in [0, 1) per key hash, its own for each measure and seed, stable across
+    months: the key's hash and the measure's are mixed by SplitMix64's finalizer."""
+    x = hashes ^ (np.uint64(zlib.crc32(f"{seed}:{measure}".encode())) << np.uint64(32))
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / 2.0**53
 
 
 def months_before(as_of: dt.date, months: int) -> list[str]:
@@ -35,36 +45,22 @@ def months_before(as_of: dt.date, months: int) -> list[str]:
 def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=None) -> pl.DataFrame:
     """The payments table of the contract for the `months` months before `as_of`."""
     from komek.kz import registry_inputs
-    from komek.services.simulate import last_day, measure_names, region_results
+    from komek.services.simulate import last_day, measure_names
     cfg = take_up()
-    tables = registry_inputs.scan(Path(extract))
+    registry = registry_inputs.Registry(registry_inputs.scan(Path(extract)))
+    paid_months = months_before(as_of, months)
+    registry.load_quarters(last_day(m) for m in paid_months)
+    hashes = _key_hashes(registry.ids)            # by _hid
+    benefits = [c for c in sum(measure_names(), []) if c not in CONTRIBUTIONS]
     frames, contracts = [], []
-    for i, month in enumerate(months_before(as_of, months), 1):
+    for i, month in enumerate(paid_months, 1):
         on = last_day(month)
-        persons, households = registry_inputs.build(tables, on)
-        hh, people = region_results(persons, households, on, also=("tsa_unconditional", "able_bodied"))
-        heads = persons.filter(pl.col("role") == "head").select("household_id", pl.col("iin").alias("head_iin")).unique("household_id")
-        region = hh.select("household_id", "region_code")
-        taken: dict[str, pl.Series] = {}
-        for m in [c for c in sum(measure_names(), []) if c not in CONTRIBUTIONS]:
-            rate = cfg["take_up"].get(m, cfg["take_up"]["default"])["rate"]
-            leader = cfg.get("follows", {}).get(m)
-            takes = taken[leader] if leader in taken else pl.Series(_draw(hh["household_id"], m, seed) < rate)
-            taken[m] = takes
-            if m in people.columns:          # person measure: paid to the person
-                paid = (people.join(hh.select("household_id").with_columns(_t=takes), on="household_id")
-                        .filter(pl.col("_t") & (pl.col(m) > 0)).select("iin", "household_id", pl.col(m).alias("amount")))
-            else:                            # household measure: paid to the head
-                paid = (hh.with_columns(_t=takes).filter(pl.col("_t") & (pl.col(m) > 0))
-                        .join(heads, on="household_id").select(pl.col("head_iin").alias("iin"), "household_id",
-                                                                pl.col(m).alias("amount")))
-            frames.append(paid.join(region, on="household_id").with_columns(measure=pl.lit(m), month=pl.lit(month)))
-        # Conditional TSA is paid under a social contract: its able-bodied members are registered
-        # with the employment centre from the day before the first month paid.
-        conditional = hh.with_columns(_t=taken["tsa"]).filter(pl.col("_t") & (pl.col("tsa") > 0) & ~pl.col("tsa_unconditional"))
-        contracts.append(people.filter(pl.col("able_bodied")).join(conditional.select("household_id", "region_code"),
-                                                                    on="household_id")
-                         .select("iin", "region_code", registered=pl.lit(on.replace(day=1) - dt.timedelta(days=1))))
+        persons, households = registry_inputs.cut(registry.prepare(on), keep_region=True)
+        for _, p, h in registry_inputs.by_region(persons, households):
+            paid, contract = _region_payments(p, h, on, month, hashes[registry.hid(h.select("household_id"))["_hid"].to_numpy()],
+                                              benefits, cfg, seed)
+            frames.append(paid)
+            contracts.append(contract)
         if progress:
             progress(f"payments: {month}", i, months)
     schema = default_contract().tables["payments"].schema
@@ -75,6 +71,38 @@ def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=Non
                                   pl.lit("-"), pl.col("iin")]))
     registrations = pl.concat(contracts).sort("registered").unique("iin", keep="first").sort("iin")
     return out.select([pl.col(c).cast(t) for c, t in schema.items()]).sort("month", "region_code", "payment_id"), registrations
+
+
+def _region_payments(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, month: str, hashes: np.ndarray,
+                     benefits: list[str], cfg: dict, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One region's payments for the month, and the social-contract registrations they imply."""
+    from komek.services.simulate import region_results
+    hh, people = region_results(persons, households, on, also=("tsa_unconditional", "able_bodied"))
+    heads = persons.filter(pl.col("role") == "head").select("household_id", pl.col("iin").alias("head_iin")).unique("household_id")
+    taken: dict[str, np.ndarray] = {}
+    for m in benefits:
+        rate = cfg["take_up"].get(m, cfg["take_up"]["default"])["rate"]
+        leader = cfg.get("follows", {}).get(m)
+        taken[m] = taken[leader] if leader in taken else _uniform(hashes, m, seed) < rate
+    takes = hh.select("household_id", "region_code", **{f"_t_{m}": pl.Series(v) for m, v in taken.items()})
+    frames = []
+    for m in benefits:
+        if m in people.columns:          # person measure: paid to the person
+            paid = (people.filter(pl.col(m) > 0).join(takes.filter(pl.col(f"_t_{m}")).select("household_id", "region_code"),
+                                                        on="household_id")
+                    .select("iin", "household_id", "region_code", pl.col(m).alias("amount")))
+        else:                            # household measure: paid to the head
+            paid = (hh.filter(pl.col(m) > 0).join(takes.filter(pl.col(f"_t_{m}")).select("household_id"), on="household_id")
+                    .join(heads, on="household_id")
+                    .select(pl.col("head_iin").alias("iin"), "household_id", "region_code", pl.col(m).alias("amount")))
+        frames.append(paid.with_columns(measure=pl.lit(m), month=pl.lit(month)))
+    # Conditional TSA is paid under a social contract: its able-bodied members are registered
+    # with the employment centre from the day before the first month paid.
+    conditional = (hh.with_columns(_t=pl.Series(taken["tsa"]))
+                   .filter(pl.col("_t") & (pl.col("tsa") > 0) & ~pl.col("tsa_unconditional")))
+    contract = (people.filter(pl.col("able_bodied")).join(conditional.select("household_id", "region_code"), on="household_id")
+                .select("iin", "region_code", registered=pl.lit(on.replace(day=1) - dt.timedelta(days=1))))
+    return pl.concat(frames), contract
 
 
 def register_jobseekers(extract: Path, registrations: pl.DataFrame) -> None:
