@@ -28,14 +28,15 @@ def recipient_features(paid: pl.DataFrame) -> pl.DataFrame:
                                     region_code=pl.col("region_code").min(), month=pl.col("month").max()).sort("iin")
 
 
-def explain(x: np.ndarray, names: list[str], top: int) -> list[dict]:
-    """The `top` features with the largest robust z-score, per row."""
+def explain(x: np.ndarray, rows: np.ndarray, names: list[str], top: int) -> list[dict]:
+    """For each of `rows`, the `top` features with the largest robust z-score, the centre and
+    scale measured over every row of `x`."""
     med = np.median(x, axis=0)
     mad = np.median(np.abs(x - med), axis=0) * 1.4826
     scale = np.where(mad > 0, mad, np.maximum(np.std(x, axis=0), 1e-9))
-    z = (x - med) / scale
+    z = (x[rows] - med) / scale
     order = np.argsort(-np.abs(z), axis=1)[:, :top]
-    return [{names[j]: round(float(z[i, j]), 1) for j in order[i]} for i in range(len(x))]
+    return [{names[j]: round(float(z[i, j]), 1) for j in order[i]} for i in range(len(rows))]
 
 
 def anomalies(paid: pl.DataFrame) -> pl.DataFrame:
@@ -48,12 +49,11 @@ def anomalies(paid: pl.DataFrame) -> pl.DataFrame:
     x = np.log1p(feats.select(names).to_numpy().astype(np.float64).clip(min=0))
     forest = IsolationForest(n_estimators=cfg["trees"], contamination=cfg["contamination"], random_state=cfg["seed"])
     forest.fit(x)
-    score = -forest.score_samples(x)            # higher: more unusual
-    flagged = np.flatnonzero(forest.predict(x) == -1)
+    normal = forest.score_samples(x)            # scored once: predict() would score again
+    score = -normal                             # higher: more unusual
+    flagged = np.flatnonzero(normal < forest.offset_)
     raw = feats.select(names).to_numpy()
-    # Deviations are measured against every recipient, then kept for the flagged ones.
-    every = explain(x, names, cfg["explain_features"])
-    reasons = [every[i] for i in flagged]
+    reasons = explain(x, flagged, names, cfg["explain_features"])
     text = [json.dumps({"anomaly_score": round(float(score[i]), 4),
                         "unusual_features": {k: {"robust_z": z, "value": float(raw[i, names.index(k)])} for k, z in r.items()}})
             for i, r in zip(flagged, reasons)]

@@ -35,16 +35,16 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
         group_measures = [m for m in group_measures if m in measures]
         person_measures = [m for m in person_measures if m in measures]
     registry = registry or registry_inputs.Registry(tables)
-    persons, households = registry_inputs.cut(registry.prepare(on, households=households))
+    persons, households = registry_inputs.cut(registry.prepare(on, households=households), keys=True)
     p, h, group_of = registry_inputs.arrays(persons, households)
     sim = Simulation(rules, on, p, h, group_of)
-    hh = households.select("household_id", "region_code").with_columns(
+    hh = households.select("household_id", "_hid", "region_code").with_columns(
         size=pl.Series(sim.calculate("household_size"), dtype=pl.Int32),
         poverty_line=pl.Series(sim.calculate("tsa_poverty_line"), dtype=pl.Float64),
         tsa_income=pl.Series(sim.calculate("household_tsa_income"), dtype=pl.Float64),
         unconditional=pl.Series(sim.calculate("tsa_unconditional"), dtype=pl.Boolean),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in group_measures})
-    people = persons.select("iin", "household_id", registry_inputs._key()).with_columns(
+    people = persons.select("iin", "household_id", "_iin", "_hid").with_columns(
         able=pl.Series(sim.calculate("able_bodied"), dtype=pl.Boolean),
         recorded_work=pl.Series(p["income_wage"] + p["income_self_employed"], dtype=pl.Float64),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in person_measures})
@@ -55,7 +55,7 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
         able_bodied=pl.col("able").sum().cast(pl.Int32),
         participating=(pl.col("able") & pl.col("participates")).sum().cast(pl.Int32))
     hh = hh.join(per_household, on="household_id", how="left")
-    return hh, people.drop("_iin", "recorded_work", "implied_work", "participates")
+    return hh, people.drop("recorded_work", "implied_work", "participates")
 
 
 def _participation(people: pl.DataFrame, tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
@@ -87,40 +87,47 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     """Each payment with what the rules give for it and the facts of its household that month;
     and the members (iin, household_id, month) of households paid a need-tested measure."""
     group_measures, person_measures = measure_names()
+    number = {m: i for i, m in enumerate(group_measures + person_measures)}
     need_tested = check_config("assets_above_need")["measures"]
     months = sorted(payments["month"].unique().to_list())
-    parts, members = [], []
-    registry = registry_inputs.Registry(tables, payments["household_id"].unique()) if months else None
-    if registry:
-        registry.load_quarters(last_day(m) for m in months)
-    paid_hid = registry.hid(payments.select("household_id", "month").unique()) if months else None
-    contributions: dict = {}
-    for i, month in enumerate(months, 1):
-        pay = payments.filter(pl.col("month") == month)
-        # Only households paid this month are recomputed, and only the measures paid.
-        households = paid_hid.filter(pl.col("month") == month)["_hid"].drop_nulls()
-        hh, people = month_facts(tables, month, registry, households, pay["measure"].unique().to_list(), contributions)
-        hh_long = hh.unpivot([m for m in group_measures if m in hh.columns], index="household_id",
-                             variable_name="measure", value_name="expected_h")
-        p_long = people.unpivot([m for m in person_measures if m in people.columns], index=["iin", "household_id"],
-                                variable_name="measure", value_name="expected_p")
-        facts = hh.select("household_id", pl.col("region_code").alias("household_region"), "size", "poverty_line",
-                          "tsa_income", "implied_income", "unconditional", "able_bodied", "participating")
-        part = (pay.join(hh_long, on=["household_id", "measure"], how="left")
-                .join(p_long, on=["iin", "household_id", "measure"], how="left")
-                .join(people.select("iin", pl.col("household_id").alias("_member_of")), on="iin", how="left")
-                .join(facts, on="household_id", how="left")
-                .with_columns(expected=pl.coalesce("expected_h", "expected_p"),
-                              member=(pl.col("_member_of") == pl.col("household_id")).fill_null(False))
-                .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"))
-                .drop("expected_h", "expected_p", "_member_of"))
-        parts.append(part)
-        paid_need = pay.filter(pl.col("measure").is_in(need_tested)).select("household_id").unique()
-        members.append(people.join(paid_need, on="household_id", how="semi").select("iin", "household_id", month=pl.lit(month)))
-        if progress:
-            progress(f"audit: rules {month}", i, len(months))
     member_schema = {"iin": pl.String, "household_id": pl.String, "month": pl.String}
-    if not parts:
+    if not months:
         return (payments.with_columns(expected=pl.lit(None, pl.Float64), in_engine=pl.lit(False), member=pl.lit(None, pl.Boolean)),
                 pl.DataFrame(schema=member_schema))
+    registry = registry_inputs.Registry(tables, payments["household_id"].unique())
+    registry.load_quarters(last_day(m) for m in months)
+    # Payments keyed by integers once: the recipient, the household, and (measure, key) pairs
+    # packed into one number, so each month's look-ups are integer joins.
+    keyed = registry.hid(payments).with_columns(
+        registry_inputs._key(), _m=pl.col("measure").replace_strict(number, default=None, return_dtype=pl.UInt64))
+    keyed = keyed.with_columns(_kh=pl.col("_hid").cast(pl.UInt64) * 64 + pl.col("_m"), _kp=pl.col("_iin") * 64 + pl.col("_m"))
+    contributions: dict = {}
+    parts, members = [], []
+    for i, month in enumerate(months, 1):
+        pay = keyed.filter(pl.col("month") == month)
+        # Only households paid this month are recomputed, and only the measures paid.
+        paid_measures = pay["measure"].unique().to_list()
+        hh, people = month_facts(tables, month, registry, pay["_hid"].drop_nulls().unique(), paid_measures, contributions)
+        by_household = pl.concat([hh.select(_kh=pl.col("_hid").cast(pl.UInt64) * 64 + number[m], expected_h=pl.col(m))
+                                  for m in group_measures if m in hh.columns]
+                                 or [pl.DataFrame(schema={"_kh": pl.UInt64, "expected_h": pl.Float64})])
+        by_person = pl.concat([people.select(_kp=pl.col("_iin") * 64 + number[m], expected_p=pl.col(m))
+                               for m in person_measures if m in people.columns]
+                              or [pl.DataFrame(schema={"_kp": pl.UInt64, "expected_p": pl.Float64})])
+        facts = hh.select("_hid", pl.col("region_code").alias("household_region"), "size", "poverty_line",
+                          "tsa_income", "implied_income", "unconditional", "able_bodied", "participating")
+        part = (pay.join(by_household, on="_kh", how="left")
+                .join(by_person, on="_kp", how="left")
+                .join(people.select("_iin", pl.col("_hid").alias("_member_of")), on="_iin", how="left")
+                .join(facts, on="_hid", how="left")
+                .with_columns(expected=pl.when(pl.col("_member_of") == pl.col("_hid"))
+                              .then(pl.coalesce("expected_h", "expected_p")).otherwise(pl.col("expected_h")),
+                              member=(pl.col("_member_of") == pl.col("_hid")).fill_null(False))
+                .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"))
+                .drop("expected_h", "expected_p", "_member_of", "_kh", "_kp", "_m", "_iin", "_hid"))
+        parts.append(part)
+        need = pay.filter(pl.col("measure").is_in(need_tested)).select("_hid").unique()
+        members.append(people.join(need, on="_hid", how="semi").select("iin", "household_id", month=pl.lit(month)))
+        if progress:
+            progress(f"audit: rules {month}", i, len(months))
     return pl.concat(parts, how="diagonal_relaxed"), pl.concat(members)

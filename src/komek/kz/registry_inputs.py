@@ -84,7 +84,7 @@ class Prepared:
     """The registry on one date: households with their regions and housing, living members, the
     quarter's incomes and current disability. Regions are then cut from it in memory."""
     on: dt.date
-    households: pl.DataFrame     # _h, household_id, region_code, area_m2, tenure, only_home, costs
+    households: pl.DataFrame     # _h, _hid, household_id, region_code, area_m2, tenure, only_home, costs
     members: pl.DataFrame        # _h, household_id, iin, role, _iin, birth_date, sex
     incomes: pl.DataFrame        # _iin, income_<kind>...
     disability: pl.DataFrame     # _iin, disability_group, disability_cause
@@ -102,12 +102,16 @@ class Registry:
     def __init__(self, tables: dict[str, pl.LazyFrame], households: pl.Series | None = None):
         """`households` (household_id values), when given, are the only ones any date will ask for."""
         self.tables = tables
+        # Sorted by household_id, a household's rank is a count of the id changes before it.
         members = (tables["households"].select("household_id", "iin", "role", "from_date", "to_date", _key())
-                   .with_columns(_hid=(pl.col("household_id").rank("dense") - 1).cast(pl.UInt32)).collect())
-        self.ids = members.select("_hid", "household_id").unique("_hid").sort("_hid")["household_id"]
+                   .sort("household_id")
+                   .with_columns(_hid=((pl.col("household_id") != pl.col("household_id").shift()).fill_null(True)
+                                       .cum_sum() - 1).cast(pl.UInt32)).collect())
+        self.ids = members.filter(pl.col("_hid") != pl.col("_hid").shift().fill_null(-1))["household_id"]
         # People with overlapping memberships: only they need a choice of household on a date.
         # Sorted by start, a person's memberships overlap if and only if two neighbours do.
-        spans = members.select("_iin", "from_date", pl.col("to_date").fill_null(dt.date.max)).sort("_iin", "from_date")
+        spans = (members.filter(pl.col("_iin").is_duplicated())
+                 .select("_iin", "from_date", pl.col("to_date").fill_null(dt.date.max)).sort("_iin", "from_date"))
         self.overlapping = spans.filter((pl.col("_iin") == pl.col("_iin").shift())
                                         & (pl.col("from_date") < pl.col("to_date").shift()))["_iin"].unique()
         self.wanted, self.people = households, None
@@ -115,13 +119,15 @@ class Registry:
             wanted = pl.col("household_id").is_in(households.implode())
             members = members.filter(wanted | pl.col("_iin").is_in(self.overlapping.implode()))
         self.memberships = members.drop("household_id")
-        people = self.memberships.select("_iin").unique()
-        if households is not None:
-            self.people = people
-        self.persons = tables["persons"].select(_key(), "birth_date", "sex", "death_date").join(people.lazy(), on="_iin", how="semi").collect()
-        self.addresses = (tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to")
-                          .join(people.lazy(), on="_iin", how="semi").collect())
+        persons = tables["persons"].select(_key(), "birth_date", "sex", "death_date")
+        addresses = tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to")
+        if households is not None:       # only the people of those households
+            self.people = self.memberships.select("_iin").unique()
+            persons = persons.join(self.people.lazy(), on="_iin", how="semi")
+            addresses = addresses.join(self.people.lazy(), on="_iin", how="semi")
+        self.persons, self.addresses = persons.collect(), addresses.collect()
         self._quarterly: dict[tuple[str, str], pl.DataFrame] = {}
+        self._housing_quarters: list[str] | None = None
 
     def hid(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` with `_hid` for its household_id (null for a household the registry does not know)."""
@@ -149,7 +155,8 @@ class Registry:
               .sort("registered_from").unique("_hid", keep="last").select("_hid", "region_code"))
         if regions is not None:
             hh = hh.filter(pl.col("region_code").is_in(list(regions)))
-        hh = (hh.join(self.housing(on).lazy(), on="_hid", how="left")
+        hh = hh.collect()
+        hh = (hh.lazy().join(self.housing(on, hh).lazy(), on="_hid", how="left")
               .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
                             pl.col("only_home").fill_null(False),
                             *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
@@ -162,46 +169,64 @@ class Registry:
         incomes = self.incomes(on, members.select("_iin") if regions is not None else None)
         if households is not None:
             incomes = incomes.join(members.select("_iin"), on="_iin", how="semi")
-        return Prepared(on, hh.drop("_hid"), members, incomes, _disability(self.tables, on))
+        return Prepared(on, hh, members, incomes, _disability(self.tables, on))
 
     def load_quarters(self, dates: Iterable[dt.date]) -> None:
-        """The incomes and housing of every quarter the `dates` read, in one pass over each table."""
-        dates = list(dates)
+        """The incomes of every quarter the `dates` read, in one pass over the table."""
         wanted = dict(quarter_before(d) for d in dates)
         wanted = {q: months for q, months in wanted.items() if ("incomes", q) not in self._quarterly}
         if wanted:
             self._quarterly.update({("incomes", q): part for q, part in self._incomes(wanted).items()})
-        labels = {_quarter(d) for d in dates} - {q for kind, q in self._quarterly if kind == "housing"}
-        if labels:
-            self._quarterly.update({("housing", q): part for q, part in self._housing(labels).items()})
 
     def _incomes(self, quarters: dict[str, list[str]], only: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
         """Monthly average income by kind over each quarter, one row per person, wide; for the
         people in `only` (`_iin`), or the registry's, when given."""
-        quarter_of = {m: q for q, months in quarters.items() for m in months}
-        rows = (self.tables["incomes"].filter(pl.col("month").is_in(list(quarter_of)))
-                .select(_key(), "kind", "amount", _quarter=pl.col("month").replace_strict(quarter_of)))
+        names = list(quarters)
+        number = {m: i for i, q in enumerate(names) for m in quarters[q]}
+        # The quarter rides in the key's low bits (an IIN is below 2^40): one integer key groups fastest.
+        rows = (self.tables["incomes"].filter(pl.col("month").is_in(list(number)))
+                .select(_key(), "kind", "amount", _quarter=pl.col("month").replace_strict(number, return_dtype=pl.UInt64)))
         people = only if only is not None else self.people
         if people is not None:
             rows = rows.join(people.lazy(), on="_iin", how="semi")
-        sums = rows.group_by("_quarter", "_iin").agg(
-            (pl.col("amount").filter(pl.col("kind") == k).sum().cast(pl.Float64) / 3).alias(f"income_{k}")
-            for k in INCOME_KINDS).collect()
-        parts = {q: part.drop("_quarter") for (q,), part in sums.partition_by("_quarter", as_dict=True).items()}
+        # One column per kind first: plain sums are the fast path of a group-by.
+        amount = pl.col("amount").cast(pl.Float64)
+        sums = (rows.select(_k=pl.col("_iin") * 16 + pl.col("_quarter"),
+                            *(pl.when(pl.col("kind") == k).then(amount).otherwise(0.0).alias(f"income_{k}") for k in INCOME_KINDS))
+                .group_by("_k").agg(pl.col(f"income_{k}").sum() / 3 for k in INCOME_KINDS)
+                .select(_quarter=pl.col("_k") % 16, _iin=pl.col("_k") // 16, *(f"income_{k}" for k in INCOME_KINDS)).collect())
+        parts = {names[i]: part.drop("_quarter") for (i,), part in sums.partition_by("_quarter", as_dict=True).items()}
         return {q: parts.get(q, sums.clear().drop("_quarter")) for q in quarters}
 
-    def _housing(self, labels: set[str]) -> dict[str, pl.DataFrame]:
-        """Each household's latest housing record up to each quarter in `labels` (YYYY-Qn)."""
-        columns = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean, "utilities": pl.Float64,
-                   "maintenance": pl.Float64, "communication": pl.Float64, "rent": pl.Float64}
+    HOUSING = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean, "utilities": pl.Float64,
+               "maintenance": pl.Float64, "communication": pl.Float64, "rent": pl.Float64}
+
+    def _housing_of(self, quarter: str) -> pl.DataFrame:
+        """The housing records of one quarter, by `_hid` (kept: a run over many months reuses them)."""
+        if ("housing", quarter) not in self._quarterly:
+            rows = self.tables["housing"].filter(pl.col("quarter") == quarter)
+            if self.wanted is not None:
+                rows = rows.filter(pl.col("household_id").is_in(self.wanted.implode()))
+            rows = rows.select("household_id", *(pl.col(c).cast(t) for c, t in self.HOUSING.items())).collect()
+            self._quarterly["housing", quarter] = self.hid(rows).select("_hid", *self.HOUSING).drop_nulls("_hid")
+        return self._quarterly["housing", quarter]
+
+    def housing(self, on: dt.date, households: pl.DataFrame) -> pl.DataFrame:
+        """Each of `households`' (`_hid`) latest housing record up to `on`'s quarter: that quarter's
+        records first, then earlier quarters' for the households still without one."""
+        empty = pl.DataFrame(schema={"_hid": pl.UInt32, **self.HOUSING})
         if "housing" not in self.tables:
-            return {q: pl.DataFrame(schema={"_hid": pl.UInt32, **columns}) for q in labels}
-        rows = self.tables["housing"].filter(pl.col("quarter") <= max(labels))
-        if self.wanted is not None:
-            rows = rows.filter(pl.col("household_id").is_in(self.wanted.implode()))
-        rows = (self.hid(rows.select("household_id", "quarter", *(pl.col(c).cast(t) for c, t in columns.items())).collect())
-                .drop("household_id").filter(pl.col("_hid").is_not_null()).sort("quarter"))
-        return {q: rows.filter(pl.col("quarter") <= q).unique("_hid", keep="last").drop("quarter") for q in labels}
+            return empty
+        if self._housing_quarters is None:
+            self._housing_quarters = self.tables["housing"].select(pl.col("quarter").unique()).collect()["quarter"].sort().to_list()
+        found, missing = [], households.select("_hid")
+        for quarter in reversed([q for q in self._housing_quarters if q <= _quarter(on)]):
+            if missing.is_empty():
+                break
+            part = self._housing_of(quarter).join(missing, on="_hid", how="semi")
+            found.append(part)
+            missing = missing.join(part.select("_hid"), on="_hid", how="anti")
+        return pl.concat([empty, *found])
 
     def incomes(self, on: dt.date, only: pl.DataFrame | None = None) -> pl.DataFrame:
         quarter, months = quarter_before(on)
@@ -211,10 +236,6 @@ class Registry:
             return self._incomes({quarter: months}, only)[quarter]
         self.load_quarters([on])
         return self._quarterly["incomes", quarter]
-
-    def housing(self, on: dt.date) -> pl.DataFrame:
-        self.load_quarters([on])
-        return self._quarterly["housing", _quarter(on)]
 
 
 def _quarter(on: dt.date) -> str:
@@ -249,9 +270,10 @@ def by_region(persons: pl.DataFrame, households: pl.DataFrame):
         h_at, p_at = h_at + n_h, p_at + n_p
 
 
-def cut(prepared: Prepared, regions: Iterable[str] | None = None,
-        keep_region: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The (persons, households) input frames of some regions (all when None).
+def cut(prepared: Prepared, regions: Iterable[str] | None = None, keep_region: bool = False,
+        keys: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The (persons, households) input frames of some regions (all when None), with
+    `region_code` on persons when `keep_region`, and the integer keys (`_iin`, `_hid`) when `keys`.
 
     Households are in region and household_id order, persons in their households' order.
     """
@@ -259,20 +281,23 @@ def cut(prepared: Prepared, regions: Iterable[str] | None = None,
     hh = prepared.households
     if regions is not None:
         hh = hh.filter(pl.col("region_code").is_in(list(regions)))
-    members = prepared.members.join(hh.select("_h", "region_code"), on="_h", how="inner")
-    persons = (members.join(prepared.incomes, on="_iin", how="left")
-               .join(prepared.disability, on="_iin", how="left")
+    members = prepared.members.join(hh.select("_h", "_hid", "region_code"), on="_h", how="inner")
+    persons = (members.lazy().join(prepared.incomes.lazy(), on="_iin", how="left")
+               .join(prepared.disability.lazy(), on="_iin", how="left")
                .with_columns(pl.col(f"income_{k}").fill_null(0.0) for k in INCOME_KINDS)
                .with_columns(pl.col("disability_group").fill_null(""), pl.col("disability_cause").fill_null("")))
     age = on.year - pl.col("birth_date").dt.year()
-    children = (pl.col("role") == "child").sum().over("_h")
-    persons = persons.with_columns(
+    children = members.lazy().filter(pl.col("role") == "child").group_by("_h").agg(_children=pl.len())
+    persons = (persons.join(children, on="_h", how="left").with_columns(
         children_born=pl.when((pl.col("sex") == "F") & pl.col("role").is_in(["head", "spouse"]))
-        .then(children).otherwise(0).cast(pl.Int64),
-        participation_years=(age - 22).clip(0, 40).cast(pl.Int64)).sort("_h", "_iin")
+        .then(pl.col("_children").fill_null(0)).otherwise(0).cast(pl.Int64),
+        participation_years=(age - 22).clip(0, 40).cast(pl.Int64))
+        # One packed key sorts faster than two: _h below 2^23, an IIN below 2^40.
+        .sort(pl.col("_h").cast(pl.UInt64) * (1 << 40) + pl.col("_iin")).collect())
     households = hh.join(members.select("_h").unique(), on="_h", how="semi").sort("_h")
     region = ["region_code"] if keep_region else []
-    return persons.select(*PERSON_COLUMNS, *region), households.select(HOUSEHOLD_COLUMNS)
+    key = ["_iin", "_hid"] if keys else []
+    return persons.select(*PERSON_COLUMNS, *region, *key), households.select(*HOUSEHOLD_COLUMNS, *key[1:])
 
 
 def _disability(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
