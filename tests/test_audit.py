@@ -225,6 +225,14 @@ def test_anomalies_are_apart_and_explained(audited):
     assert "anomaly" not in set(audited.findings["check"])
 
 
+def test_report_section_shows_no_full_iin(audited):
+    from komek.report.audit import audit_section
+    html = audit_section(audited).body
+    shown = set(audited.anomalies.head(10)["iin"])
+    assert shown and not any(iin in html for iin in shown)
+    assert all(f"********{iin[-4:]}" in html for iin in shown)
+
+
 def test_an_audit_is_repeatable(planted, audited, tmp_path):
     from komek.services.audit import run_audit
     again = run_audit(planted, tmp_path / "again", anomalies=True)

@@ -6,6 +6,7 @@ import polars as pl
 
 from komek.audit.run import AuditResult
 from komek.kz import regions
+from komek.kz.iin import mask_expr
 from komek.report import Section, charts, table
 
 
@@ -39,7 +40,9 @@ def audit_section(result: AuditResult, review: pl.DataFrame | None = None) -> Se
                  "needs mending.</p>" + table(shares, money=("amount_at_risk", "recovery"), percent=("dismissed, % of reviewed",)))
     a = result.anomalies
     if a.height:
-        top = a.head(10).select("iin", "region_code", pl.col("evidence").alias("why unusual"))
+        # The report is read widely: IINs masked, evidence too.
+        top = a.head(10).select(mask_expr(pl.col("iin")).alias("IIN (masked)"), "region_code",
+                                mask_expr(pl.col("evidence")).alias("why unusual"))
         body += (f"<h3>Unusual payment patterns (apart, lowest severity)</h3><p>{a.height:,} recipients whose "
                  "payments look unusual to an isolation forest, with the features that deviate most (robust z-scores). "
                  f"The ten most unusual:</p>" + table(top))
