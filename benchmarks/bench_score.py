@@ -2,11 +2,14 @@
 inclusion and exclusion errors next to the baselines on the synthetic survey.
 
     python benchmarks/bench_score.py index --households 1000000
+    python benchmarks/bench_score.py extract --households 6200000 --extract /tmp/country
     python benchmarks/bench_score.py train --households 1000000
     python benchmarks/bench_score.py errors --households 20000 --folds 5
 
-Households for the index are drawn directly as input frames (the shape `registry_inputs.build`
-returns), so the figure is the index alone; `errors` generates an extract and its survey.
+Households for `index` are drawn directly as input frames (the shape `registry_inputs.build`
+returns), so the figure is the index alone; `extract` times `komek score` end to end over an
+extract (generated first, not timed, if the folder has none); `errors` generates an extract and
+its survey.
 """
 from __future__ import annotations
 
@@ -56,6 +59,25 @@ def bench_index(n: int) -> dict:
             "levels": dict(levels["level"].value_counts().sort("level").iter_rows())}
 
 
+def bench_extract(n: int, folder: Path) -> dict:
+    import resource
+    import subprocess
+    import sys
+
+    from komek.scoring import index
+    from komek.services.score import score_households
+    if not (folder / "persons.parquet").exists():
+        subprocess.run([sys.executable, "-c", "import sys; from komek.synth import generate; "
+                        f"generate(sys.argv[1], {n}, seed=1, months=17)", str(folder)], check=True)
+    t = time.perf_counter()
+    levels = score_households(folder, ON)
+    seconds = time.perf_counter() - t
+    shares = index.distribution(levels, by=None).row(0, named=True)
+    return {"households": levels.height, "seconds": round(seconds, 1),
+            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+            "levels_percent": {lv: round(shares[f"{lv} %"], 2) for lv in index.LEVELS}}
+
+
 def survey_csv(n: int, folder: Path, seed: int = 1) -> Path:
     from komek.kz import registry_inputs
     from komek.scoring import synthetic
@@ -90,11 +112,13 @@ def bench_errors(n: int, folds: int, threads: int) -> dict:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["index", "train", "errors"])
+    ap.add_argument("what", choices=["index", "extract", "train", "errors"])
+    ap.add_argument("--extract", type=Path, default=Path("/tmp/country"))
     ap.add_argument("--households", type=int, default=1_000_000)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args()
-    out = (bench_index(a.households) if a.what == "index" else bench_train(a.households, a.threads)
+    out = (bench_index(a.households) if a.what == "index" else bench_extract(a.households, a.extract)
+           if a.what == "extract" else bench_train(a.households, a.threads)
            if a.what == "train" else bench_errors(a.households, a.folds, a.threads))
     print(json.dumps(out, indent=2))

@@ -10,6 +10,7 @@ and how many able-bodied members take part in employment measures.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -102,8 +103,8 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
         registry_inputs._key(), _m=pl.col("measure").replace_strict(number, default=None, return_dtype=pl.UInt64))
     keyed = keyed.with_columns(_kh=pl.col("_hid").cast(pl.UInt64) * 64 + pl.col("_m"), _kp=pl.col("_iin") * 64 + pl.col("_m"))
     contributions: dict = {}
-    parts, members = [], []
-    for i, month in enumerate(months, 1):
+
+    def one(month: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         pay = keyed.filter(pl.col("month") == month)
         # Only households paid this month are recomputed, and only the measures paid.
         paid_measures = pay["measure"].unique().to_list()
@@ -125,9 +126,15 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
                               member=(pl.col("_member_of") == pl.col("_hid")).fill_null(False))
                 .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"))
                 .drop("expected_h", "expected_p", "_member_of", "_kh", "_kp", "_m", "_iin", "_hid"))
-        parts.append(part)
         need = pay.filter(pl.col("measure").is_in(need_tested)).select("_hid").unique()
-        members.append(people.join(need, on="_hid", how="semi").select("iin", "household_id", month=pl.lit(month)))
-        if progress:
-            progress(f"audit: rules {month}", i, len(months))
+        return part, people.join(need, on="_hid", how="semi").select("iin", "household_id", month=pl.lit(month))
+
+    # Two months at a time: Polars and much of NumPy release the GIL, so both cores work.
+    parts, members = [], []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for i, (month, (part, paid_members)) in enumerate(zip(months, pool.map(one, months)), 1):
+            parts.append(part)
+            members.append(paid_members)
+            if progress:
+                progress(f"audit: rules {month}", i, len(months))
     return pl.concat(parts, how="diagonal_relaxed"), pl.concat(members)

@@ -57,9 +57,13 @@ def read_csv(path: Path) -> pl.DataFrame:
         head = f.read(8192)
     if path.suffix.lower() != ".csv" or b"\x00" in head:
         raise SurveyError(f"{path}: not a CSV file (give a .csv text file with a header row)")
+    read = lambda rows: pl.read_csv(path, infer_schema_length=rows, null_values=NULLS,  # noqa: E731
+                                    encoding="utf8-lossy", truncate_ragged_lines=False)
     try:
-        frame = pl.read_csv(path, infer_schema_length=None, null_values=NULLS, encoding="utf8-lossy",
-                            truncate_ragged_lines=False)
+        try:     # types from the first rows; a later value that does not fit them means reading all
+            frame = read(10_000)
+        except pl.exceptions.ComputeError:
+            frame = read(None)
     except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
         raise SurveyError(f"{path}: not a readable CSV ({str(e).splitlines()[0]})") from None
     if frame.height == 0 or frame.width < 2:
@@ -99,7 +103,8 @@ def infer_spec(frame: pl.DataFrame, exclude: set[str], household_id: str) -> Spe
     constant = []
     if person_level:
         used = numeric + yesno + list(categories)
-        most = frame.group_by(household_id).agg(pl.col(used).n_unique()).select(pl.col(used).max())
+        # Judged on the first rows' households: enough to tell a household column from a person's.
+        most = frame.head(200_000).group_by(household_id).agg(pl.col(used).n_unique()).select(pl.col(used).max())
         constant = [c for c in used if most[c][0] <= 1]
     return Spec(numeric, yesno, categories, person_level, constant, protected_dropped=dropped)
 
