@@ -10,7 +10,6 @@ and how many able-bodied members take part in employment measures.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -129,12 +128,11 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
         need = pay.filter(pl.col("measure").is_in(need_tested)).select("_hid").unique()
         return part, people.join(need, on="_hid", how="semi").select("iin", "household_id", month=pl.lit(month))
 
-    # Two months at a time: Polars and much of NumPy release the GIL, so both cores work.
     parts, members = [], []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for i, (month, (part, paid_members)) in enumerate(zip(months, pool.map(one, months)), 1):
-            parts.append(part)
-            members.append(paid_members)
-            if progress:
-                progress(f"audit: rules {month}", i, len(months))
+    for i, month in enumerate(months, 1):
+        part, paid_members = one(month)
+        parts.append(part)
+        members.append(paid_members)
+        if progress:
+            progress(f"audit: rules {month}", i, len(months))
     return pl.concat(parts, how="diagonal_relaxed"), pl.concat(members)
