@@ -74,9 +74,7 @@ class Planter:
                                     "measure", at_risk.cast(MONEY).alias("amount_at_risk")))
 
     def facts(self) -> dict[str, tuple[pl.DataFrame, pl.DataFrame]]:
-        from komek.audit.recompute import month_facts
-        lazy = {k: v.lazy() for k, v in self.t.items()}
-        return {m: month_facts(lazy, m) for m in self.months}
+        return self._facts_for(self.months)
 
     @property
     def pay(self) -> pl.DataFrame:
@@ -179,8 +177,10 @@ class Planter:
 
     def _facts_for(self, months):
         from komek.audit.recompute import month_facts
+        from komek.kz.registry_inputs import Registry
         lazy = {k: v.lazy() for k, v in self.t.items()}
-        return {m: month_facts(lazy, m) for m in months}
+        registry = Registry(lazy)          # read once for these months, from the tables as they are now
+        return {m: month_facts(lazy, m, registry) for m in months}
 
     def _big_asset_holders(self) -> pl.DataFrame:
         """Holders of anything the assets signal could see: a vehicle or land above its value, or
