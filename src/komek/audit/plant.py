@@ -251,12 +251,12 @@ class Planter:
         cared = (self.pay.filter(pl.col("measure").is_in(carers)).select("household_id", "payment_id", "month", "measure")
                  .join(members.join(alone, on="iin", how="semi"), on="household_id"))
         chosen = [self.pick(own)] + [self.pick(cared.filter(pl.col("measure") == m)) for m in carers]
-        for iin in pl.concat([c["iin"] for c in chosen]).to_list():
-            homes = members.filter(pl.col("iin") == iin)["household_id"]
-            self.used.update(homes.to_list())
-            alter(self.t["disability"].filter(pl.col("iin") == iin))
-            self.answer(check, self.pay.filter(((pl.col("measure") == OWN) & (pl.col("iin") == iin))
-                                               | (pl.col("measure").is_in(carers) & pl.col("household_id").is_in(homes.implode()))))
+        people = pl.concat([c["iin"] for c in chosen]).unique(maintain_order=True).implode()
+        homes = members.filter(pl.col("iin").is_in(people))["household_id"]
+        self.used.update(homes.to_list())
+        alter(self.t["disability"].filter(pl.col("iin").is_in(people)))
+        self.answer(check, self.pay.filter(((pl.col("measure") == OWN) & pl.col("iin").is_in(people))
+                                           | (pl.col("measure").is_in(carers) & pl.col("household_id").is_in(homes.implode()))))
 
     def disability_no_exam(self) -> None:
         def drop(own):
@@ -265,7 +265,8 @@ class Planter:
 
     def disability_exam_expired(self) -> None:
         def age(own):
-            dates = own.select("exam_id", (pl.col("valid_from") - pl.duration(days=int(self.rng.integers(400, 800)))).alias("d"))
+            days = pl.Series(self.rng.integers(400, 800, own.height), dtype=pl.Int64)
+            dates = own.select("exam_id", (pl.col("valid_from") - pl.duration(days=pl.lit(days))).alias("d"))
             self.t["medical_exams"] = (self.t["medical_exams"].join(dates, on="exam_id", how="left")
                                        .with_columns(exam_date=pl.coalesce("d", "exam_date")).drop("d"))
         self._disability("disability_exam_expired", age)
