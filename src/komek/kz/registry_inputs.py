@@ -5,7 +5,9 @@ Some inputs the registry does not hold are derived, and each derivation is an as
 - a woman's children born: the children of her household if she is its head or spouse;
 - years of participation in the pension system: age - 22, between 0 and 40;
 - pension savings: not in the extract (payments from them appear as pension income);
-- the social contract: assumed signed (entitlement, not take-up, is what is computed).
+- the social contract: assumed signed (entitlement, not take-up, is what is computed);
+- a person recorded in two households on a date counts in the one joined last (then the one
+  with the higher household id).
 """
 from __future__ import annotations
 
