@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import polars as pl
 
 from komek.audit import check_config, value
