@@ -73,12 +73,15 @@ def households_on(tables: dict[str, pl.LazyFrame], on: dt.date,
     if members is None:
         members = _current(tables["households"], "from_date", "to_date", on).with_columns(_key())
     heads = members.filter(pl.col("role") == "head").select("household_id", "_iin")
-    addr = (_current(tables["addresses"], "registered_from", "registered_to", on)
-            .select(_key(), "region_code", "registered_from"))
-    # Only heads' addresses are needed: join first, then keep each head's latest registration.
-    return (heads.join(addr, on="_iin", how="inner")
-            .sort("registered_from").unique("household_id", keep="last")
-            .select("household_id", "region_code"))
+    addr = _current(tables["addresses"], "registered_from", "registered_to", on).with_columns(_key())
+    return _head_regions(heads, addr, "household_id")
+
+
+def _head_regions(heads: pl.LazyFrame, addresses: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """`key` -> region_code: a household lives where its head is registered (the latest
+    registration). Only heads' addresses are needed: join first, then keep each head's latest."""
+    return (heads.join(addresses.select("_iin", "region_code", "registered_from"), on="_iin", how="inner")
+            .sort("registered_from").unique(key, keep="last").select(key, "region_code"))
 
 
 @dataclass
@@ -139,8 +142,7 @@ class Registry:
 
     def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> Prepared:
         """The registry on `on`: for some regions only, or some households (`_hid` values), when given."""
-        current = self.memberships.filter((pl.col("from_date") <= on)
-                                          & (pl.col("to_date").is_null() | (pl.col("to_date") > on))).lazy()
+        current = _current(self.memberships.lazy(), "from_date", "to_date", on).collect().lazy()
         # A person in two households at once counts in the one joined last (then the higher id),
         # decided before any restriction so that every cut of the registry agrees.
         overlapping = pl.col("_iin").is_in(self.overlapping.implode())
@@ -149,12 +151,8 @@ class Registry:
         if households is not None:
             current = current.filter(pl.col("_hid").is_in(households.implode()))
             members = members.filter(pl.col("_hid").is_in(households.implode()))
-        addr = self.addresses.lazy().filter((pl.col("registered_from") <= on)
-                                            & (pl.col("registered_to").is_null() | (pl.col("registered_to") > on)))
-        # A household lives where its head is registered: join heads first, keep each one's latest.
-        hh = (current.filter(pl.col("role") == "head").select("_hid", "_iin")
-              .join(addr.select("_iin", "region_code", "registered_from"), on="_iin", how="inner")
-              .sort("registered_from").unique("_hid", keep="last").select("_hid", "region_code"))
+        addr = _current(self.addresses.lazy(), "registered_from", "registered_to", on)
+        hh = _head_regions(current.filter(pl.col("role") == "head").select("_hid", "_iin"), addr, "_hid")
         if regions is not None:
             hh = hh.filter(pl.col("region_code").is_in(list(regions)))
         hh = hh.collect()

@@ -55,10 +55,9 @@ def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=Non
     frames, contracts = [], []
     for i, month in enumerate(paid_months, 1):
         on = last_day(month)
-        persons, households = registry_inputs.cut(registry.prepare(on), keep_region=True)
+        persons, households = registry_inputs.cut(registry.prepare(on), keep_region=True, keys=True)
         for _, p, h in registry_inputs.by_region(persons, households):
-            paid, contract = _region_payments(p, h, on, month, hashes[registry.hid(h.select("household_id"))["_hid"].to_numpy()],
-                                              benefits, cfg, seed)
+            paid, contract = _region_payments(p, h, on, month, hashes[h["_hid"].to_numpy()], benefits, cfg, seed)
             frames.append(paid)
             contracts.append(contract)
         if progress:
