@@ -138,8 +138,8 @@ def test_clean_extract_registers_conditional_tsa_families(tmp_path):
     paid = pl.read_parquet(tmp_path / "payments.parquet").filter(pl.col("measure") == "tsa")
     seekers = pl.read_parquet(tmp_path / "jobseekers.parquet")
     on = last_day("2026-10")
-    hh, people = region_results(*registry_inputs.build(registry_inputs.scan(tmp_path), on), on,
-                                also=("tsa_unconditional", "able_bodied"))
+    hh, people, _ = region_results(registry_inputs.prepare(registry_inputs.scan(tmp_path), on),
+                                   also=("tsa_unconditional", "able_bodied"))
     conditional = hh.filter(~pl.col("tsa_unconditional")).join(
         paid.filter(pl.col("month") == "2026-10").select("household_id"), on="household_id", how="semi")
     able = people.filter(pl.col("able_bodied")).join(conditional, on="household_id", how="semi")

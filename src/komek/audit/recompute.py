@@ -34,16 +34,20 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
         group_measures = [m for m in group_measures if m in measures]
         person_measures = [m for m in person_measures if m in measures]
     registry = registry or registry_inputs.Registry(tables)
-    persons, households = registry_inputs.cut(registry.prepare(on, households=households), keys=True)
-    p, h, group_of = registry_inputs.arrays(persons, households)
+    prepared = registry.prepare(on, households=households)
+    p, h, group_of = prepared.engine()
     sim = Simulation(rules, on, p, h, group_of)
-    hh = households.select("household_id", "_hid", "region_code").with_columns(
+    ids = prepared.household_ids
+    hh = pl.DataFrame({"household_id": ids, "_hid": pl.Series(prepared.hid, dtype=pl.UInt32),
+                       "region_code": pl.Series(registry.regions.tolist(), dtype=pl.String).gather(prepared.region)}).with_columns(
         size=pl.Series(sim.calculate("household_size"), dtype=pl.Int32),
         poverty_line=pl.Series(sim.calculate("tsa_poverty_line"), dtype=pl.Float64),
         tsa_income=pl.Series(sim.calculate("household_tsa_income"), dtype=pl.Float64),
         unconditional=pl.Series(sim.calculate("tsa_unconditional"), dtype=pl.Boolean),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in group_measures})
-    people = persons.select("iin", "household_id", "_iin", "_hid").with_columns(
+    people = pl.DataFrame({"iin": prepared.iins, "household_id": ids.gather(group_of),
+                           "_iin": pl.Series(registry.key[prepared.pid], dtype=pl.UInt64),
+                           "_hid": pl.Series(prepared.hid[group_of], dtype=pl.UInt32)}).with_columns(
         able=pl.Series(sim.calculate("able_bodied"), dtype=pl.Boolean),
         recorded_work=pl.Series(p["income_wage"] + p["income_self_employed"], dtype=pl.Float64),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in person_measures})

@@ -8,6 +8,11 @@ Some inputs the registry does not hold are derived, and each derivation is an as
 - the social contract: assumed signed (entitlement, not take-up, is what is computed);
 - a person recorded in two households on a date counts in the one joined last (then the one
   with the higher household id).
+
+The tables are read once into NumPy arrays keyed by position: a person is a row of `persons`, a
+household its rank in household_id order. A date is then masks and gathers over those arrays,
+with no join, so a run over many months (the audit's twelve, the generator's payments) pays for
+the reading once, and the country's month costs seconds.
 """
 from __future__ import annotations
 
@@ -25,9 +30,11 @@ PERSON_COLUMNS = ["iin", "household_id", "role", "birth_date", "sex", "disabilit
                   "children_born", "participation_years", *(f"income_{k}" for k in INCOME_KINDS)]
 HOUSEHOLD_COLUMNS = ["household_id", "region_code", "area_m2", "tenure", "only_home", "utilities", "maintenance",
                      "communication", "rent"]
-
+COSTS = ("utilities", "maintenance", "communication", "rent")
 
 TABLES = ("persons", "households", "addresses", "incomes", "disability", "housing")
+
+NEVER = np.iinfo(np.int32).max      # an open end date, as a day number
 
 
 def scan(folder: Path, quarantine: dict | None = None) -> dict[str, pl.LazyFrame]:
@@ -61,185 +68,448 @@ def quarter_before(on: dt.date) -> tuple[str, list[str]]:
     return f"{year}-Q{q}", [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
 
 
+def _quarter(on: dt.date) -> str:
+    return f"{on.year}-Q{(on.month - 1) // 3 + 1}"
+
+
 def _current(frame: pl.LazyFrame, start: str, end: str, on: dt.date) -> pl.LazyFrame:
     return frame.filter((pl.col(start) <= on) & (pl.col(end).is_null() | (pl.col(end) > on)))
 
 
-def households_on(tables: dict[str, pl.LazyFrame], on: dt.date,
-                  members: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """household_id -> region_code (the head's current registration) for households living on `on`.
-
-    `members` are the current memberships with `_iin`, when the caller has them already."""
-    if members is None:
-        members = _current(tables["households"], "from_date", "to_date", on).with_columns(_key())
+def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
+    """household_id -> region_code (the head's latest current registration) for households
+    living on `on`: a light query for callers that need only this (one card, a region list).
+    Of two current registrations, the later (then the one listed last) counts, as in `prepare`."""
+    members = _current(tables["households"], "from_date", "to_date", on).with_columns(_key())
     heads = members.filter(pl.col("role") == "head").select("household_id", "_iin")
-    addr = _current(tables["addresses"], "registered_from", "registered_to", on).with_columns(_key())
-    return _head_regions(heads, addr, "household_id")
+    addr = _current(tables["addresses"].with_row_index("_row"), "registered_from", "registered_to", on).with_columns(_key())
+    return (heads.join(addr.select("_iin", "region_code", "registered_from", "_row"), on="_iin", how="inner")
+            .sort("registered_from", "_row").unique("household_id", keep="last").select("household_id", "region_code"))
 
 
-def _head_regions(heads: pl.LazyFrame, addresses: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    """`key` -> region_code: a household lives where its head is registered (the latest
-    registration). Only heads' addresses are needed: join first, then keep each head's latest."""
-    return (heads.join(addresses.select("_iin", "region_code", "registered_from"), on="_iin", how="inner")
-            .sort("registered_from").unique(key, keep="last").select(key, "region_code"))
+def _key() -> pl.Expr:
+    return pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
 
 
-@dataclass
-class Prepared:
-    """The registry on one date: households with their regions and housing, living members, the
-    quarter's incomes and current disability. Regions are then cut from it in memory."""
-    on: dt.date
-    households: pl.DataFrame     # _h, _hid, household_id, region_code, area_m2, tenure, only_home, costs
-    members: pl.DataFrame        # _h, household_id, iin, role, _iin, birth_date, sex
-    incomes: pl.DataFrame        # _iin, income_<kind>...
-    disability: pl.DataFrame     # _iin, disability_group, disability_cause
+def _day(on: dt.date) -> int:
+    return (on - dt.date(1970, 1, 1)).days
+
+
+def _days(column: pl.Series, missing: int = NEVER) -> np.ndarray:
+    """Dates as int32 day numbers; a missing date as `missing`."""
+    return column.to_physical().fill_null(missing).to_numpy().astype(np.int32, copy=False)
+
+
+def _encode(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, values): a text column as small integer codes into its sorted distinct values."""
+    text = column.fill_null("")
+    values = text.unique().sort()
+    codes = text.cast(pl.Enum(values.to_list())).to_physical().to_numpy()
+    return codes, np.array(values.to_list() or [""], dtype=str)
+
+
+def _code(values: np.ndarray, value: str) -> int:
+    """The code of `value` in `values` (-1 when absent)."""
+    i = int(np.searchsorted(values, value))
+    return i if i < len(values) and values[i] == value else -1
+
+
+def _latest(n: int, at: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """For each index in [0, n), the row of `at` with the latest `when` pointing at it (the last
+    listed on a tie), or -1. Only indices named more than once need a sort."""
+    out = np.full(n, -1, dtype=np.int64)
+    count = np.bincount(at, minlength=n)
+    once = count[at] == 1
+    out[at[once]] = np.flatnonzero(once)
+    many = np.flatnonzero(~once)
+    if len(many):
+        many = many[np.lexsort((many, when[many], at[many]))]
+        last = np.r_[at[many][1:] != at[many][:-1], True]
+        out[at[many[last]]] = many[last]
+    return out
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each run of equal neighbours, each row's run number)."""
+    start = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
+    return np.flatnonzero(start), np.cumsum(start) - 1
 
 
 class Registry:
-    """The tables the standard reads, loaded once with integer keys, to prepare any date.
+    """The tables the standard reads, loaded once into arrays, to prepare any date.
 
-    Joins run on integers, much faster than on text: `_iin`, the IIN as a number (twelve digits
-    fit in 64 bits), and `_hid`, a household's rank in household_id order. Quarterly facts
-    (incomes, housing) are computed once per quarter, so a run over many months (the audit's
-    twelve, the generator's payments) reads each table once.
+    A run over many months asks for many dates; quarterly facts (incomes, housing) are worked out
+    once per quarter and kept.
     """
 
     def __init__(self, tables: dict[str, pl.LazyFrame], households: pl.Series | None = None):
-        """`households` (household_id values), when given, are the only ones any date will ask for."""
+        """`households` (household_id values), when given, are the only ones any date will ask
+        for: incomes and housing are then kept for their members only."""
         self.tables = tables
-        # Sorted by household_id, a household's rank is a count of the id changes before it.
-        members = (tables["households"].select("household_id", "iin", "role", "from_date", "to_date", _key())
-                   .sort("household_id")
-                   .with_columns(_hid=((pl.col("household_id") != pl.col("household_id").shift()).fill_null(True)
-                                       .cum_sum() - 1).cast(pl.UInt32)).collect())
-        self.ids = members.filter(pl.col("_hid") != pl.col("_hid").shift().fill_null(-1))["household_id"]
-        # People with overlapping memberships: only they need a choice of household on a date.
-        # Sorted by start, a person's memberships overlap if and only if two neighbours do.
-        spans = (members.filter(pl.col("_iin").is_duplicated())
-                 .select("_iin", "from_date", pl.col("to_date").fill_null(dt.date.max)).sort("_iin", "from_date"))
-        self.overlapping = spans.filter((pl.col("_iin") == pl.col("_iin").shift())
-                                        & (pl.col("from_date") < pl.col("to_date").shift()))["_iin"].unique()
-        self.wanted, self.people = households, None
+        persons = tables["persons"].select("iin", _key(), "birth_date", "sex", "death_date").collect()
+        self.iin = persons["iin"]                       # as given, for the results
+        self.key = persons["_iin"].fill_null(0).to_numpy()
+        self.birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
+        self.sex, self.sexes = _encode(persons["sex"])
+        self.death = _days(persons["death_date"])
+        self.n = len(self.key)
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        del persons
+
+        members = tables["households"].select("household_id", _key(), "role", "from_date", "to_date").collect()
+        if not members["household_id"].is_sorted():
+            members = members.sort("household_id", maintain_order=True)
+        new = (members["household_id"] != members["household_id"].shift()).fill_null(True)
+        self.ids = members["household_id"].filter(new)      # household_id by rank
+        self.m_hid = (new.cum_sum() - 1).to_numpy().astype(np.int32)
+        self.m_pid = self.positions(members["_iin"])
+        self.m_role, self.roles = _encode(members["role"])
+        self.m_from, self.m_to = _days(members["from_date"], -NEVER), _days(members["to_date"])
+        del members
+        self.head = _code(self.roles, "head")
+        self.overlapping = self._overlapping()
+
+        addresses = tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to").collect()
+        self.a_pid = self.positions(addresses["_iin"])
+        self.a_region, self.regions = _encode(addresses["region_code"])
+        self.a_from, self.a_to = _days(addresses["registered_from"], -NEVER), _days(addresses["registered_to"])
+        del addresses
+
+        self._disability = self._read_disability()
+        self.wanted_households = self.wanted_people = None
         if households is not None:
-            wanted = pl.col("household_id").is_in(households.implode())
-            members = members.filter(wanted | pl.col("_iin").is_in(self.overlapping.implode()))
-        self.memberships = members.drop("household_id")
-        persons = tables["persons"].select(_key(), "birth_date", "sex", "death_date")
-        addresses = tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to")
-        if households is not None:       # only the people of those households
-            self.people = self.memberships.select("_iin").unique()
-            persons = persons.join(self.people.lazy(), on="_iin", how="semi")
-            addresses = addresses.join(self.people.lazy(), on="_iin", how="semi")
-        self.persons, self.addresses = persons.collect(), addresses.collect()
-        self._quarterly: dict[tuple[str, str], pl.DataFrame] = {}
+            self.wanted_households = np.zeros(len(self.ids), bool)
+            at = self.household_positions(pl.Series(households).unique())
+            self.wanted_households[at[at >= 0]] = True
+            self.wanted_people = np.zeros(self.n, bool)
+            self.wanted_people[self.m_pid[self.wanted_households[self.m_hid] & (self.m_pid >= 0)]] = True
+        self._incomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._housing: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         self._housing_quarters: list[str] | None = None
+
+    # Keys to positions.
+
+    def positions(self, keys: pl.Series) -> np.ndarray:
+        """Each IIN's (UInt64) row in `persons`, or -1 for a person the registry does not know.
+
+        A table listing people in the persons table's order costs a comparison; otherwise each
+        run of equal neighbours is looked up once, by a sorted search when the runs are in IIN
+        order and by a hash join when not."""
+        q = keys.fill_null(0).to_numpy()
+        if len(q) == self.n and np.array_equal(q, self.key):
+            return np.arange(self.n, dtype=np.int64)
+        first, run = _runs(q)
+        heads = q[first]
+        if len(heads) and np.all(heads[1:] >= heads[:-1]):
+            if self._sorted is None:
+                order = pl.Series(self.key).arg_sort().to_numpy()
+                self._sorted = (self.key[order], order)
+            ordered, order = self._sorted
+            at = np.minimum(np.searchsorted(ordered, heads), max(self.n - 1, 0))
+            found = np.where(ordered[at] == heads, order[at], -1) if self.n else np.full(len(heads), -1)
+        else:
+            index = pl.DataFrame({"k": self.key, "p": np.arange(self.n, dtype=np.int64)})
+            found = (pl.DataFrame({"k": heads}).join(index, on="k", how="left", maintain_order="left")["p"]
+                     .fill_null(-1).to_numpy())
+        return found[run].astype(np.int64, copy=False)
+
+    def household_positions(self, ids: pl.Series) -> np.ndarray:
+        """Each household_id's rank, or -1 for a household the registry does not know."""
+        if ids.len() == self.ids.len() and ids.equals(self.ids, check_names=False):
+            return np.arange(ids.len(), dtype=np.int64)
+        index = pl.DataFrame({"household_id": self.ids, "p": np.arange(self.ids.len(), dtype=np.int64)})
+        return (ids.to_frame("household_id").join(index, on="household_id", how="left", maintain_order="left")["p"]
+                .fill_null(-1).to_numpy())
 
     def hid(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` with `_hid` for its household_id (null for a household the registry does not know)."""
-        index = pl.DataFrame({"household_id": self.ids}).with_row_index("_hid")
-        return frame.join(index.with_columns(pl.col("_hid").cast(pl.UInt32)), on="household_id", how="left",
-                          maintain_order="left")
+        at = pl.Series("_hid", self.household_positions(frame["household_id"]))
+        return frame.with_columns(_hid=pl.when(at >= 0).then(at).cast(pl.UInt32))
 
-    def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> Prepared:
+    def _overlapping(self) -> np.ndarray:
+        """Whether each person has two memberships that overlap in time (then a date must choose)."""
+        out = np.zeros(self.n, bool)
+        known = self.m_pid >= 0
+        twice = np.flatnonzero(known & (np.bincount(self.m_pid[known], minlength=self.n)[np.maximum(self.m_pid, 0)] > 1))
+        if len(twice):
+            # Sorted by start, a person's memberships overlap if and only if two neighbours do.
+            rows = twice[np.lexsort((self.m_from[twice], self.m_pid[twice]))]
+            same = self.m_pid[rows][1:] == self.m_pid[rows][:-1]
+            out[self.m_pid[rows][1:][same & (self.m_from[rows][1:] < self.m_to[rows][:-1])]] = True
+        return out
+
+    # One date.
+
+    def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> "Prepared":
         """The registry on `on`: for some regions only, or some households (`_hid` values), when given."""
-        current = _current(self.memberships.lazy(), "from_date", "to_date", on).collect().lazy()
+        d = _day(on)
+        current = np.flatnonzero((self.m_from <= d) & (self.m_to > d) & (self.m_pid >= 0))
         # A person in two households at once counts in the one joined last (then the higher id),
         # decided before any restriction so that every cut of the registry agrees.
-        overlapping = pl.col("_iin").is_in(self.overlapping.implode())
-        members = pl.concat([current.filter(~overlapping),
-                             current.filter(overlapping).sort("from_date", "_hid").unique("_iin", keep="last")])
-        if households is not None:
-            current = current.filter(pl.col("_hid").is_in(households.implode()))
-            members = members.filter(pl.col("_hid").is_in(households.implode()))
-        addr = _current(self.addresses.lazy(), "registered_from", "registered_to", on)
-        hh = _head_regions(current.filter(pl.col("role") == "head").select("_hid", "_iin"), addr, "_hid")
+        over = self.overlapping[self.m_pid[current]]
+        if over.any():
+            rows = current[over]
+            chosen = _latest(self.n, self.m_pid[rows], self.m_from[rows].astype(np.int64) * (1 << 31) + self.m_hid[rows])
+            members = np.sort(np.concatenate([current[~over], rows[chosen[chosen >= 0]]]))
+        else:
+            members = current
+        # A household lives where its head is registered: the head's latest current registration
+        # (of two heads, the one registered last).
+        addr = np.flatnonzero((self.a_from <= d) & (self.a_to > d) & (self.a_pid >= 0))
+        home = _latest(self.n, self.a_pid[addr], self.a_from[addr])        # person -> address row in addr
+        heads = current[self.m_role[current] == self.head] if self.head >= 0 else current[:0]
+        head_home = home[self.m_pid[heads]]
+        heads, head_home = heads[head_home >= 0], addr[head_home[head_home >= 0]]
+        chosen = _latest(len(self.ids), self.m_hid[heads], self.a_from[head_home].astype(np.int64) * (1 << 31) + head_home)
+        region = np.full(len(self.ids), -1, dtype=np.int16)
+        living = chosen >= 0
+        region[living] = self.a_region[head_home[chosen[living]]]
         if regions is not None:
-            hh = hh.filter(pl.col("region_code").is_in(list(regions)))
-        hh = hh.collect()
-        hh = (hh.lazy().join(self.housing(on, hh).lazy(), on="_hid", how="left")
-              .with_columns(pl.col("area_m2").fill_null(0.0), pl.col("tenure").fill_null("other"),
-                            pl.col("only_home").fill_null(False),
-                            *(pl.col(c).fill_null(0.0) for c in ("utilities", "maintenance", "communication", "rent")))
-              .sort("region_code", "_hid").collect().with_row_index("_h")
-              .with_columns(household_id=pl.lit(self.ids).gather(pl.col("_hid"))))
-        alive = self.persons.lazy().filter(pl.col("death_date").is_null() | (pl.col("death_date") > on)).select("_iin", "birth_date", "sex")
-        members = (members.join(hh.lazy().select("_hid", "_h", "household_id"), on="_hid", how="inner")
-                   .select("_h", "household_id", "iin", "role", "_iin")
-                   .join(alive, on="_iin", how="inner").collect())
-        incomes = self.incomes(on, members.select("_iin") if regions is not None else None)
+            codes = [_code(self.regions, r) for r in regions]
+            region[~np.isin(region, [c for c in codes if c >= 0])] = -1
         if households is not None:
-            incomes = incomes.join(members.select("_iin"), on="_iin", how="semi")
-        return Prepared(on, hh, members, incomes, _disability(self.tables, on))
+            keep = np.zeros(len(self.ids), bool)
+            keep[np.asarray(pl.Series(households).drop_nulls().to_numpy(), dtype=np.int64)] = True
+            region[~keep] = -1
+        # Members alive on the date, of the households living; households without one drop out.
+        hid = self.m_hid[members]
+        pid = self.m_pid[members]
+        alive = (region[hid] >= 0) & (self.death[pid] > d)
+        members, hid, pid = members[alive], hid[alive], pid[alive]
+        hids = np.flatnonzero(np.bincount(hid, minlength=len(self.ids)) > 0)
+        hids = hids[np.argsort(region[hids], kind="stable")]          # region, then household_id
+        position = np.full(len(self.ids), -1, dtype=np.int64)
+        position[hids] = np.arange(len(hids))
+        group = position[hid]
+        # Persons in their households' order, then by IIN: one packed key (a household below
+        # 2^23, an IIN below 2^40) sorts faster than two.
+        packed = group.astype(np.uint64) << np.uint64(40) | self.key[pid]
+        if len(packed) and not np.all(packed[1:] >= packed[:-1]):
+            order = pl.Series(packed).arg_sort().to_numpy()
+            members, pid, group = members[order], pid[order], group[order]
+        return Prepared(self, on, hids, region[hids], pid, members, group)
+
+    # Quarterly facts.
 
     def load_quarters(self, dates: Iterable[dt.date]) -> None:
         """The incomes of every quarter the `dates` read, in one pass over the table."""
         wanted = dict(quarter_before(d) for d in dates)
-        wanted = {q: months for q, months in wanted.items() if ("incomes", q) not in self._quarterly}
+        wanted = {q: months for q, months in wanted.items() if q not in self._incomes}
         if wanted:
-            self._quarterly.update({("incomes", q): part for q, part in self._incomes(wanted).items()})
+            self._incomes.update(self._read_incomes(wanted))
 
-    def _incomes(self, quarters: dict[str, list[str]], only: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
-        """Monthly average income by kind over each quarter, one row per person, wide; for the
-        people in `only` (`_iin`), or the registry's, when given."""
-        names = list(quarters)
-        number = {m: i for i, q in enumerate(names) for m in quarters[q]}
-        # The quarter rides in the key's low bits (an IIN is below 2^40): one integer key groups fastest.
-        rows = (self.tables["incomes"].filter(pl.col("month").is_in(list(number)))
-                .select(_key(), "kind", "amount", _quarter=pl.col("month").replace_strict(number, return_dtype=pl.UInt64)))
-        people = only if only is not None else self.people
-        if people is not None:
-            rows = rows.join(people.lazy(), on="_iin", how="semi")
-        # One column per kind first: plain sums are the fast path of a group-by.
-        amount = pl.col("amount").cast(pl.Float64)
-        sums = (rows.select(_k=pl.col("_iin") * 16 + pl.col("_quarter"),
-                            *(pl.when(pl.col("kind") == k).then(amount).otherwise(0.0).alias(f"income_{k}") for k in INCOME_KINDS))
-                .group_by("_k").agg(pl.col(f"income_{k}").sum() / 3 for k in INCOME_KINDS)
-                .select(_quarter=pl.col("_k") % 16, _iin=pl.col("_k") // 16, *(f"income_{k}" for k in INCOME_KINDS)).collect())
-        parts = {names[i]: part.drop("_quarter") for (i,), part in sums.partition_by("_quarter", as_dict=True).items()}
-        return {q: parts.get(q, sums.clear().drop("_quarter")) for q in quarters}
-
-    HOUSING = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean, "utilities": pl.Float64,
-               "maintenance": pl.Float64, "communication": pl.Float64, "rent": pl.Float64}
-
-    def _housing_of(self, quarter: str) -> pl.DataFrame:
-        """The housing records of one quarter, by `_hid` (kept: a run over many months reuses them)."""
-        if ("housing", quarter) not in self._quarterly:
-            rows = self.tables["housing"].filter(pl.col("quarter") == quarter)
-            if self.wanted is not None:
-                rows = rows.filter(pl.col("household_id").is_in(self.wanted.implode()))
-            rows = rows.select("household_id", *(pl.col(c).cast(t) for c, t in self.HOUSING.items())).collect()
-            self._quarterly["housing", quarter] = self.hid(rows).select("_hid", *self.HOUSING).drop_nulls("_hid")
-        return self._quarterly["housing", quarter]
-
-    def housing(self, on: dt.date, households: pl.DataFrame) -> pl.DataFrame:
-        """Each of `households`' (`_hid`) latest housing record up to `on`'s quarter: that quarter's
-        records first, then earlier quarters' for the households still without one."""
-        empty = pl.DataFrame(schema={"_hid": pl.UInt32, **self.HOUSING})
-        if "housing" not in self.tables:
-            return empty
-        if self._housing_quarters is None:
-            self._housing_quarters = self.tables["housing"].select(pl.col("quarter").unique()).collect()["quarter"].sort().to_list()
-        found, missing = [], households.select("_hid")
-        for quarter in reversed([q for q in self._housing_quarters if q <= _quarter(on)]):
-            if missing.is_empty():
-                break
-            part = self._housing_of(quarter).join(missing, on="_hid", how="semi")
-            found.append(part)
-            missing = missing.join(part.select("_hid"), on="_hid", how="anti")
-        return pl.concat([empty, *found])
-
-    def incomes(self, on: dt.date, only: pl.DataFrame | None = None) -> pl.DataFrame:
-        quarter, months = quarter_before(on)
-        if ("incomes", quarter) in self._quarterly:
-            return self._quarterly["incomes", quarter]
-        if only is not None:       # a few regions: their people only, not kept
-            return self._incomes({quarter: months}, only)[quarter]
+    def incomes(self, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
+        """(each person's row in the values, values: monthly average by kind) for `on`'s
+        reference quarter; a person without income points at a row of zeros."""
+        quarter, _ = quarter_before(on)
         self.load_quarters([on])
-        return self._quarterly["incomes", quarter]
+        return self._incomes[quarter]
+
+    def _read_incomes(self, quarters: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        number = {m: i for i, q in enumerate(quarters) for m in quarters[q]}
+        kinds = len(INCOME_KINDS)
+        empty = (np.zeros(self.n, dtype=np.int32), np.zeros((1, kinds)))
+        if "incomes" not in self.tables:
+            return {q: empty for q in quarters}
+        rows = (self.tables["incomes"].filter(pl.col("month").is_in(list(number)))
+                .select(_key(), _quarter=pl.col("month").replace_strict(number, return_dtype=pl.Int8),
+                        _kind=pl.col("kind").replace_strict({k: i for i, k in enumerate(INCOME_KINDS)},
+                                                            default=-1, return_dtype=pl.Int8),
+                        amount=(pl.col("amount").cast(pl.Float64) * 100).round(0).fill_null(0.0))
+                .collect())
+        pid = self.positions(rows["_iin"])
+        quarter, kind, amount = rows["_quarter"].to_numpy(), rows["_kind"].to_numpy(), rows["amount"].to_numpy()
+        del rows
+        known = (pid >= 0) & (kind >= 0)
+        if self.wanted_people is not None:
+            known &= self.wanted_people[np.maximum(pid, 0)]
+        out = {}
+        for i, q in enumerate(quarters):
+            sel = known & (quarter == i)
+            sums = np.bincount(pid[sel] * kinds + kind[sel], weights=amount[sel], minlength=self.n * kinds)
+            sums = sums.reshape(self.n, kinds)
+            has = np.flatnonzero(np.bincount(pid[sel], minlength=self.n) > 0)
+            index = np.full(self.n, len(has), dtype=np.int32)       # no income: the zero row at the end
+            index[has] = np.arange(len(has), dtype=np.int32)
+            out[q] = (index, np.vstack([sums[has] / 300, np.zeros((1, kinds))]))     # tiyn summed exactly
+            del sums
+        return out
+
+    HOUSING = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean,
+               **{c: pl.Float64 for c in COSTS}}
+
+    def _housing_of(self, quarter: str) -> tuple[np.ndarray, dict]:
+        """(household ranks, values) of one quarter's housing records, one per household (of
+        two, the last listed)."""
+        if quarter not in self._housing:
+            rows = (self.tables["housing"].filter(pl.col("quarter") == quarter)
+                    .select("household_id", *(pl.col(c).cast(t) for c, t in self.HOUSING.items())).collect())
+            at = self.household_positions(rows["household_id"])
+            keep = at >= 0
+            if self.wanted_households is not None:
+                keep &= self.wanted_households[np.maximum(at, 0)]
+            kept = np.flatnonzero(keep)
+            last = _latest(len(self.ids), at[kept], np.zeros(len(kept), np.int32))
+            rows_kept = np.sort(kept[last[last >= 0]])
+            values = {c: rows[c].fill_null(False if c == "only_home" else 0.0).to_numpy()[rows_kept]
+                      for c in self.HOUSING if c != "tenure"}
+            values["tenure"] = rows["tenure"].fill_null("other").gather(rows_kept)
+            self._housing[quarter] = (at[rows_kept], values)
+        return self._housing[quarter]
+
+    def housing(self, on: dt.date, hids: np.ndarray) -> dict:
+        """Each household's latest housing record up to `on`'s quarter (none: no area, tenure
+        other, not the only home, no costs); tenure as (codes, values)."""
+        quarters = []
+        if "housing" in self.tables:
+            if self._housing_quarters is None:
+                self._housing_quarters = sorted(self.tables["housing"].select(pl.col("quarter").unique()).collect()["quarter"]
+                                                .drop_nulls().to_list())
+            quarters = [q for q in self._housing_quarters if q <= _quarter(on)][::-1]
+        slot = np.full(len(self.ids), -1, dtype=np.int64)
+        slot[hids] = np.arange(len(hids))
+        out = {"area_m2": np.zeros(len(hids)), "only_home": np.zeros(len(hids), bool), **{c: np.zeros(len(hids)) for c in COSTS}}
+        tenure_row = np.full(len(hids), -1, dtype=np.int64)
+        tenures, offset, missing = [], 0, len(hids)
+        for quarter in quarters:         # the date's quarter first, then back
+            if not missing:
+                break
+            at, values = self._housing_of(quarter)
+            take = np.flatnonzero(slot[at] >= 0)
+            where = slot[at[take]]
+            for c in out:
+                out[c][where] = values[c][take]
+            tenure_row[where] = take + offset
+            tenures.append(values["tenure"])
+            offset += values["tenure"].len()
+            slot[at[take]] = -1
+            missing -= len(take)
+        tenure = pl.concat([*tenures, pl.Series(["other"])])
+        out["tenure"] = _encode(tenure.gather(np.where(tenure_row >= 0, tenure_row, offset)))
+        return out
+
+    def _read_disability(self) -> tuple | None:
+        if "disability" not in self.tables:
+            return None
+        d = self.tables["disability"].select(_key(), "group", "cause", "valid_from", "valid_to").collect()
+        return (self.positions(d["_iin"]), _days(d["valid_from"], -NEVER), _days(d["valid_to"]),
+                _encode(pl.concat([d["group"].fill_null(""), pl.Series([""])])),
+                _encode(pl.concat([d["cause"].fill_null(""), pl.Series([""])])))
+
+    def disability(self, on: dt.date, pid: np.ndarray) -> tuple[tuple, tuple]:
+        """Each person's disability group and cause on `on` (the latest assignment in force, or
+        ''), as (codes, values)."""
+        if self._disability is None:
+            none = (np.zeros(len(pid), np.int8), np.array([""]))
+            return none, none
+        who, start, end, (group, groups), (cause, causes) = self._disability
+        d = _day(on)
+        rows = np.flatnonzero((start <= d) & (end > d) & (who >= 0))
+        at = _latest(self.n, who[rows], start[rows])[pid]
+        pick = np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else 0, len(group) - 1)   # the last row is ''
+        return (group[pick], groups), (cause[pick], causes)
 
 
-def _quarter(on: dt.date) -> str:
-    return f"{on.year}-Q{(on.month - 1) // 3 + 1}"
+@dataclass
+class Prepared:
+    """The registry on one date: the households living (in region, then household_id order)
+    and their living members (grouped by household, then by IIN), as positions in the registry.
+    A region is a contiguous slice of both."""
+    registry: Registry
+    on: dt.date
+    hid: np.ndarray          # households: rank
+    region: np.ndarray       # households: code into registry.regions
+    pid: np.ndarray          # persons: row in the persons table
+    membership: np.ndarray   # persons: row in the memberships
+    group: np.ndarray        # persons: their household's position in `hid`
+
+    @property
+    def region_codes(self) -> np.ndarray:
+        return self.registry.regions[self.region]
+
+    def by_region(self):
+        """(region code, Prepared) for each region, in order: zero-copy slices."""
+        if not len(self.hid):
+            return
+        cuts = np.flatnonzero(np.r_[True, self.region[1:] != self.region[:-1], True])
+        people = np.searchsorted(self.group, cuts)
+        for a, b, pa, pb in zip(cuts[:-1], cuts[1:], people[:-1], people[1:]):
+            yield str(self.registry.regions[self.region[a]]), Prepared(
+                self.registry, self.on, self.hid[a:b], self.region[a:b], self.pid[pa:pb],
+                self.membership[pa:pb], self.group[pa:pb] - a)
+
+    def select(self, households: np.ndarray) -> "Prepared":
+        """Only the households at these positions (ascending)."""
+        keep = np.zeros(len(self.hid), bool)
+        keep[households] = True
+        position = np.cumsum(keep) - 1
+        people = keep[self.group]
+        return Prepared(self.registry, self.on, self.hid[keep], self.region[keep], self.pid[people],
+                        self.membership[people], position[self.group[people]])
+
+    @property
+    def is_head(self) -> np.ndarray:
+        """Whether each person is the head of their household."""
+        return self.registry.m_role[self.membership] == self.registry.head
+
+    @property
+    def household_ids(self) -> pl.Series:
+        return self.registry.ids.gather(self.hid)
+
+    @property
+    def iins(self) -> pl.Series:
+        return self.registry.iin.gather(self.pid)
+
+    def _columns(self) -> tuple[dict, dict]:
+        """Person and household inputs; text as (codes, values)."""
+        r, on = self.registry, self.on
+        role = (r.m_role[self.membership], r.roles)
+        sex = (r.sex[self.pid], r.sexes)
+        birth = r.birth[self.pid]
+        index, values = r.incomes(on)
+        incomes = values[index[self.pid]]
+        group, cause = r.disability(on, self.pid)
+        is_role = lambda name: role[0] == _code(role[1], name)  # noqa: E731
+        children = np.bincount(self.group[is_role("child")], minlength=len(self.hid))
+        mother = (sex[0] == _code(sex[1], "F")) & (is_role("head") | is_role("spouse"))
+        age = on.year - birth.astype("datetime64[Y]").astype(np.int64) - 1970
+        p = {"role": role, "birth_date": birth, "sex": sex, "disability_group": group, "disability_cause": cause,
+             "children_born": np.where(mother, children[self.group], 0).astype(np.int64),
+             "participation_years": np.clip(age - 22, 0, 40).astype(np.int64),
+             **{f"income_{k}": np.ascontiguousarray(incomes[:, i]) for i, k in enumerate(INCOME_KINDS)}}
+        h = {"region_code": (self.region, r.regions), **r.housing(on, self.hid)}
+        return p, h
+
+    def engine(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+        """The engine's inputs: person arrays, household arrays and each person's household."""
+        p, h = self._columns()
+        fixed = lambda v: v[1][v[0]] if isinstance(v, tuple) else v  # noqa: E731
+        return ({k: fixed(v) for k, v in p.items()}, {k: fixed(v) for k, v in h.items()},
+                self.group.astype(np.int64, copy=False))
+
+    def frames(self, keep_region: bool = False, keys: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The (persons, households) input frames: PERSON_COLUMNS and HOUSEHOLD_COLUMNS, with
+        `region_code` on persons when `keep_region`, and the integer keys (`_iin`, `_hid`) when `keys`."""
+        p, h = self._columns()
+        series = lambda v: pl.Series(v[1].tolist(), dtype=pl.String).gather(v[0]) if isinstance(v, tuple) else pl.Series(v)  # noqa: E731
+        ids = self.household_ids
+        persons = pl.DataFrame({"iin": self.iins, "household_id": ids.gather(self.group),
+                                **{c: series(p[c]) for c in PERSON_COLUMNS[2:]}})
+        households = pl.DataFrame({"household_id": ids, **{c: series(h[c]) for c in HOUSEHOLD_COLUMNS[1:]}})
+        if keep_region:
+            persons = persons.with_columns(region_code=households["region_code"].gather(self.group))
+        if keys:
+            persons = persons.with_columns(_iin=pl.Series(self.registry.key[self.pid], dtype=pl.UInt64),
+                                           _hid=pl.Series(self.hid[self.group], dtype=pl.UInt32))
+            households = households.with_columns(_hid=pl.Series(self.hid, dtype=pl.UInt32))
+        return persons, households
+
+
+def _fixed(text: pl.Series) -> np.ndarray:
+    """A text column as fixed-width NumPy strings built from its few distinct values, much faster
+    than converting millions of Python strings."""
+    codes, values = _encode(text)
+    return values[codes]
 
 
 def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
@@ -247,83 +517,22 @@ def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str]
     return Registry(tables).prepare(on, regions)
 
 
-def _key() -> pl.Expr:
-    return pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
-
-
 def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(persons, households) input frames for households living on `on`, optionally in some regions."""
-    return cut(prepare(tables, on, regions), regions)
-
-
-def by_region(persons: pl.DataFrame, households: pl.DataFrame):
-    """(region code, persons, households) slices of `cut(..., keep_region=True)` frames.
-
-    `prepare` numbers households in region order, so each region is a contiguous, zero-copy
-    slice of both frames."""
-    sizes = households.group_by("region_code", maintain_order=True).len()
-    people = persons.group_by("region_code", maintain_order=True).len()
-    h_at = p_at = 0
-    for (code, n_h), (code_p, n_p) in zip(sizes.iter_rows(), people.iter_rows()):
-        assert code == code_p, "persons and households are not in the same region order"
-        yield code, persons.slice(p_at, n_p).drop("region_code"), households.slice(h_at, n_h)
-        h_at, p_at = h_at + n_h, p_at + n_p
+    return prepare(tables, on, regions).frames()
 
 
 def cut(prepared: Prepared, regions: Iterable[str] | None = None, keep_region: bool = False,
         keys: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The (persons, households) input frames of some regions (all when None), with
-    `region_code` on persons when `keep_region`, and the integer keys (`_iin`, `_hid`) when `keys`.
-
-    Households are in region and household_id order, persons in their households' order.
-    """
-    on = prepared.on
-    hh = prepared.households
+    """The input frames of some regions of a prepared date (all when None)."""
     if regions is not None:
-        hh = hh.filter(pl.col("region_code").is_in(list(regions)))
-    members = prepared.members.join(hh.select("_h", "_hid", "region_code"), on="_h", how="inner")
-    persons = (members.lazy().join(prepared.incomes.lazy(), on="_iin", how="left")
-               .join(prepared.disability.lazy(), on="_iin", how="left")
-               .with_columns(pl.col(f"income_{k}").fill_null(0.0) for k in INCOME_KINDS)
-               .with_columns(pl.col("disability_group").fill_null(""), pl.col("disability_cause").fill_null("")))
-    age = on.year - pl.col("birth_date").dt.year()
-    children = members.lazy().filter(pl.col("role") == "child").group_by("_h").agg(_children=pl.len())
-    persons = (persons.join(children, on="_h", how="left").with_columns(
-        children_born=pl.when((pl.col("sex") == "F") & pl.col("role").is_in(["head", "spouse"]))
-        .then(pl.col("_children").fill_null(0)).otherwise(0).cast(pl.Int64),
-        participation_years=(age - 22).clip(0, 40).cast(pl.Int64))
-        # One packed key sorts faster than two: _h below 2^23, an IIN below 2^40.
-        .sort(pl.col("_h").cast(pl.UInt64) * (1 << 40) + pl.col("_iin")).collect())
-    households = hh.join(members.select("_h").unique(), on="_h", how="semi").sort("_h")
-    region = ["region_code"] if keep_region else []
-    key = ["_iin", "_hid"] if keys else []
-    return persons.select(*PERSON_COLUMNS, *region, *key), households.select(*HOUSEHOLD_COLUMNS, *key[1:])
-
-
-def _disability(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.DataFrame:
-    if "disability" not in tables:
-        return pl.DataFrame(schema={"_iin": pl.UInt64, "disability_group": pl.String, "disability_cause": pl.String})
-    current = _current(tables["disability"].with_columns(pl.col("valid_to").fill_null(dt.date(9999, 12, 31))),
-                       "valid_from", "valid_to", on)
-    return (current.with_columns(_key()).group_by("_iin")
-            .agg(pl.col("group").sort_by("valid_from").last().alias("disability_group"),
-                 pl.col("cause").sort_by("valid_from").last().alias("disability_cause"))
-            .collect())
-
-
-def _numpy(column: pl.Series) -> np.ndarray:
-    """A column as NumPy; text as fixed-width strings built from its few distinct values, which is
-    much faster than converting millions of Python strings."""
-    if column.dtype != pl.String:
-        return column.to_numpy()
-    text = column.fill_null("")
-    distinct = text.unique().sort()
-    values = np.array(distinct.to_list() or [""], dtype=str)
-    return values[distinct.search_sorted(text).to_numpy()]
+        wanted = [_code(prepared.registry.regions, r) for r in regions]
+        prepared = prepared.select(np.flatnonzero(np.isin(prepared.region, wanted)))
+    return prepared.frames(keep_region, keys)
 
 
 def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict, np.ndarray]:
-    """Engine inputs: person arrays, household arrays and each person's household index."""
+    """Engine inputs from input frames: person arrays, household arrays and each person's household index."""
     ids = households["household_id"]
     if ids.is_sorted():
         group_of = ids.search_sorted(persons["household_id"]).to_numpy()
@@ -334,6 +543,10 @@ def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict,
     p["birth_date"] = persons["birth_date"].to_numpy().astype("datetime64[D]")
     h = {c: _numpy(households[c]) for c in HOUSEHOLD_COLUMNS if c != "household_id"}
     return p, h, group_of.astype(np.int64)
+
+
+def _numpy(column: pl.Series) -> np.ndarray:
+    return _fixed(column) if column.dtype == pl.String else column.to_numpy()
 
 
 def read_database(url: str, names: Iterable[str] = TABLES) -> dict[str, pl.DataFrame]:

@@ -52,32 +52,77 @@ def measure_names() -> tuple[list[str], list[str]]:
     return [m.name for m in ms if not m.entity.is_person], [m.name for m in ms if m.entity.is_person]
 
 
-def region_results(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
-                   reform: Reform | None = None, also: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the standard (or a reform of it) over one region's input frames; `also` names other
-    variables to return beside the measures (on the households or persons frame by entity)."""
+def region_results(prepared: registry_inputs.Prepared, reform: Reform | None = None,
+                   also: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Run the standard (or a reform of it) over prepared households (one region, usually).
+
+    Returns (households, persons, summary): household_id, region_code, size and every measure
+    (person measures summed); iin, household_id and the person measures; and recipients and
+    spending per region and measure. `also` names other variables to return beside the measures
+    (on the households or persons frame by entity)."""
     rules = standard()
+    on = prepared.on
     group_measures, person_measures = measure_names()
-    p, h, group_of = registry_inputs.arrays(persons, households)
+    p, h, group_of = prepared.engine()
+    n = len(prepared.hid)
     sim = Simulation(rules, on, p, h, group_of, reform.parameters(rules) if reform else None)
     if reform:
         reform.apply(sim)
     person_values = {m: sim.calculate(m) for m in person_measures}
-    hh = households.select("household_id", "region_code").with_columns(
-        size=pl.Series(np.bincount(group_of, minlength=households.height), dtype=pl.Int32),
-        **{m: pl.Series(sim.calculate(m)) for m in group_measures},
-        **{m: pl.Series(np.bincount(group_of, weights=person_values[m], minlength=households.height))
-           for m in person_measures})
-    people = persons.select("iin", "household_id").with_columns(**{m: pl.Series(v) for m, v in person_values.items()})
-    extra = {n: pl.Series(sim.calculate(n)) for n in also}
-    hh = hh.with_columns(**{n: v for n, v in extra.items() if not rules.variables[n].entity.is_person})
-    people = people.with_columns(**{n: v for n, v in extra.items() if rules.variables[n].entity.is_person})
-    return _money(hh, group_measures + person_measures), _money(people, person_measures)
+    household_values = {m: sim.calculate(m) for m in group_measures}
+    household_values.update({m: np.bincount(group_of, weights=v, minlength=n) for m, v in person_values.items()})
+    summary = _summary(prepared, household_values, person_values)
+    ids = prepared.household_ids
+    hh = pl.DataFrame({"household_id": ids, "region_code": _text(prepared.region_codes),
+                       "size": pl.Series(np.bincount(group_of, minlength=n), dtype=pl.Int32),
+                       **{m: _money(v) for m, v in household_values.items()}})
+    people = pl.DataFrame({"iin": prepared.iins, "household_id": ids.gather(group_of),
+                           **{m: _money(v) for m, v in person_values.items()}})
+    extra = {name: pl.Series(sim.calculate(name)) for name in also}
+    hh = hh.with_columns(**{k: v for k, v in extra.items() if not rules.variables[k].entity.is_person})
+    people = people.with_columns(**{k: v for k, v in extra.items() if rules.variables[k].entity.is_person})
+    return hh, people, summary
 
 
-def _money(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    # Amounts are already rounded by each measure's rule; this fixes them as exact decimals.
-    return frame.with_columns(pl.col(c).round(2).cast(MONEY) for c in columns)
+def _text(values: np.ndarray) -> pl.Series:
+    distinct, codes = np.unique(values, return_inverse=True)
+    return pl.Series(distinct.tolist(), dtype=pl.String).gather(codes)
+
+
+def _money(values: np.ndarray) -> pl.Series:
+    """Amounts (already rounded by each measure's rule) as exact decimals."""
+    return pl.Series(values, dtype=pl.Float64).round(2).cast(MONEY)
+
+
+def _summary(prepared: registry_inputs.Prepared, household_values: dict, person_values: dict) -> pl.DataFrame:
+    """Recipients (households, or persons for a person measure) and spending per region and measure."""
+    codes, region = np.unique(prepared.region_codes, return_inverse=True)
+    person_region = region[prepared.group]
+    rows = []
+    for m, v in household_values.items():
+        if m in person_values:
+            recipients = np.bincount(person_region, weights=person_values[m] > 0, minlength=len(codes))
+        else:
+            recipients = np.bincount(region, weights=v > 0, minlength=len(codes))
+        cents = np.bincount(region, weights=np.rint(v * 100), minlength=len(codes))
+        rows += [(c, m, int(r), float(t)) for c, r, t in zip(codes.tolist(), recipients, cents)]
+    frame = pl.DataFrame(rows, schema={"region_code": pl.String, "measure": pl.String, "recipients": pl.UInt32,
+                                       "spending": pl.Float64}, orient="row")
+    # Sums of whole tiyn are exact in a double far beyond a country's budget.
+    return frame.with_columns((pl.col("spending") / 100).round(2).cast(MONEY)).sort("region_code", "measure")
+
+
+def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """Recipients and spending per region and measure, from result frames."""
+    group_measures, person_measures = measure_names()
+    region = persons.join(households.select("household_id", "region_code"), on="household_id")
+    spending = households.group_by("region_code").agg(pl.col(m).sum() for m in group_measures + person_measures)
+    recipients = (households.group_by("region_code").agg((pl.col(m) > 0).sum() for m in group_measures)
+                  .join(region.group_by("region_code").agg((pl.col(m) > 0).sum() for m in person_measures),
+                        on="region_code"))
+    long = lambda frame, name: frame.unpivot(index="region_code", variable_name="measure", value_name=name)  # noqa: E731
+    return (long(recipients, "recipients").join(long(spending, "spending"), on=["region_code", "measure"])
+            .with_columns(pl.col("recipients").cast(pl.UInt32)).sort("region_code", "measure"))
 
 
 def _tables(extract: str | Path | None, database: str | None, quarantine: dict | None = None) -> dict[str, pl.LazyFrame]:
@@ -88,22 +133,8 @@ def _tables(extract: str | Path | None, database: str | None, quarantine: dict |
 
 
 def _task(extract: str | None, database: str | None, on: dt.date, region: str,
-          reform: Reform | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    persons, households = registry_inputs.build(_tables(extract, database), on, [region])
-    return region_results(persons, households, on, reform)
-
-
-def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """Recipients (households, or persons for person measures) and spending per region and measure."""
-    group_measures, person_measures = measure_names()
-    region = persons.join(households.select("household_id", "region_code"), on="household_id")
-    spending = households.group_by("region_code").agg(pl.col(m).sum() for m in group_measures + person_measures)
-    recipients = (households.group_by("region_code").agg((pl.col(m) > 0).sum() for m in group_measures)
-                  .join(region.group_by("region_code").agg((pl.col(m) > 0).sum() for m in person_measures),
-                        on="region_code"))
-    long = lambda frame, name: frame.unpivot(index="region_code", variable_name="measure", value_name=name)  # noqa: E731
-    return (long(recipients, "recipients").join(long(spending, "spending"), on=["region_code", "measure"])
-            .with_columns(pl.col("recipients").cast(pl.UInt32)).sort("region_code", "measure"))
+          reform: Reform | None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    return region_results(registry_inputs.prepare(_tables(extract, database), on, [region]), reform)
 
 
 def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, progress=None,
@@ -125,17 +156,18 @@ def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, pr
     counts = {"households": 0, "persons": 0}
     lock = threading.Lock()
 
-    def keep(code: str, result: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-        summary = summarize(*result)
+    def keep(code: str, result: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> None:
+        households, persons, summary = result
         if out is not None:
-            result[0].write_parquet(Path(out) / "households" / f"{code}.parquet")
-            result[1].write_parquet(Path(out) / "persons" / f"{code}.parquet")
+            # Results are read back whole or by region; light compression writes fastest.
+            households.write_parquet(Path(out) / "households" / f"{code}.parquet", compression="lz4", statistics=False)
+            persons.write_parquet(Path(out) / "persons" / f"{code}.parquet", compression="lz4", statistics=False)
         with lock:
             summaries.append(summary)
-            counts["households"] += result[0].height
-            counts["persons"] += result[1].height
+            counts["households"] += households.height
+            counts["persons"] += persons.height
             if out is None:
-                parts[code] = result
+                parts[code] = (households, persons)
 
     if scheduler:
         from dask.distributed import Client, as_completed
@@ -149,13 +181,11 @@ def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, pr
                     progress(f"simulate: {futures[fut]}", i, len(codes))
     else:
         prepared = registry_inputs.prepare(tables, on)
-        persons, households = registry_inputs.cut(prepared, keep_region=True)
-        del prepared      # the joined frames hold all that is needed; free the parts
-        regions = list(registry_inputs.by_region(persons, households))
+        regions = list(prepared.by_region())
 
         def one(region) -> str:
-            code, p, h = region
-            keep(code, region_results(p, h, on, reform))
+            code, part = region
+            keep(code, region_results(part, reform))
             return code
 
         # Two regions at a time: NumPy and Parquet writing release the GIL, so both cores work.
@@ -163,11 +193,12 @@ def simulate(extract: Path | None, on: dt.date, scheduler: str | None = None, pr
             for i, code in enumerate(pool.map(one, regions), 1):
                 if progress:
                     progress(f"simulate: {code}", i, len(regions))
-    summary = pl.concat(summaries).sort("region_code", "measure")
+    empty = pl.DataFrame(schema={"region_code": pl.String, "measure": pl.String, "recipients": pl.UInt32, "spending": MONEY})
+    summary = pl.concat([empty, *summaries]).sort("region_code", "measure")
     run = SimulationRun(on, summary, {t: q.height for t, q in quarantine.items()}, Path(out) if out else None, counts)
     if out is None:
-        run._households = pl.concat([parts[c][0] for c in sorted(parts)])
-        run._persons = pl.concat([parts[c][1] for c in sorted(parts)])
+        run._households = pl.concat([parts[c][0] for c in sorted(parts)]) if parts else None
+        run._persons = pl.concat([parts[c][1] for c in sorted(parts)]) if parts else None
     else:
         summary.write_parquet(Path(out) / "summary.parquet")
     return run

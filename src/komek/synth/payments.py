@@ -55,9 +55,8 @@ def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=Non
     frames, contracts = [], []
     for i, month in enumerate(paid_months, 1):
         on = last_day(month)
-        persons, households = registry_inputs.cut(registry.prepare(on), keep_region=True, keys=True)
-        for _, p, h in registry_inputs.by_region(persons, households):
-            paid, contract = _region_payments(p, h, on, month, hashes[h["_hid"].to_numpy()], benefits, cfg, seed)
+        for _, part in registry.prepare(on).by_region():
+            paid, contract = _region_payments(part, month, hashes[part.hid], benefits, cfg, seed)
             frames.append(paid)
             contracts.append(contract)
         if progress:
@@ -72,12 +71,15 @@ def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=Non
     return out.select([pl.col(c).cast(t) for c, t in schema.items()]).sort("month", "region_code", "payment_id"), registrations
 
 
-def _region_payments(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, month: str, hashes: np.ndarray,
-                     benefits: list[str], cfg: dict, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One region's payments for the month, and the social-contract registrations they imply."""
+def _region_payments(part, month: str, hashes: np.ndarray, benefits: list[str], cfg: dict,
+                     seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One region's payments for the month (`part`: the region's households prepared for the
+    month's last day), and the social-contract registrations they imply."""
     from komek.services.simulate import region_results
-    hh, people = region_results(persons, households, on, also=("tsa_unconditional", "able_bodied"))
-    heads = persons.filter(pl.col("role") == "head").select("household_id", pl.col("iin").alias("head_iin")).unique("household_id")
+    on = part.on
+    hh, people, _ = region_results(part, also=("tsa_unconditional", "able_bodied"))
+    heads = (people.filter(pl.Series(part.is_head)).select("household_id", pl.col("iin").alias("head_iin"))
+             .unique("household_id", keep="first", maintain_order=True))
     taken: dict[str, np.ndarray] = {}
     for m in benefits:
         rate = cfg["take_up"].get(m, cfg["take_up"]["default"])["rate"]
