@@ -96,6 +96,7 @@ class Simulation:
             for name, arr in data.items():
                 self._set_input(name, np.asarray(arr), is_person)
         self._overridden: dict[str, Variable] = {}
+        self._spread: dict[str, np.ndarray] = {}
         self._located: tuple[np.ndarray, np.ndarray] | None = None
 
     def _set_input(self, name: str, arr: np.ndarray, is_person: bool) -> None:
@@ -156,9 +157,13 @@ class Simulation:
         return out.astype(DTYPES[var.dtype])
 
     def _column(self, dep: str, var: Variable, idx) -> np.ndarray:
-        arr = self.calculate(dep)
         if var.entity.is_person and not self.variable(dep).entity.is_person:
-            arr = arr[self.group_of]
+            # A household value read by persons: spread to the members once, then reused.
+            if dep not in self._spread:
+                self._spread[dep] = self.calculate(dep)[self.group_of]
+            arr = self._spread[dep]
+        else:
+            arr = self.calculate(dep)
         return arr[idx]
 
     def _region_index(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -188,14 +193,14 @@ class Simulation:
 
     def _formula(self, var: Variable) -> np.ndarray:
         n = self.size(var)
-        out = var.empty(n)
         if var.eligible:
             idx = np.flatnonzero(self.calculate(var.eligible))
             if len(idx) == 0:
-                return out
+                return var.empty(n)
         else:
             idx = slice(None)
-        value = self._run(var.formula, var.inputs, var.params, var, idx, var.name).astype(out.dtype, copy=bool(var.exceptions))
+        dtype = np.dtype(DTYPES[var.dtype])
+        value = self._run(var.formula, var.inputs, var.params, var, idx, var.name).astype(dtype, copy=bool(var.exceptions))
         applied = []
         for exc in reversed(var.exceptions):     # the first exception listed has the last word
             hit = np.flatnonzero(self._column(exc.when, var, idx))
@@ -206,5 +211,9 @@ class Simulation:
                 value[hit] = self._run(exc.formula, exc.inputs, exc.params, var, rows, f"{var.name}:{exc.when}")
             applied.append(hit)
         self.exceptions_applied[var.name] = applied
-        out[idx] = round_money(value, var.rounding) if var.rounding else value
+        value = round_money(value, var.rounding) if var.rounding else value
+        if isinstance(idx, slice):            # every row computed: no default to fill in
+            return value.astype(dtype, copy=False)
+        out = var.empty(n)
+        out[idx] = value
         return out

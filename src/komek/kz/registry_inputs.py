@@ -129,6 +129,16 @@ def _latest(n: int, at: np.ndarray, when: np.ndarray) -> np.ndarray:
     return out
 
 
+def _lookup(keys, reference) -> np.ndarray:
+    """Each key's position in `reference` (distinct values), or -1: a hash join. Joining without
+    keeping order and scattering the matches back is twice as fast as an ordered left join."""
+    index = pl.LazyFrame({"k": reference, "p": np.arange(len(reference), dtype=np.int64)})
+    hits = pl.LazyFrame({"k": keys, "r": np.arange(len(keys), dtype=np.int64)}).join(index, on="k", how="inner").collect()
+    found = np.full(len(keys), -1, dtype=np.int64)
+    found[hits["r"].to_numpy()] = hits["p"].to_numpy()
+    return found
+
+
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first row of each run of equal neighbours, each row's run number)."""
     start = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
@@ -175,7 +185,7 @@ class Registry:
         self.a_from, self.a_to = _days(addresses["registered_from"], -NEVER), _days(addresses["registered_to"])
         del addresses
 
-        self._disability = self._read_disability()
+        self._disability, self._in_force = self._read_disability(), None
         self.wanted_households = self.wanted_people = None
         if households is not None:
             self.wanted_households = np.zeros(len(self.ids), bool)
@@ -208,18 +218,14 @@ class Registry:
             at = np.minimum(np.searchsorted(ordered, heads), max(self.n - 1, 0))
             found = np.where(ordered[at] == heads, order[at], -1) if self.n else np.full(len(heads), -1)
         else:
-            index = pl.DataFrame({"k": self.key, "p": np.arange(self.n, dtype=np.int64)})
-            found = (pl.DataFrame({"k": heads}).join(index, on="k", how="left", maintain_order="left")["p"]
-                     .fill_null(-1).to_numpy())
+            found = _lookup(heads, self.key)
         return found[run].astype(np.int64, copy=False)
 
     def household_positions(self, ids: pl.Series) -> np.ndarray:
         """Each household_id's rank, or -1 for a household the registry does not know."""
         if ids.len() == self.ids.len() and ids.equals(self.ids, check_names=False):
             return np.arange(ids.len(), dtype=np.int64)
-        index = pl.DataFrame({"household_id": self.ids, "p": np.arange(self.ids.len(), dtype=np.int64)})
-        return (ids.to_frame("household_id").join(index, on="household_id", how="left", maintain_order="left")["p"]
-                .fill_null(-1).to_numpy())
+        return _lookup(ids, self.ids)
 
     def hid(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` with `_hid` for its household_id (null for a household the registry does not know)."""
@@ -299,40 +305,42 @@ class Registry:
             self._incomes.update(self._read_incomes(wanted))
 
     def incomes(self, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
-        """(each person's row in the values, values: monthly average by kind) for `on`'s
-        reference quarter; a person without income points at a row of zeros."""
+        """(each person's column in the values, values: kinds x people, the monthly average) for
+        `on`'s reference quarter; a person without income points at a column of zeros."""
         quarter, _ = quarter_before(on)
         self.load_quarters([on])
         return self._incomes[quarter]
 
     def _read_incomes(self, quarters: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        number = {m: i for i, q in enumerate(quarters) for m in quarters[q]}
+        months = [m for q in quarters for m in quarters[q]]
         kinds = len(INCOME_KINDS)
-        empty = (np.zeros(self.n, dtype=np.int32), np.zeros((1, kinds)))
+        empty = (np.zeros(self.n, dtype=np.int32), np.zeros((kinds, 1)))
         if "incomes" not in self.tables:
             return {q: empty for q in quarters}
-        rows = (self.tables["incomes"].filter(pl.col("month").is_in(list(number)))
-                .select(_key(), _quarter=pl.col("month").replace_strict(number, return_dtype=pl.Int8),
-                        _kind=pl.col("kind").replace_strict({k: i for i, k in enumerate(INCOME_KINDS)},
-                                                            default=-1, return_dtype=pl.Int8),
-                        amount=(pl.col("amount").cast(pl.Float64) * 100).round(0).fill_null(0.0))
+        # Text as Enum codes and money as whole tiyn (a decimal's physical integer): no parsing.
+        rows = (self.tables["incomes"].filter(pl.col("month").is_in(months))
+                .select(_key(), pl.col("month").cast(pl.Enum(months)).to_physical(),
+                        pl.col("kind").cast(pl.Enum(list(INCOME_KINDS)), strict=False).to_physical().fill_null(kinds),
+                        pl.col("amount").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0))
                 .collect())
         pid = self.positions(rows["_iin"])
-        quarter, kind, amount = rows["_quarter"].to_numpy(), rows["_kind"].to_numpy(), rows["amount"].to_numpy()
+        month, kind, tiyn = rows["month"].to_numpy(), rows["kind"].to_numpy(), rows["amount"].to_numpy()
         del rows
-        known = (pid >= 0) & (kind >= 0)
+        known = (pid >= 0) & (kind < kinds)
         if self.wanted_people is not None:
             known &= self.wanted_people[np.maximum(pid, 0)]
         out = {}
         for i, q in enumerate(quarters):
-            sel = known & (quarter == i)
-            sums = np.bincount(pid[sel] * kinds + kind[sel], weights=amount[sel], minlength=self.n * kinds)
-            sums = sums.reshape(self.n, kinds)
-            has = np.flatnonzero(np.bincount(pid[sel], minlength=self.n) > 0)
+            sel = known & (month // 3 == i)
+            who, what, how_much = pid[sel], kind[sel], tiyn[sel]
+            has = np.flatnonzero(np.bincount(who, minlength=self.n))
             index = np.full(self.n, len(has), dtype=np.int32)       # no income: the zero row at the end
             index[has] = np.arange(len(has), dtype=np.int32)
-            out[q] = (index, np.vstack([sums[has] / 300, np.zeros((1, kinds))]))     # tiyn summed exactly
-            del sums
+            # One row per kind, summed in whole tiyn (exact), then the monthly average in tenge.
+            cell = what.astype(np.int64) * (len(has) + 1) + index[who]
+            values = np.bincount(cell, weights=how_much, minlength=kinds * (len(has) + 1)).reshape(kinds, -1)
+            values /= 300
+            out[q] = (index, values)
         return out
 
     HOUSING = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean,
@@ -404,9 +412,11 @@ class Registry:
             return none, none
         who, start, end, (group, groups), (cause, causes) = self._disability
         d = _day(on)
-        rows = np.flatnonzero((start <= d) & (end > d) & (who >= 0))
-        at = _latest(self.n, who[rows], start[rows])[pid]
-        pick = np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else 0, len(group) - 1)   # the last row is ''
+        if self._in_force is None or self._in_force[0] != d:      # worked out once per date
+            rows = np.flatnonzero((start <= d) & (end > d) & (who >= 0))
+            at = _latest(self.n, who[rows], start[rows])
+            self._in_force = (d, np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else 0, len(group) - 1))
+        pick = self._in_force[1][pid]       # the last row is ''
         return (group[pick], groups), (cause[pick], causes)
 
 
@@ -467,7 +477,7 @@ class Prepared:
         sex = (r.sex[self.pid], r.sexes)
         birth = r.birth[self.pid]
         index, values = r.incomes(on)
-        incomes = values[index[self.pid]]
+        at = index[self.pid]
         group, cause = r.disability(on, self.pid)
         is_role = lambda name: role[0] == _code(role[1], name)  # noqa: E731
         children = np.bincount(self.group[is_role("child")], minlength=len(self.hid))
@@ -476,7 +486,7 @@ class Prepared:
         p = {"role": role, "birth_date": birth, "sex": sex, "disability_group": group, "disability_cause": cause,
              "children_born": np.where(mother, children[self.group], 0).astype(np.int64),
              "participation_years": np.clip(age - 22, 0, 40).astype(np.int64),
-             **{f"income_{k}": np.ascontiguousarray(incomes[:, i]) for i, k in enumerate(INCOME_KINDS)}}
+             **{f"income_{k}": values[i][at] for i, k in enumerate(INCOME_KINDS)}}
         h = {"region_code": (self.region, r.regions), **r.housing(on, self.hid)}
         return p, h
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from komek.contract.schema import MONEY
 from komek.engine import Simulation
@@ -90,8 +91,12 @@ def _text(values: np.ndarray) -> pl.Series:
 
 
 def _money(values: np.ndarray) -> pl.Series:
-    """Amounts (already rounded by each measure's rule) as exact decimals."""
-    return pl.Series(values, dtype=pl.Float64).round(2).cast(MONEY)
+    """Amounts (already rounded by each measure's rule) as exact decimals: whole tiyn laid out as
+    Arrow's 128-bit decimal values (low word, then the sign), which no cast has to parse."""
+    tiyn = np.rint(np.asarray(values, dtype=np.float64) * 100).astype(np.int64)
+    words = np.empty((len(tiyn), 2), dtype=np.int64)
+    words[:, 0], words[:, 1] = tiyn, tiyn >> 63
+    return pl.from_arrow(pa.Array.from_buffers(pa.decimal128(14, 2), len(tiyn), [None, pa.py_buffer(words)]))
 
 
 def _summary(prepared: registry_inputs.Prepared, household_values: dict, person_values: dict) -> pl.DataFrame:
