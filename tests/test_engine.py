@@ -136,3 +136,16 @@ def test_rounding_rules():
     assert list(round_money(v, "tenge_up")) == [81871, 3, 3, 1, 2]
     assert list(round_money(v, "tenge")) == [81870, 3, 3, 0, 1]
     assert list(round_money(v, "tiyn")) == [81870.11, 2.5, 2.5, 0.13, 1.01]
+
+
+def test_civil_dates_agree_with_numpy_calendar():
+    """The integer civil-from-days algorithm gives NumPy's calendar for every day of 1800-2100."""
+    import numpy as np
+
+    from komek.engine.dates import civil
+    days = np.arange(np.datetime64("1800-01-01"), np.datetime64("2101-01-01"))
+    year, month, day = civil(days)
+    assert (year == days.astype("datetime64[Y]").astype(int) + 1970).all()
+    assert (month == days.astype("datetime64[M]").astype(int) % 12 + 1).all()
+    assert (day == (days - days.astype("datetime64[M]")).astype(int) + 1).all()
+    assert (year[days == np.datetime64("2024-02-29")], month[days == np.datetime64("2024-02-29")]) == (2024, 2)

@@ -101,4 +101,6 @@ class Variable:
         self.exceptions.append(Exception_(when, None, reference, label or when))
 
     def empty(self, n: int) -> np.ndarray:
+        if not self.default and self.dtype != "str":
+            return np.zeros(n, dtype=DTYPES[self.dtype])     # zeroed pages from the system: no fill
         return np.full(n, self.default, dtype=DTYPES[self.dtype])

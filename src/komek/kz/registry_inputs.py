@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from komek.engine.dates import civil
 from komek.kz.standard import INCOME_KINDS
 
 PERSON_COLUMNS = ["iin", "household_id", "role", "birth_date", "sex", "disability_group", "disability_cause",
@@ -482,7 +483,7 @@ class Prepared:
         is_role = lambda name: role[0] == _code(role[1], name)  # noqa: E731
         children = np.bincount(self.group[is_role("child")], minlength=len(self.hid))
         mother = (sex[0] == _code(sex[1], "F")) & (is_role("head") | is_role("spouse"))
-        age = on.year - birth.astype("datetime64[Y]").astype(np.int64) - 1970
+        age = on.year - civil(birth)[0]
         p = {"role": role, "birth_date": birth, "sex": sex, "disability_group": group, "disability_cause": cause,
              "children_born": np.where(mother, children[self.group], 0).astype(np.int64),
              "participation_years": np.clip(age - 22, 0, 40).astype(np.int64),

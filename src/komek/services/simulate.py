@@ -74,7 +74,8 @@ def region_results(prepared: registry_inputs.Prepared, reform: Reform | None = N
     household_values.update({m: np.bincount(group_of, weights=v, minlength=n) for m, v in person_values.items()})
     summary = _summary(prepared, household_values, person_values)
     ids = prepared.household_ids
-    hh = pl.DataFrame({"household_id": ids, "region_code": _text(prepared.region_codes),
+    hh = pl.DataFrame({"household_id": ids,
+                       "region_code": pl.Series(prepared.registry.regions.tolist(), dtype=pl.String).gather(prepared.region),
                        "size": pl.Series(np.bincount(group_of, minlength=n), dtype=pl.Int32),
                        **{m: _money(v) for m, v in household_values.items()}})
     people = pl.DataFrame({"iin": prepared.iins, "household_id": ids.gather(group_of),
@@ -83,11 +84,6 @@ def region_results(prepared: registry_inputs.Prepared, reform: Reform | None = N
     hh = hh.with_columns(**{k: v for k, v in extra.items() if not rules.variables[k].entity.is_person})
     people = people.with_columns(**{k: v for k, v in extra.items() if rules.variables[k].entity.is_person})
     return hh, people, summary
-
-
-def _text(values: np.ndarray) -> pl.Series:
-    distinct, codes = np.unique(values, return_inverse=True)
-    return pl.Series(distinct.tolist(), dtype=pl.String).gather(codes)
 
 
 def _money(values: np.ndarray) -> pl.Series:
@@ -101,7 +97,8 @@ def _money(values: np.ndarray) -> pl.Series:
 
 def _summary(prepared: registry_inputs.Prepared, household_values: dict, person_values: dict) -> pl.DataFrame:
     """Recipients (households, or persons for a person measure) and spending per region and measure."""
-    codes, region = np.unique(prepared.region_codes, return_inverse=True)
+    numbers, region = np.unique(prepared.region, return_inverse=True)     # a slice holds one region, or a few
+    codes = prepared.registry.regions[numbers]
     person_region = region[prepared.group]
     rows = []
     for m, v in household_values.items():

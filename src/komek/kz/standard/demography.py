@@ -1,6 +1,8 @@
 """Ages, household composition and capacity for work, derived from the inputs."""
 import numpy as np
 
+from komek.engine.dates import civil
+
 from komek.kz.standard import HOUSEHOLD, PERSON, rules
 
 SOCIAL_CODE = "Social Code of the Republic of Kazakhstan No. 224-VII of 20 April 2023"
@@ -8,18 +10,17 @@ SOCIAL_CODE = "Social Code of the Republic of Kazakhstan No. 224-VII of 20 April
 
 @rules.formula(PERSON, "int", "Year of birth", reference=SOCIAL_CODE, inputs=["birth_date"])
 def birth_year(x, p):
-    return x.birth_date.astype("datetime64[Y]").astype(int) + 1970
+    return civil(x.birth_date)[0]
 
 
 @rules.formula(PERSON, "int", "Month of birth (1-12)", reference=SOCIAL_CODE, inputs=["birth_date"])
 def birth_month(x, p):
-    return x.birth_date.astype("datetime64[M]").astype(int) % 12 + 1
+    return civil(x.birth_date)[1]
 
 
 @rules.formula(PERSON, "int", "Day of birth (1-31)", reference=SOCIAL_CODE, inputs=["birth_date"])
 def birth_day(x, p):
-    d = x.birth_date.astype("datetime64[D]")
-    return (d - d.astype("datetime64[M]")).astype(int) + 1
+    return civil(x.birth_date)[2]
 
 
 @rules.formula(PERSON, "int", "Age in full years", reference=SOCIAL_CODE, inputs=["birth_year", "birth_month", "birth_day"])
