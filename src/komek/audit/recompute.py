@@ -97,8 +97,7 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     if not months:
         return (payments.with_columns(expected=pl.lit(None, pl.Float64), in_engine=pl.lit(False), member=pl.lit(None, pl.Boolean)),
                 pl.DataFrame(schema=member_schema))
-    registry = registry_inputs.Registry(tables, payments["household_id"].unique())
-    registry.load_quarters(last_day(m) for m in months)
+    registry = registry_inputs.Registry(tables, payments["household_id"].unique(), dates=[last_day(m) for m in months])
     # Payments keyed by integers once: the recipient, the household, and (measure, key) pairs
     # packed into one number, so each month's look-ups are integer joins.
     keyed = registry.hid(payments).with_columns(

@@ -153,11 +153,22 @@ class Registry:
     once per quarter and kept.
     """
 
-    def __init__(self, tables: dict[str, pl.LazyFrame], households: pl.Series | None = None):
+    def __init__(self, tables: dict[str, pl.LazyFrame], households: pl.Series | None = None,
+                 dates: Iterable[dt.date] = ()):
         """`households` (household_id values), when given, are the only ones any date will ask
-        for: incomes and housing are then kept for their members only."""
+        for: incomes and housing are then kept for their members only. The quarterly facts of
+        `dates` are read with the tables, all in one parallel collection."""
         self.tables = tables
-        persons = tables["persons"].select("iin", _key(), "birth_date", "sex", "death_date").collect()
+        dates = list(dates)
+        quarters = dict(quarter_before(d) for d in dates)
+        own = sorted({_quarter(d) for d in dates}) if "housing" in tables else []
+        queries = [tables["persons"].select("iin", _key(), "birth_date", "sex", "death_date"),
+                   tables["households"].select("household_id", _key(), "role", "from_date", "to_date"),
+                   tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to")]
+        if quarters and "incomes" in tables:
+            queries.append(self._incomes_query(quarters))
+        queries += [self._housing_query(q) for q in own]
+        persons, members, addresses, *facts = pl.collect_all(queries)
         self.iin = persons["iin"]                       # as given, for the results
         self.key = persons["_iin"].fill_null(0).to_numpy()
         self.birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
@@ -167,7 +178,6 @@ class Registry:
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
         del persons
 
-        members = tables["households"].select("household_id", _key(), "role", "from_date", "to_date").collect()
         if not members["household_id"].is_sorted():
             members = members.sort("household_id", maintain_order=True)
         new = (members["household_id"] != members["household_id"].shift()).fill_null(True)
@@ -180,7 +190,6 @@ class Registry:
         self.head = _code(self.roles, "head")
         self.overlapping = self._overlapping()
 
-        addresses = tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to").collect()
         self.a_pid = self.positions(addresses["_iin"])
         self.a_region, self.regions = _encode(addresses["region_code"])
         self.a_from, self.a_to = _days(addresses["registered_from"], -NEVER), _days(addresses["registered_to"])
@@ -197,6 +206,10 @@ class Registry:
         self._incomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._housing: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         self._housing_quarters: list[str] | None = None
+        if quarters and "incomes" in tables:
+            self._incomes.update(self._incomes_from(facts.pop(0), quarters))
+        for q, rows in zip(own, facts):
+            self._housing[q] = self._housing_from(rows)
 
     # Keys to positions.
 
@@ -294,7 +307,9 @@ class Registry:
         if len(packed) and not np.all(packed[1:] >= packed[:-1]):
             order = pl.Series(packed).arg_sort().to_numpy()
             members, pid, group = members[order], pid[order], group[order]
-        return Prepared(self, on, hids, region[hids], pid, members, group)
+        # The quarter's facts now, once, rather than in each region's worker.
+        self.load_quarters([on])
+        return Prepared(self, on, hids, region[hids], pid, members, group, self.housing(on, hids))
 
     # Quarterly facts.
 
@@ -313,17 +328,21 @@ class Registry:
         return self._incomes[quarter]
 
     def _read_incomes(self, quarters: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        months = [m for q in quarters for m in quarters[q]]
-        kinds = len(INCOME_KINDS)
-        empty = (np.zeros(self.n, dtype=np.int32), np.zeros((kinds, 1)))
         if "incomes" not in self.tables:
-            return {q: empty for q in quarters}
+            return {q: (np.zeros(self.n, dtype=np.int32), np.zeros((len(INCOME_KINDS), 1))) for q in quarters}
+        return self._incomes_from(self._incomes_query(quarters).collect(), quarters)
+
+    def _incomes_query(self, quarters: dict[str, list[str]]) -> pl.LazyFrame:
+        months = [m for q in quarters for m in quarters[q]]
         # Text as Enum codes and money as whole tiyn (a decimal's physical integer): no parsing.
-        rows = (self.tables["incomes"].filter(pl.col("month").is_in(months))
+        return (self.tables["incomes"].filter(pl.col("month").is_in(months))
                 .select(_key(), pl.col("month").cast(pl.Enum(months)).to_physical(),
-                        pl.col("kind").cast(pl.Enum(list(INCOME_KINDS)), strict=False).to_physical().fill_null(kinds),
-                        pl.col("amount").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0))
-                .collect())
+                        pl.col("kind").cast(pl.Enum(list(INCOME_KINDS)), strict=False).to_physical()
+                        .fill_null(len(INCOME_KINDS)),
+                        pl.col("amount").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0)))
+
+    def _incomes_from(self, rows: pl.DataFrame, quarters: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        kinds = len(INCOME_KINDS)
         pid = self.positions(rows["_iin"])
         month, kind, tiyn = rows["month"].to_numpy(), rows["kind"].to_numpy(), rows["amount"].to_numpy()
         del rows
@@ -347,24 +366,29 @@ class Registry:
     HOUSING = {"area_m2": pl.Float64, "tenure": pl.String, "only_home": pl.Boolean,
                **{c: pl.Float64 for c in COSTS}}
 
+    def _housing_query(self, quarter: str) -> pl.LazyFrame:
+        return (self.tables["housing"].filter(pl.col("quarter") == quarter)
+                .select("household_id", *(pl.col(c).cast(t) for c, t in self.HOUSING.items())))
+
     def _housing_of(self, quarter: str) -> tuple[np.ndarray, dict]:
         """(household ranks, values) of one quarter's housing records, one per household (of
         two, the last listed)."""
         if quarter not in self._housing:
-            rows = (self.tables["housing"].filter(pl.col("quarter") == quarter)
-                    .select("household_id", *(pl.col(c).cast(t) for c, t in self.HOUSING.items())).collect())
-            at = self.household_positions(rows["household_id"])
-            keep = at >= 0
-            if self.wanted_households is not None:
-                keep &= self.wanted_households[np.maximum(at, 0)]
-            kept = np.flatnonzero(keep)
-            last = _latest(len(self.ids), at[kept], np.zeros(len(kept), np.int32))
-            rows_kept = np.sort(kept[last[last >= 0]])
-            values = {c: rows[c].fill_null(False if c == "only_home" else 0.0).to_numpy()[rows_kept]
-                      for c in self.HOUSING if c != "tenure"}
-            values["tenure"] = rows["tenure"].fill_null("other").gather(rows_kept)
-            self._housing[quarter] = (at[rows_kept], values)
+            self._housing[quarter] = self._housing_from(self._housing_query(quarter).collect())
         return self._housing[quarter]
+
+    def _housing_from(self, rows: pl.DataFrame) -> tuple[np.ndarray, dict]:
+        at = self.household_positions(rows["household_id"])
+        keep = at >= 0
+        if self.wanted_households is not None:
+            keep &= self.wanted_households[np.maximum(at, 0)]
+        kept = np.flatnonzero(keep)
+        last = _latest(len(self.ids), at[kept], np.zeros(len(kept), np.int32))
+        rows_kept = np.sort(kept[last[last >= 0]])
+        values = {c: rows[c].fill_null(False if c == "only_home" else 0.0).to_numpy()[rows_kept]
+                  for c in self.HOUSING if c != "tenure"}
+        values["tenure"] = rows["tenure"].fill_null("other").gather(rows_kept)
+        return at[rows_kept], values
 
     def housing(self, on: dt.date, hids: np.ndarray) -> dict:
         """Each household's latest housing record up to `on`'s quarter (none: no area, tenure
@@ -433,6 +457,7 @@ class Prepared:
     pid: np.ndarray          # persons: row in the persons table
     membership: np.ndarray   # persons: row in the memberships
     group: np.ndarray        # persons: their household's position in `hid`
+    housing: dict            # households: housing inputs (tenure as codes and values)
 
     @property
     def region_codes(self) -> np.ndarray:
@@ -447,7 +472,7 @@ class Prepared:
         for a, b, pa, pb in zip(cuts[:-1], cuts[1:], people[:-1], people[1:]):
             yield str(self.registry.regions[self.region[a]]), Prepared(
                 self.registry, self.on, self.hid[a:b], self.region[a:b], self.pid[pa:pb],
-                self.membership[pa:pb], self.group[pa:pb] - a)
+                self.membership[pa:pb], self.group[pa:pb] - a, _rows(self.housing, slice(a, b)))
 
     def select(self, households: np.ndarray) -> "Prepared":
         """Only the households at these positions (ascending)."""
@@ -456,7 +481,7 @@ class Prepared:
         position = np.cumsum(keep) - 1
         people = keep[self.group]
         return Prepared(self.registry, self.on, self.hid[keep], self.region[keep], self.pid[people],
-                        self.membership[people], position[self.group[people]])
+                        self.membership[people], position[self.group[people]], _rows(self.housing, keep))
 
     @property
     def is_head(self) -> np.ndarray:
@@ -488,7 +513,7 @@ class Prepared:
              "children_born": np.where(mother, children[self.group], 0).astype(np.int64),
              "participation_years": np.clip(age - 22, 0, 40).astype(np.int64),
              **{f"income_{k}": values[i][at] for i, k in enumerate(INCOME_KINDS)}}
-        h = {"region_code": (self.region, r.regions), **r.housing(on, self.hid)}
+        h = {"region_code": (self.region, r.regions), **self.housing}
         return p, h
 
     def engine(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
@@ -516,6 +541,11 @@ class Prepared:
         return persons, households
 
 
+def _rows(columns: dict, rows) -> dict:
+    """Some rows of each column; a text column is (codes, values)."""
+    return {k: (v[0][rows], v[1]) if isinstance(v, tuple) else v[rows] for k, v in columns.items()}
+
+
 def _fixed(text: pl.Series) -> np.ndarray:
     """A text column as fixed-width NumPy strings built from its few distinct values, much faster
     than converting millions of Python strings."""
@@ -525,7 +555,7 @@ def _fixed(text: pl.Series) -> np.ndarray:
 
 def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
     """Read what the standard needs on `on` (for some regions only, when given)."""
-    return Registry(tables).prepare(on, regions)
+    return Registry(tables, dates=[on]).prepare(on, regions)
 
 
 def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:

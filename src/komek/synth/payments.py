@@ -47,9 +47,8 @@ def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=Non
     from komek.kz import registry_inputs
     from komek.services.simulate import last_day, measure_names
     cfg = take_up()
-    registry = registry_inputs.Registry(registry_inputs.scan(Path(extract)))
     paid_months = months_before(as_of, months)
-    registry.load_quarters(last_day(m) for m in paid_months)
+    registry = registry_inputs.Registry(registry_inputs.scan(Path(extract)), dates=[last_day(m) for m in paid_months])
     hashes = _key_hashes(registry.ids)            # by _hid
     benefits = [c for c in sum(measure_names(), []) if c not in CONTRIBUTIONS]
     frames, contracts = [], []
