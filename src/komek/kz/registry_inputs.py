@@ -358,8 +358,8 @@ class Registry:
             index[has] = np.arange(len(has), dtype=np.int32)
             # One row per kind, summed in whole tiyn (exact), then the monthly average in tenge.
             cell = what.astype(np.int64) * (len(has) + 1) + index[who]
-            values = np.bincount(cell, weights=how_much, minlength=kinds * (len(has) + 1)).reshape(kinds, -1)
-            values /= 300
+            values = np.bincount(cell, weights=how_much.astype(np.float64), minlength=kinds * (len(has) + 1))
+            values = values.reshape(kinds, -1) / 300
             out[q] = (index, values)
         return out
 
