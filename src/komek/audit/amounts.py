@@ -10,18 +10,24 @@ def mark_duplicates(paid: pl.DataFrame) -> pl.DataFrame:
     """`duplicate`: a second (third...) payment of one measure to one person in one month.
 
     The payment kept as the original is the one that fits the registry best: to a household the
-    recipient lives in, by the household's region; then the lowest payment id.
+    recipient lives in, by the household's region; then the lowest payment id. Only payments
+    sharing a person, measure and month are ranked; every other payment is its own original.
     """
+    group = ["iin", "measure", "month"]
+    twice = pl.struct(group).is_duplicated()
     fits = (pl.col("in_engine").fill_null(False).cast(pl.Int8) * 2
             + (pl.col("region_code") == pl.col("household_region")).fill_null(False).cast(pl.Int8))
-    ranked = paid.with_columns(_fit=fits).sort(["iin", "measure", "month", "_fit", "payment_id"],
-                                               descending=[False, False, False, True, False])
-    group = ["iin", "measure", "month"]
-    return ranked.with_columns(
-        duplicate=pl.int_range(pl.len()).over(group) > 0,
-        original_payment=pl.col("payment_id").first().over(group),
-        original_household=pl.col("household_id").first().over(group),
-        original_region=pl.col("region_code").first().over(group)).drop("_fit")
+    marked = paid.with_columns(_twice=twice)
+    ranked = (marked.filter(pl.col("_twice")).with_columns(_fit=fits)
+              .sort([*group, "_fit", "payment_id"], descending=[False, False, False, True, False])
+              .with_columns(duplicate=pl.int_range(pl.len()).over(group) > 0,
+                            original_payment=pl.col("payment_id").first().over(group),
+                            original_household=pl.col("household_id").first().over(group),
+                            original_region=pl.col("region_code").first().over(group)).drop("_fit"))
+    single = marked.filter(~pl.col("_twice")).with_columns(
+        duplicate=pl.lit(False), original_payment=pl.col("payment_id"), original_household=pl.col("household_id"),
+        original_region=pl.col("region_code"))
+    return pl.concat([single, ranked]).drop("_twice")
 
 
 def duplicate_payment(paid: pl.DataFrame) -> pl.DataFrame:

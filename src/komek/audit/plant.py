@@ -176,11 +176,14 @@ class Planter:
             self.answer("concealed_income", add)
 
     def _facts_for(self, months):
-        from komek.audit.recompute import month_facts
+        from komek.audit.recompute import Facts, month_facts
         from komek.kz.registry_inputs import Registry
+        from komek.services.simulate import last_day
         lazy = {k: v.lazy() for k, v in self.t.items()}
-        registry = Registry(lazy)          # read once for these months, from the tables as they are now
-        return {m: month_facts(lazy, m, registry) for m in months}
+        dates = [last_day(m) for m in months]
+        registry = Registry(lazy, dates=dates)      # read once for these months, from the tables as they are now
+        facts = Facts(lazy, registry, dates)
+        return {m: month_facts(lazy, m, registry, facts=facts) for m in months}
 
     def _big_asset_holders(self) -> pl.DataFrame:
         """Holders of anything the assets signal could see: a vehicle or land above its value, or

@@ -18,8 +18,8 @@ def _measures(frame: pl.DataFrame, check: str) -> pl.DataFrame:
 
 def paid_after_death(paid: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     """A payment for a month that begins after the recipient's recorded death."""
-    hit = (_measures(paid, "paid_after_death").join(persons.select("iin", "death_date"), on="iin")
-           .filter(pl.col("death_date").is_not_null() & (MONTH_START > pl.col("death_date"))))
+    dead = persons.filter(pl.col("death_date").is_not_null()).select("iin", "death_date")
+    hit = _measures(paid, "paid_after_death").join(dead, on="iin").filter(MONTH_START > pl.col("death_date"))
     return findings("paid_after_death", hit, ["death_date"])
 
 
@@ -57,8 +57,15 @@ def wrong_region(paid: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFrame:
 
     A second payment of the same measure and month is a duplicate and reported as one, not here.
     """
-    p = _measures(paid.filter(~pl.col("duplicate")), "wrong_region")
-    hit = (p.join(registrations(addresses, p), on="payment_id", how="left")
-           .filter(pl.col("registered_regions").is_null() | ~pl.col("region_code").is_in(pl.col("registered_regions").fill_null([])))
+    p = _measures(paid.filter(~pl.col("duplicate")), "wrong_region").with_row_index("_row")
+    # Payments by a region the recipient was registered in during the month: one join on the
+    # (person, region) pair; the rest are the findings, whose registrations are then listed.
+    key = pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
+    addr = addresses.select(key, "region_code", "registered_from", "registered_to")
+    fine = (p.select("_row", key, "region_code", "month").join(addr, on=["_iin", "region_code"])
+            .filter((pl.col("registered_from") <= MONTH_END) & (pl.col("registered_to").is_null() | (pl.col("registered_to") > MONTH_START)))
+            .select("_row").unique())
+    out = p.join(fine, on="_row", how="anti").drop("_row")
+    hit = (out.join(registrations(addresses, out), on="payment_id", how="left")
            .with_columns(paying_region=pl.col("region_code")))
     return findings("wrong_region", hit, ["paying_region", "registered_regions"])
