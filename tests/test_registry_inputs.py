@@ -103,6 +103,10 @@ def test_cuts_of_the_registry_agree(tables):
     # E is in H2 and H3 at once: restricted to H2 the choice is still H3's, so H2 is D alone.
     h2 = registry.prepare(ON, households=pl.Series([int(registry.household_positions(pl.Series(["H2"]))[0])]))
     assert h2.frames()[0]["iin"].to_list() == [DD]
+    # The same from a registry that keeps only H2's people (as the audit does for the households paid).
+    kept = Registry(tables, households=pl.Series(["H2"]), dates=[ON])
+    only = kept.prepare(ON, households=pl.Series([int(kept.household_positions(pl.Series(["H2"]))[0])])).frames()[0]
+    assert only["iin"].to_list() == [DD] and only["income_pension"].to_list() == pytest.approx([30000.0])
     p, h, group_of = whole.engine()
     assert p["role"].tolist() == persons["role"].to_list() and h["tenure"].tolist() == households["tenure"].to_list()
     assert np.array_equal(group_of, [0, 0, 1, 1, 2])

@@ -188,14 +188,11 @@ class Registry:
         self.m_from, self.m_to = _days(members["from_date"], -NEVER), _days(members["to_date"])
         del members
         self.head = _code(self.roles, "head")
-        self.overlapping = self._overlapping()
-
         self.a_pid = self.positions(addresses["_iin"])
         self.a_region, self.regions = _encode(addresses["region_code"])
         self.a_from, self.a_to = _days(addresses["registered_from"], -NEVER), _days(addresses["registered_to"])
         del addresses
 
-        self._disability, self._in_force = self._read_disability(), None
         self.wanted_households = self.wanted_people = None
         if households is not None:
             self.wanted_households = np.zeros(len(self.ids), bool)
@@ -203,6 +200,15 @@ class Registry:
             self.wanted_households[at[at >= 0]] = True
             self.wanted_people = np.zeros(self.n, bool)
             self.wanted_people[self.m_pid[self.wanted_households[self.m_hid] & (self.m_pid >= 0)]] = True
+            # Only their memberships (all of them, to choose between two households) and
+            # registrations can matter: every date is then a mask over far fewer rows.
+            keep = self.wanted_people[np.maximum(self.m_pid, 0)] & (self.m_pid >= 0)
+            self.m_hid, self.m_pid, self.m_role, self.m_from, self.m_to = (
+                a[keep] for a in (self.m_hid, self.m_pid, self.m_role, self.m_from, self.m_to))
+            keep = self.wanted_people[np.maximum(self.a_pid, 0)] & (self.a_pid >= 0)
+            self.a_pid, self.a_region, self.a_from, self.a_to = (a[keep] for a in (self.a_pid, self.a_region, self.a_from, self.a_to))
+        self.overlapping = self._overlapping()
+        self._disability, self._in_force = self._read_disability(), None
         self._incomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._housing: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         self._housing_quarters: list[str] | None = None
