@@ -7,8 +7,12 @@ import polars as pl
 
 from komek.audit import check_config, findings, value
 
-MONTH_START = pl.concat_str(pl.col("month"), pl.lit("-01")).str.to_date()
-MONTH_END = MONTH_START.dt.month_end()
+# A month's first and last day, looked up rather than parsed per row (parsing millions of
+# "YYYY-MM" strings costs a second per use at a country's scale).
+_MONTHS = pl.date_range(dt.date(1900, 1, 1), dt.date(2199, 12, 1), interval="1mo", eager=True)
+MONTH_START = pl.col("month").replace_strict(_MONTHS.dt.strftime("%Y-%m"), _MONTHS, default=None, return_dtype=pl.Date)
+MONTH_END = pl.col("month").replace_strict(_MONTHS.dt.strftime("%Y-%m"), _MONTHS.dt.month_end(), default=None,
+                                           return_dtype=pl.Date)
 
 
 def _measures(frame: pl.DataFrame, check: str) -> pl.DataFrame:
@@ -60,9 +64,11 @@ def wrong_region(paid: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFrame:
     p = _measures(paid.filter(~pl.col("duplicate")), "wrong_region").with_row_index("_row")
     # Payments by a region the recipient was registered in during the month: one join on the
     # (person, region) pair; the rest are the findings, whose registrations are then listed.
-    key = pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
-    addr = addresses.select(key, "region_code", "registered_from", "registered_to")
-    fine = (p.select("_row", key, "region_code", "month").join(addr, on=["_iin", "region_code"])
+    # The (person, region) pair packed in one integer: an IIN is below 2^40, a region code two digits.
+    key = (pl.col("iin").cast(pl.UInt64, strict=False) * 1000
+           + pl.col("region_code").cast(pl.UInt64, strict=False).fill_null(999)).alias("_key")
+    addr = addresses.select(key, "registered_from", "registered_to")
+    fine = (p.select("_row", key, "month").join(addr, on="_key")
             .filter((pl.col("registered_from") <= MONTH_END) & (pl.col("registered_to").is_null() | (pl.col("registered_to") > MONTH_START)))
             .select("_row").unique())
     out = p.join(fine, on="_row", how="anti").drop("_row")

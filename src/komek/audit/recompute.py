@@ -108,7 +108,7 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
     people = pl.DataFrame({
         "iin": prepared.iins, "household_id": ids.gather(group_of),
         "_iin": pl.Series(registry.key[prepared.pid], dtype=pl.UInt64),
-        "_hid": pl.Series(prepared.hid[group_of], dtype=pl.UInt32),
+        "_hid": pl.Series(prepared.hid[group_of], dtype=pl.UInt32), "_pid": pl.Series(prepared.pid),
         "able": pl.Series(able, dtype=pl.Boolean),
         **{m: pl.Series(sim.calculate(m), dtype=pl.Float64).round(2) for m in person_measures}})
     return hh, people
@@ -128,36 +128,52 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     dates = [last_day(m) for m in months]
     registry = registry_inputs.Registry(tables, payments["household_id"].unique(), dates=dates)
     facts = Facts(tables, registry, dates)
-    # Payments keyed by integers once: the recipient, the household, and (measure, key) pairs
-    # packed into one number, so each month's look-ups are integer joins.
-    keyed = registry.hid(payments).with_columns(
-        registry_inputs._key(), _m=pl.col("measure").replace_strict(number, default=None, return_dtype=pl.UInt64))
-    keyed = keyed.with_columns(_kh=pl.col("_hid").cast(pl.UInt64) * 64 + pl.col("_m"), _kp=pl.col("_iin") * 64 + pl.col("_m"))
+    # Payments keyed by registry positions once (the recipient, the household, the measure), so
+    # each month's amounts and facts are gathered from the month's arrays, with no join.
+    keyed = registry.hid(payments).with_columns(_pid=pl.Series(registry.positions(payments.select(registry_inputs._key())["_iin"])),
+                                                _m=pl.col("measure").replace_strict(number, default=-1, return_dtype=pl.Int64),
+                                                _h=pl.col("_hid").cast(pl.Int64).fill_null(-1))
+    by_month = keyed.partition_by("month", as_dict=True)
+    facts_columns = {"household_region": "region_code", "size": "size", "poverty_line": "poverty_line",
+                     "tsa_income": "tsa_income", "implied_income": "implied_income", "unconditional": "unconditional",
+                     "able_bodied": "able_bodied", "participating": "participating"}
 
     def one(month: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-        pay = keyed.filter(pl.col("month") == month)
+        pay = by_month[(month,)]
         # Only households paid this month are recomputed, and only the measures paid.
         paid_measures = pay["measure"].unique().to_list()
         hh, people = month_facts(tables, month, registry, pay["_hid"].drop_nulls().unique(), paid_measures, facts)
-        by_household = pl.concat([hh.select(_kh=pl.col("_hid").cast(pl.UInt64) * 64 + number[m], expected_h=pl.col(m))
-                                  for m in group_measures if m in hh.columns]
-                                 or [pl.DataFrame(schema={"_kh": pl.UInt64, "expected_h": pl.Float64})])
-        by_person = pl.concat([people.select(_kp=pl.col("_iin") * 64 + number[m], expected_p=pl.col(m))
-                               for m in person_measures if m in people.columns]
-                              or [pl.DataFrame(schema={"_kp": pl.UInt64, "expected_p": pl.Float64})])
-        known = hh.select("_hid", pl.col("region_code").alias("household_region"), "size", "poverty_line",
-                          "tsa_income", "implied_income", "unconditional", "able_bodied", "participating")
-        part = (pay.join(by_household, on="_kh", how="left")
-                .join(by_person, on="_kp", how="left")
-                .join(people.select("_iin", pl.col("_hid").alias("_member_of")), on="_iin", how="left")
-                .join(known, on="_hid", how="left")
-                .with_columns(expected=pl.when(pl.col("_member_of") == pl.col("_hid"))
-                              .then(pl.coalesce("expected_h", "expected_p")).otherwise(pl.col("expected_h")),
-                              member=(pl.col("_member_of") == pl.col("_hid")).fill_null(False))
-                .with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"))
-                .drop("expected_h", "expected_p", "_member_of", "_kh", "_kp", "_m", "_iin", "_hid"))
-        need = pay.filter(pl.col("measure").is_in(need_tested)).select("_hid").unique()
-        return part, people.join(need, on="_hid", how="semi").select("iin", "household_id", month=pl.lit(month))
+        at_h = np.full(len(registry.ids) + 1, -1, dtype=np.int64)        # the last slot: unknown household
+        at_h[hh["_hid"].to_numpy()] = np.arange(hh.height)
+        at_p = np.full(registry.n + 1, -1, dtype=np.int64)               # the last slot: unknown person
+        at_p[people["_pid"].to_numpy()] = np.arange(people.height)
+        h = at_h[pay["_h"].to_numpy()]
+        person = at_p[pay["_pid"].to_numpy()]
+        member_of = np.where(person >= 0, people["_hid"].to_numpy().astype(np.int64)[np.maximum(person, 0)], -2)
+        member = member_of == pay["_h"].to_numpy()
+        code = pay["_m"].to_numpy()
+        expected = np.full(pay.height, np.nan)
+        for c in np.unique(code[code >= 0]):
+            m = (group_measures + person_measures)[c]
+            rows = np.flatnonzero(code == c)
+            if m in group_measures and m in hh.columns:      # the household's amount
+                rows = rows[h[rows] >= 0]
+                expected[rows] = hh[m].to_numpy()[h[rows]]
+            elif m in people.columns:                        # the person's, if a member
+                rows = rows[member[rows]]
+                expected[rows] = people[m].to_numpy()[person[rows]]
+        known = hh.select(**{k: pl.col(v) for k, v in facts_columns.items()})
+        where = pl.Series(h)
+        part = pl.concat([pay.drop("_pid", "_m", "_h", "_hid"),
+                          known.select(pl.all().gather(pl.select(pl.when(where >= 0).then(where)).to_series()))],
+                         how="horizontal").with_columns(
+            expected=pl.Series(expected, dtype=pl.Float64, nan_to_null=True), member=pl.Series(member))
+        part = part.with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"))
+        need = np.zeros(hh.height + 1, bool)
+        need[h[pay["measure"].is_in(need_tested).to_numpy()]] = True
+        need[-1] = False
+        group = at_h[people["_hid"].to_numpy()]
+        return part, people.filter(pl.Series(need[group])).select("iin", "household_id", month=pl.lit(month))
 
     parts, members = [], []
     for i, month in enumerate(months, 1):
