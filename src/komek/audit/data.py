@@ -14,9 +14,11 @@ TABLES = ("payments", "persons", "households", "addresses", "incomes", "contribu
           "medical_exams", "housing", "assets", "employment", "border_crossings", "jobseekers")
 
 
-# The largest tables, read only through the registry's quarterly sums: a trusted extract's are
-# scanned when needed rather than held in memory.
-SCANNED = ("incomes", "contributions", "housing")
+# A trusted extract's large tables are scanned when a step needs them rather than held in
+# memory for the whole run: a country's registry would not fit beside its payments.
+SCANNED = ("incomes", "contributions", "housing", "persons", "households", "addresses", "assets", "employment")
+# Of the civil registry, only what the rules and checks read (names and citizenship stay on disk).
+COLUMNS = {"persons": ["iin", "birth_date", "sex", "death_date"]}
 
 
 @dataclass
@@ -39,7 +41,8 @@ def _empty(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=default_contract().tables[name].schema)
 
 
-def read_extract(folder: Path) -> AuditData:
+def read_extract(folder: Path, whole: bool = False) -> AuditData:
+    """The audit's tables of an extract; `whole`: every contract column (to rewrite the tables)."""
     from komek.contract.schema import default_contract
     from komek.contract.validate import read_manifest, read_raw, table_path, validate_frame
     manifest = read_manifest(Path(folder))
@@ -51,14 +54,15 @@ def read_extract(folder: Path) -> AuditData:
             tables[name] = _empty(name)
             continue
         spec = default_contract().tables[name]
+        columns = list(spec.columns) if whole else COLUMNS.get(name, list(spec.columns))
         if trusted and path.suffix == ".parquet":
-            scan = pl.scan_parquet(path).select(list(spec.columns))
+            scan = pl.scan_parquet(path).select(columns)
             tables[name] = scan if name in SCANNED else scan.collect()
             continue
         result = validate_frame(spec, read_raw(path), path)
         if result.rows_quarantined:
             quarantined[name] = result.rows_quarantined
-        tables[name] = result.valid.select(list(spec.columns))
+        tables[name] = result.valid.select(columns)
     return screen(AuditData(tables, manifest.get("as_of"), quarantined))
 
 
@@ -79,7 +83,7 @@ def screen(data: AuditData) -> AuditData:
     from komek.services.simulate import measure_names
     known = set(sum(measure_names(), []))
     pay = data.tables["payments"]
-    unknown_person = ~pay["iin"].is_in(data.tables["persons"]["iin"].implode())
+    unknown_person = ~pay["iin"].is_in(data.tables["persons"].lazy().select("iin").collect()["iin"].implode())
     unknown_measure = ~pay["measure"].is_in(sorted(known))
     problem = (pl.when(unknown_person & unknown_measure).then(pl.lit("unknown person and measure"))
                .when(unknown_person).then(pl.lit("unknown person")).when(unknown_measure).then(pl.lit("unknown measure")))

@@ -48,7 +48,7 @@ class Planter:
         self.rng = np.random.default_rng([seed, 20260501])
         from komek.audit.data import read_extract
         # Planting edits the tables in memory, so even the large ones are read whole.
-        self.t = {k: v.collect() if isinstance(v, pl.LazyFrame) else v for k, v in read_extract(self.folder).tables.items()}
+        self.t = {k: v.collect() if isinstance(v, pl.LazyFrame) else v for k, v in read_extract(self.folder, whole=True).tables.items()}
         self.as_of = dt.date.fromisoformat(json.loads((self.folder / "manifest.json").read_text("utf-8"))["as_of"])
         self.used: set[str] = set()
         self.key: list[pl.DataFrame] = []
