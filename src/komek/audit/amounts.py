@@ -1,37 +1,49 @@
 """Checks on the payment itself: paid twice, or an amount the rules do not give."""
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from komek.audit import check_config, findings, value
 
 
-def mark_duplicates(paid: pl.DataFrame) -> pl.DataFrame:
-    """`duplicate`: a second (third...) payment of one measure to one person in one month.
+GROUP = ["iin", "measure", "month"]
 
-    The payment kept as the original is the one that fits the registry best: to a household the
-    recipient lives in, by the household's region; then the lowest payment id. Only payments
-    sharing a person, measure and month are ranked; every other payment is its own original.
-    """
-    group = ["iin", "measure", "month"]
-    twice = pl.struct(group).is_duplicated()
+
+def _twice(paid: pl.DataFrame) -> pl.Expr:
+    """Payments sharing a person, measure and month with another: on the packed integer key
+    (`_k`: person position, month, measure code) when the recompute gave one, else on the text."""
+    if "_k" in paid.columns and paid.height and paid["_k"].min() >= 0:
+        return pl.col("_k").is_duplicated()
+    return pl.struct(GROUP).is_duplicated()
+
+
+def _ranked(paid: pl.DataFrame) -> pl.DataFrame:
+    """The payments sharing a person, measure and month, ranked within each group: the first is
+    the one that fits the registry best (to a household the recipient lives in, by the
+    household's region; then the lowest payment id), the others its duplicates."""
     fits = (pl.col("in_engine").fill_null(False).cast(pl.Int8) * 2
             + (pl.col("region_code") == pl.col("household_region")).fill_null(False).cast(pl.Int8))
-    marked = paid.with_columns(_twice=twice)
-    ranked = (marked.filter(pl.col("_twice")).with_columns(_fit=fits)
-              .sort([*group, "_fit", "payment_id"], descending=[False, False, False, True, False])
-              .with_columns(duplicate=pl.int_range(pl.len()).over(group) > 0,
-                            original_payment=pl.col("payment_id").first().over(group),
-                            original_household=pl.col("household_id").first().over(group),
-                            original_region=pl.col("region_code").first().over(group)).drop("_fit"))
-    single = marked.filter(~pl.col("_twice")).with_columns(
-        duplicate=pl.lit(False), original_payment=pl.col("payment_id"), original_household=pl.col("household_id"),
-        original_region=pl.col("region_code"))
-    return pl.concat([single, ranked]).drop("_twice")
+    return (paid.with_row_index("_row").filter(_twice(paid)).with_columns(_fit=fits)
+            .sort([*GROUP, "_fit", "payment_id"], descending=[False, False, False, True, False])
+            .with_columns(duplicate=pl.int_range(pl.len()).over(GROUP) > 0,
+                          original_payment=pl.col("payment_id").first().over(GROUP),
+                          original_household=pl.col("household_id").first().over(GROUP),
+                          original_region=pl.col("region_code").first().over(GROUP)).drop("_fit"))
+
+
+def mark_duplicates(paid: pl.DataFrame) -> pl.DataFrame:
+    """`duplicate`: a second (third...) payment of one measure to one person in one month, the
+    first being the one that fits the registry best (`_ranked`). Only the few payments that share
+    a group are ranked; the column is set in place, with no copy of the payments."""
+    ranked = _ranked(paid)
+    duplicate = np.zeros(paid.height, bool)
+    duplicate[ranked.filter(pl.col("duplicate"))["_row"].to_numpy()] = True
+    return paid.with_columns(duplicate=pl.Series(duplicate))
 
 
 def duplicate_payment(paid: pl.DataFrame) -> pl.DataFrame:
-    hit = paid.filter(pl.col("duplicate"))
+    hit = _ranked(paid).filter(pl.col("duplicate")).sort("_row").drop("_row")
     return findings("duplicate_payment", hit, ["original_payment", "original_household", "original_region",
                                                "household_id", "region_code"])
 

@@ -208,7 +208,7 @@ class Registry:
             keep = self.wanted_people[np.maximum(self.a_pid, 0)] & (self.a_pid >= 0)
             self.a_pid, self.a_region, self.a_from, self.a_to = (a[keep] for a in (self.a_pid, self.a_region, self.a_from, self.a_to))
         self.overlapping = self._overlapping()
-        self._disability, self._in_force = self._read_disability(), None
+        self._disability = self._read_disability()
         self._incomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._housing: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         self._housing_quarters: list[str] | None = None
@@ -315,7 +315,9 @@ class Registry:
             members, pid, group = members[order], pid[order], group[order]
         # The quarter's facts now, once, rather than in each region's worker.
         self.load_quarters([on])
-        return Prepared(self, on, hids, region[hids], pid, members, group, self.housing(on, hids))
+        group_, cause = self.disability(on, pid)
+        return Prepared(self, on, hids, region[hids], pid, members, group, self.housing(on, hids),
+                        {"disability_group": group_, "disability_cause": cause})
 
     # Quarterly facts.
 
@@ -443,11 +445,9 @@ class Registry:
             return none, none
         who, start, end, (group, groups), (cause, causes) = self._disability
         d = _day(on)
-        if self._in_force is None or self._in_force[0] != d:      # worked out once per date
-            rows = np.flatnonzero((start <= d) & (end > d) & (who >= 0))
-            at = _latest(self.n, who[rows], start[rows])
-            self._in_force = (d, np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else 0, len(group) - 1))
-        pick = self._in_force[1][pid]       # the last row is ''
+        rows = np.flatnonzero((start <= d) & (end > d) & (who >= 0))
+        at = _latest(self.n, who[rows], start[rows])[pid]
+        pick = np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else 0, len(group) - 1)     # the last row is ''
         return (group[pick], groups), (cause[pick], causes)
 
 
@@ -464,6 +464,7 @@ class Prepared:
     membership: np.ndarray   # persons: row in the memberships
     group: np.ndarray        # persons: their household's position in `hid`
     housing: dict            # households: housing inputs (tenure as codes and values)
+    disability: dict         # persons: disability group and cause in force (codes and values)
 
     @property
     def region_codes(self) -> np.ndarray:
@@ -478,7 +479,8 @@ class Prepared:
         for a, b, pa, pb in zip(cuts[:-1], cuts[1:], people[:-1], people[1:]):
             yield str(self.registry.regions[self.region[a]]), Prepared(
                 self.registry, self.on, self.hid[a:b], self.region[a:b], self.pid[pa:pb],
-                self.membership[pa:pb], self.group[pa:pb] - a, _rows(self.housing, slice(a, b)))
+                self.membership[pa:pb], self.group[pa:pb] - a, _rows(self.housing, slice(a, b)),
+                _rows(self.disability, slice(pa, pb)))
 
     def select(self, households: np.ndarray) -> "Prepared":
         """Only the households at these positions (ascending)."""
@@ -487,7 +489,8 @@ class Prepared:
         position = np.cumsum(keep) - 1
         people = keep[self.group]
         return Prepared(self.registry, self.on, self.hid[keep], self.region[keep], self.pid[people],
-                        self.membership[people], position[self.group[people]], _rows(self.housing, keep))
+                        self.membership[people], position[self.group[people]], _rows(self.housing, keep),
+                        _rows(self.disability, people))
 
     @property
     def is_head(self) -> np.ndarray:
@@ -510,7 +513,7 @@ class Prepared:
         birth = r.birth[self.pid]
         index, values = r.incomes(on)
         at = index[self.pid]
-        group, cause = r.disability(on, self.pid)
+        group, cause = self.disability["disability_group"], self.disability["disability_cause"]
         is_role = lambda name: role[0] == _code(role[1], name)  # noqa: E731
         children = np.bincount(self.group[is_role("child")], minlength=len(self.hid))
         mother = (sex[0] == _code(sex[1], "F")) & (is_role("head") | is_role("spouse"))
