@@ -56,11 +56,12 @@ def amount_differs(paid: pl.DataFrame) -> pl.DataFrame:
     """
     cfg = check_config("amount_differs")
     tolerance = value(cfg["min_difference"])
-    p = paid.filter(pl.col("in_engine") & ~pl.col("duplicate"))
-    if cfg["measures"] != "all":
-        p = p.filter(pl.col("measure").is_in(cfg["measures"]))
-    hit = (p.with_columns(difference=(pl.col("amount_paid").cast(pl.Float64) - pl.col("expected")).round(2))
+    measures = pl.lit(True) if cfg["measures"] == "all" else pl.col("measure").is_in(cfg["measures"])
+    # Lazy, so the filters fuse and only the differing payments are materialized.
+    hit = (paid.lazy().filter(pl.col("in_engine") & ~pl.col("duplicate") & measures)
+           .with_columns(difference=(pl.col("amount_paid").cast(pl.Float64) - pl.col("expected")).round(2))
            .filter(pl.col("difference").abs() >= tolerance)
            .with_columns(rules_amount=pl.col("expected"),
-                         direction=pl.when(pl.col("difference") > 0).then(pl.lit("overpaid")).otherwise(pl.lit("underpaid"))))
+                         direction=pl.when(pl.col("difference") > 0).then(pl.lit("overpaid")).otherwise(pl.lit("underpaid")))
+           .collect())
     return findings("amount_differs", hit, ["rules_amount", "difference", "direction"], at_risk=pl.col("difference").abs())

@@ -4,14 +4,14 @@ from __future__ import annotations
 import polars as pl
 
 from komek.audit import check_config, findings, value
-from komek.audit.presence import MONTH_END, _measures
+from komek.audit.presence import MONTH_END, measured
 
 
 def concealed_income(paid: pl.DataFrame) -> pl.DataFrame:
     """TSA paid while counted income, with the work income that pension contributions imply
     (OPV / 10%, when above the wage recorded), puts the family's per-capita income above the line."""
     margin = value(check_config("concealed_income")["margin"])
-    p = _measures(paid.filter(pl.col("in_engine") & ~pl.col("duplicate")), "concealed_income")
+    p = paid.filter(pl.col("in_engine") & ~pl.col("duplicate") & measured("concealed_income"))
     hit = (p.with_columns(per_capita_recorded=(pl.col("tsa_income") / pl.col("size")).round(2),
                           per_capita_with_contributions=((pl.col("tsa_income") + pl.col("implied_income")) / pl.col("size")).round(2))
            .filter(pl.col("per_capita_with_contributions") > pl.col("poverty_line") + margin)
@@ -23,7 +23,7 @@ def concealed_income(paid: pl.DataFrame) -> pl.DataFrame:
 def conditional_without_participation(paid: pl.DataFrame) -> pl.DataFrame:
     """Conditional TSA (able-bodied members, not an unconditional case) where no able-bodied
     member is a jobseeker in an active state or has a job at the month's end."""
-    p = _measures(paid.filter(pl.col("in_engine") & ~pl.col("duplicate")), "conditional_without_participation")
+    p = paid.filter(pl.col("in_engine") & ~pl.col("duplicate") & measured("conditional_without_participation"))
     hit = p.filter(~pl.col("unconditional") & (pl.col("able_bodied") > 0) & (pl.col("participating") == 0))
     return findings("conditional_without_participation", hit, ["able_bodied", "participating", "unconditional"])
 
@@ -36,7 +36,7 @@ def assets_above_need(paid: pl.DataFrame, assets: pl.DataFrame, members: pl.Data
     `members`: iin, household_id, month for the months paid.
     """
     limits = {k: float(value(v)) for k, v in check_config("assets_above_need")["thresholds"].items()}
-    p = _measures(paid.filter(~pl.col("duplicate")), "assets_above_need")
+    p = paid.filter(~pl.col("duplicate") & measured("assets_above_need"))
     held = (members.join(assets.select("iin", "asset_id", "kind", pl.col("value").cast(pl.Float64), "acquired", "disposed"), on="iin")
             .filter((pl.col("acquired") <= MONTH_END) & (pl.col("disposed").is_null() | (pl.col("disposed") > MONTH_END))))
     home = pl.col("value").rank("ordinal", descending=True).over("household_id", "month", "kind") == 1

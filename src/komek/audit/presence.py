@@ -15,15 +15,18 @@ MONTH_END = pl.col("month").replace_strict(_MONTHS.dt.strftime("%Y-%m"), _MONTHS
                                            return_dtype=pl.Date)
 
 
-def _measures(frame: pl.DataFrame, check: str) -> pl.DataFrame:
+def measured(check: str) -> pl.Expr:
+    """The check's measures, as a condition to combine with others in one filter (each filter of
+    a country's payments copies them)."""
     measures = check_config(check)["measures"]
-    return frame if measures == "all" else frame.filter(pl.col("measure").is_in(measures))
+    return pl.lit(True) if measures == "all" else pl.col("measure").is_in(measures)
 
 
 def paid_after_death(paid: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     """A payment for a month that begins after the recipient's recorded death."""
     dead = persons.filter(pl.col("death_date").is_not_null()).select("iin", "death_date")
-    hit = _measures(paid, "paid_after_death").join(dead, on="iin").filter(MONTH_START > pl.col("death_date"))
+    hit = (paid.lazy().filter(measured("paid_after_death")).join(dead.lazy(), on="iin")
+           .filter(MONTH_START > pl.col("death_date")).collect())
     return findings("paid_after_death", hit, ["death_date"])
 
 
@@ -40,9 +43,9 @@ def abroad_beyond_allowed(paid: pl.DataFrame, crossings: pl.DataFrame, as_of: dt
     """Abroad every day of the month, and the stay longer than allowed by the month's end."""
     allowed = value(check_config("abroad_beyond_allowed")["allowed_days_abroad"])
     stays = stays_abroad(crossings, as_of)
-    hit = (_measures(paid, "abroad_beyond_allowed").join(stays, on="iin")
+    hit = (paid.lazy().filter(measured("abroad_beyond_allowed")).join(stays.lazy(), on="iin")
            .filter((pl.col("exit") <= MONTH_START) & (pl.col("entry").is_null() | (pl.col("entry") > MONTH_END))
-                   & ((MONTH_END - pl.col("exit")).dt.total_days() + 1 > allowed))
+                   & ((MONTH_END - pl.col("exit")).dt.total_days() + 1 > allowed)).collect()
            .with_columns(days_abroad_by_month_end=(MONTH_END - pl.col("exit")).dt.total_days() + 1,
                          allowed_days=pl.lit(allowed))
            .unique("payment_id", keep="first", maintain_order=True))
@@ -61,17 +64,18 @@ def wrong_region(paid: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFrame:
 
     A second payment of the same measure and month is a duplicate and reported as one, not here.
     """
-    p = _measures(paid.filter(~pl.col("duplicate")), "wrong_region").with_row_index("_row")
-    # Payments by a region the recipient was registered in during the month: one join on the
-    # (person, region) pair; the rest are the findings, whose registrations are then listed.
     # The (person, region) pair packed in one integer: an IIN is below 2^40, a region code two digits.
     key = (pl.col("iin").cast(pl.UInt64, strict=False) * 1000
            + pl.col("region_code").cast(pl.UInt64, strict=False).fill_null(999)).alias("_key")
-    addr = addresses.select(key, "registered_from", "registered_to")
-    fine = (p.select("_row", key, "month").join(addr, on="_key")
+    # Payments by a region the recipient was registered in during the month: one join on the
+    # (person, region) pair; the rest are the findings, whose registrations are then listed.
+    rows = (paid.lazy().with_row_index("_row").filter(~pl.col("duplicate") & measured("wrong_region"))
+            .select("_row", key, "month").collect())
+    addr = addresses.lazy().select(key, "registered_from", "registered_to")
+    fine = (rows.lazy().join(addr, on="_key")
             .filter((pl.col("registered_from") <= MONTH_END) & (pl.col("registered_to").is_null() | (pl.col("registered_to") > MONTH_START)))
             .select("_row").unique())
-    out = p.join(fine, on="_row", how="anti").drop("_row")
+    out = paid[rows.lazy().join(fine, on="_row", how="anti").select("_row").collect()["_row"].sort()]
     hit = (out.join(registrations(addresses, out), on="payment_id", how="left")
            .with_columns(paying_region=pl.col("region_code")))
     return findings("wrong_region", hit, ["paying_region", "registered_regions"])

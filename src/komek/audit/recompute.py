@@ -87,6 +87,16 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
     registry = registry or registry_inputs.Registry(tables, dates=[on])
     facts = facts or Facts(tables, registry, [on])
     prepared = registry.prepare(on, households=households)
+    # Region by region: the engine holds every intermediate value, so memory stays one region's.
+    parts = [_facts_of(part, rules, group_measures, person_measures, facts) for _, part in prepared.by_region()]
+    if not parts:
+        return _facts_of(prepared, rules, group_measures, person_measures, facts)
+    return pl.concat([hh for hh, _ in parts]), pl.concat([people for _, people in parts])
+
+
+def _facts_of(prepared: registry_inputs.Prepared, rules, group_measures: list[str], person_measures: list[str],
+              facts: Facts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    registry, on = prepared.registry, prepared.on
     p, h, group_of = prepared.engine()
     n = len(prepared.hid)
     sim = Simulation(rules, on, p, h, group_of)
