@@ -21,6 +21,11 @@ from komek.kz import registry_inputs
 from komek.kz.standard import standard
 from komek.services.simulate import last_day, measure_names
 
+# A household's facts each payment carries, as the month's recompute gives them.
+FACTS = {"size": np.int32, "poverty_line": np.float64, "tsa_income": np.float64, "implied_income": np.float64,
+         "unconditional": bool, "able_bodied": np.int32, "participating": np.int32}
+
+
 class Facts:
     """What the audit reads beside the standard's inputs, as arrays keyed by the registry's
     person positions: jobs and jobseeker records (participation in employment measures) and the
@@ -109,6 +114,7 @@ def _facts_of(prepared: registry_inputs.Prepared, rules, group_measures: list[st
     hh = pl.DataFrame({
         "household_id": ids, "_hid": pl.Series(prepared.hid, dtype=pl.UInt32),
         "region_code": pl.Series(registry.regions.tolist(), dtype=pl.String).gather(prepared.region),
+        "_region": pl.Series(prepared.region.astype(np.int64)),
         "size": pl.Series(sim.calculate("household_size"), dtype=pl.Int32),
         "poverty_line": pl.Series(sim.calculate("tsa_poverty_line"), dtype=pl.Float64),
         "tsa_income": pl.Series(sim.calculate("household_tsa_income"), dtype=pl.Float64),
@@ -150,12 +156,17 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     spans = keyed.group_by("month", maintain_order=True).len()
     starts = dict(zip(spans["month"], np.cumsum([0, *spans["len"].to_list()[:-1]]).tolist()))
     lengths = dict(zip(spans["month"], spans["len"]))
-    facts_columns = {"household_region": "region_code", "size": "size", "poverty_line": "poverty_line",
-                     "tsa_income": "tsa_income", "implied_income": "implied_income", "unconditional": "unconditional",
-                     "able_bodied": "able_bodied", "participating": "participating"}
+    # What each payment gets, filled month by month into whole columns over the payments, which
+    # then join the payments' own columns with no copy of them.
+    n = keyed.height
+    out = {"expected": np.full(n, np.nan), "member": np.zeros(n, bool), "_k": np.full(n, -1, np.int64),
+           "_mo": np.zeros(n, np.int16), "_known": np.zeros(n, bool), "_region": np.zeros(n, np.int64),
+           **{c: np.zeros(n, t) for c, t in FACTS.items()}}
 
-    def one(month: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-        pay = keyed.slice(starts[month], lengths[month])
+    def one(month: str) -> pl.DataFrame:
+        at, length = starts[month], lengths[month]
+        pay = keyed.slice(at, length)
+        rows = slice(at, at + length)
         # Only households paid this month are recomputed, and only the measures paid.
         paid_measures = pay["measure"].unique().to_list()
         hh, people = month_facts(tables, month, registry, pay["_hid"].drop_nulls().unique(), paid_measures, facts)
@@ -164,44 +175,48 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
         at_p = np.full(registry.n + 1, -1, dtype=np.int64)               # the last slot: unknown person
         at_p[people["_pid"].to_numpy()] = np.arange(people.height)
         h = at_h[pay["_h"].to_numpy()]
-        person = at_p[pay["_pid"].to_numpy()]
+        pid = pay["_pid"].to_numpy()
+        person = at_p[pid]
         member_of = np.where(person >= 0, people["_hid"].to_numpy().astype(np.int64)[np.maximum(person, 0)], -2)
         member = member_of == pay["_h"].to_numpy()
         code = pay["_m"].to_numpy()
-        expected = np.full(pay.height, np.nan)
+        expected = out["expected"][rows]
         for c in np.unique(code[code >= 0]):
             m = (group_measures + person_measures)[c]
-            rows = np.flatnonzero(code == c)
+            sel = np.flatnonzero(code == c)
             if m in group_measures and m in hh.columns:      # the household's amount
-                rows = rows[h[rows] >= 0]
-                expected[rows] = hh[m].to_numpy()[h[rows]]
+                sel = sel[h[sel] >= 0]
+                expected[sel] = hh[m].to_numpy()[h[sel]]
             elif m in people.columns:                        # the person's, if a member
-                rows = rows[member[rows]]
-                expected[rows] = people[m].to_numpy()[person[rows]]
-        known = hh.select(**{k: pl.col(v) for k, v in facts_columns.items()})
-        where = pl.Series(h)
-        part = pl.concat([pay.drop("_hid"),
-                          known.select(pl.all().gather(pl.select(pl.when(where >= 0).then(where)).to_series()))],
-                         how="horizontal").with_columns(
-            expected=pl.Series(expected, dtype=pl.Float64, nan_to_null=True), member=pl.Series(member))
+                sel = sel[member[sel]]
+                expected[sel] = people[m].to_numpy()[person[sel]]
+        out["member"][rows] = member
+        known = h >= 0
+        out["_known"][rows] = known
+        for c in FACTS:
+            out[c][rows] = hh[c].to_numpy()[np.maximum(h, 0)] if hh.height else 0
+        out["_region"][rows] = hh["_region"].to_numpy()[np.maximum(h, 0)] if hh.height else 0
         # One integer per (person, month, measure): what duplicates and the anomaly lane group on.
-        key = np.where((pay["_pid"].to_numpy() >= 0) & (code >= 0),
-                       (pay["_pid"].to_numpy() * len(months) + months.index(month)) * 64 + code, -1)
-        part = part.with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member"), _k=pl.Series(key),
-                                 _mo=pl.lit(months.index(month), dtype=pl.Int16))
+        out["_k"][rows] = np.where((pid >= 0) & (code >= 0), (pid * len(months) + months.index(month)) * 64 + code, -1)
+        out["_mo"][rows] = months.index(month)
         need = np.zeros(hh.height + 1, bool)
         need[h[pay["measure"].is_in(need_tested).to_numpy()]] = True
         need[-1] = False
         group = at_h[people["_hid"].to_numpy()]
-        return part, people.filter(pl.Series(need[group])).select("iin", "household_id", month=pl.lit(month))
+        return people.filter(pl.Series(need[group])).select("iin", "household_id", month=pl.lit(month))
 
     # Two months at a time: the engine's NumPy work releases the GIL, so both cores compute.
-    parts, members = [], []
+    members = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for i, (part, paid_members) in enumerate(pool.map(one, months), 1):
-            parts.append(part)
+        for i, paid_members in enumerate(pool.map(one, months), 1):
             members.append(paid_members)
             if progress:
                 progress(f"audit: rules {months[i - 1]}", i, len(months))
-    # The months side by side as chunks: no copy of a country's payments.
-    return pl.concat(parts, rechunk=False), pl.concat(members)
+    known = pl.col("_known")
+    paid = keyed.drop("_hid").with_columns(
+        **{c: pl.Series(v) for c, v in out.items()},
+        household_region=pl.Series(registry.regions.tolist(), dtype=pl.String).gather(out["_region"])).with_columns(
+        *(pl.when(known).then(pl.col(c)).alias(c) for c in ("household_region", *FACTS)),
+        expected=pl.col("expected").fill_nan(None))
+    return paid.with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member")).drop("_known", "_region"), \
+        pl.concat(members)
