@@ -42,8 +42,8 @@ RULE = {
 }
 
 
-def in_force(paid: pl.DataFrame, disability: pl.DataFrame, exams: pl.DataFrame, households: pl.DataFrame,
-             persons: pl.DataFrame) -> pl.DataFrame:
+def in_force(paid: pl.DataFrame, disability: pl.DataFrame, exams: pl.DataFrame, households: pl.DataFrame | pl.LazyFrame,
+             persons: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """One row per checked payment and person it rests on (`cared_for`), with that person's
     assignment in force at the month's end and the exam it cites (`exam_found` false when there is
     none for that person); `members_cared_for` counts the persons of the payment."""
@@ -53,8 +53,9 @@ def in_force(paid: pl.DataFrame, disability: pl.DataFrame, exams: pl.DataFrame, 
     own = p.filter(pl.col("measure") == OWN).select("payment_id", "month", cared_for=pl.col("iin"))
     carer = p.filter(pl.col("measure").is_in(list(cared_for))).select("payment_id", "month", "household_id")
     # Only the households and people concerned: the registry's tables are far larger.
-    members = households.filter(pl.col("household_id").is_in(carer["household_id"].unique().implode()))
-    persons = persons.filter(pl.col("iin").is_in(pl.concat([members["iin"], own["cared_for"]]).unique().implode()))
+    members = households.lazy().filter(pl.col("household_id").is_in(carer["household_id"].unique().implode())).collect()
+    persons = (persons.lazy().filter(pl.col("iin").is_in(pl.concat([members["iin"], own["cared_for"]]).unique().implode()))
+               .collect())
     members = (members.select("household_id", pl.col("iin").alias("cared_for"), "from_date", "to_date")
                .join(persons.select(pl.col("iin").alias("cared_for"), "death_date"), on="cared_for", how="left"))
     carers = (carer.join(members, on="household_id")

@@ -37,8 +37,10 @@ def assets_above_need(paid: pl.DataFrame, assets: pl.DataFrame, members: pl.Data
     """
     limits = {k: float(value(v)) for k, v in check_config("assets_above_need")["thresholds"].items()}
     p = paid.filter(~pl.col("duplicate") & measured("assets_above_need"))
-    held = (members.join(assets.select("iin", "asset_id", "kind", pl.col("value").cast(pl.Float64), "acquired", "disposed"), on="iin")
-            .filter((pl.col("acquired") <= MONTH_END) & (pl.col("disposed").is_null() | (pl.col("disposed") > MONTH_END))))
+    assets = assets.lazy().filter(pl.col("iin").is_in(members["iin"].unique().implode()))
+    held = (members.lazy().join(assets.select("iin", "asset_id", "kind", pl.col("value").cast(pl.Float64), "acquired", "disposed"), on="iin")
+            .filter((pl.col("acquired") <= MONTH_END) & (pl.col("disposed").is_null() | (pl.col("disposed") > MONTH_END)))
+            .collect())
     home = pl.col("value").rank("ordinal", descending=True).over("household_id", "month", "kind") == 1
     besides_home = (held.filter((pl.col("kind") == "real_estate") & ~home)
                     .filter(pl.col("value").sum().over("household_id", "month") > limits["real_estate_besides_home"]))

@@ -24,8 +24,8 @@ def measured(check: str) -> pl.Expr:
 
 def paid_after_death(paid: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     """A payment for a month that begins after the recipient's recorded death."""
-    dead = persons.filter(pl.col("death_date").is_not_null()).select("iin", "death_date")
-    hit = (paid.lazy().filter(measured("paid_after_death")).join(dead.lazy(), on="iin")
+    dead = persons.lazy().filter(pl.col("death_date").is_not_null()).select("iin", "death_date")
+    hit = (paid.lazy().filter(measured("paid_after_death")).join(dead, on="iin")
            .filter(MONTH_START > pl.col("death_date")).collect())
     return findings("paid_after_death", hit, ["death_date"])
 
@@ -52,11 +52,13 @@ def abroad_beyond_allowed(paid: pl.DataFrame, crossings: pl.DataFrame, as_of: dt
     return findings("abroad_beyond_allowed", hit, ["exit", "entry", "days_abroad_by_month_end", "allowed_days"])
 
 
-def registrations(addresses: pl.DataFrame, paid: pl.DataFrame) -> pl.DataFrame:
+def registrations(addresses: pl.DataFrame | pl.LazyFrame, paid: pl.DataFrame) -> pl.DataFrame:
     """payment_id -> regions where the recipient was registered at some time in the month."""
-    return (paid.select("payment_id", "iin", "month").join(addresses.select("iin", "region_code", "registered_from", "registered_to"), on="iin")
+    addresses = addresses.lazy().filter(pl.col("iin").is_in(paid["iin"].unique().implode()))
+    return (paid.lazy().select("payment_id", "iin", "month")
+            .join(addresses.select("iin", "region_code", "registered_from", "registered_to"), on="iin")
             .filter((pl.col("registered_from") <= MONTH_END) & (pl.col("registered_to").is_null() | (pl.col("registered_to") > MONTH_START)))
-            .group_by("payment_id").agg(pl.col("region_code").unique().sort().alias("registered_regions")))
+            .group_by("payment_id").agg(pl.col("region_code").unique().sort().alias("registered_regions")).collect())
 
 
 def wrong_region(paid: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFrame:

@@ -35,18 +35,19 @@ class Facts:
         self.registry = registry
         status = check_config("conditional_without_participation")["participation_status"]
         day = registry_inputs._days
-        jobs = tables["employment"].select(registry_inputs._key(), "start_date", "end_date").collect()
-        self.job = (registry.positions(jobs["_iin"]), day(jobs["start_date"], -registry_inputs.NEVER), day(jobs["end_date"]))
-        seekers = (tables["jobseekers"].select(registry_inputs._key(), "registered", active=pl.col("status").is_in(status))
-                   .collect())
-        self.seeker = (registry.positions(seekers["_iin"]), day(seekers["registered"], -registry_inputs.NEVER),
-                       seekers["active"].to_numpy())
         rate = float(value(check_config("concealed_income")["opv_rate"]))
         quarters = dict(registry_inputs.quarter_before(d) for d in dates)
         number = {m: i for i, q in enumerate(quarters) for m in quarters[q]}
-        opv = (tables["contributions"].filter(pl.col("month").is_in(list(number)))
-               .select(registry_inputs._key(), pl.col("month").cast(pl.Enum(list(number))).to_physical(),
-                       pl.col("opv").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0)).collect())
+        # The three tables in one parallel collection.
+        jobs, seekers, opv = pl.collect_all([
+            tables["employment"].select(registry_inputs._key(), "start_date", "end_date"),
+            tables["jobseekers"].select(registry_inputs._key(), "registered", active=pl.col("status").is_in(status)),
+            tables["contributions"].filter(pl.col("month").is_in(list(number)))
+            .select(registry_inputs._key(), pl.col("month").cast(pl.Enum(list(number))).to_physical(),
+                    pl.col("opv").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0))])
+        self.job = (registry.positions(jobs["_iin"]), day(jobs["start_date"], -registry_inputs.NEVER), day(jobs["end_date"]))
+        self.seeker = (registry.positions(seekers["_iin"]), day(seekers["registered"], -registry_inputs.NEVER),
+                       seekers["active"].to_numpy())
         who, month, tiyn = registry.positions(opv["_iin"]), opv["month"].to_numpy(), opv["opv"].to_numpy()
         known = who >= 0
         # Monthly work income the OPV of the quarter implies (OPV / rate; a lower bound), by person.
