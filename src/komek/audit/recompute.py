@@ -55,9 +55,9 @@ class Facts:
                                        minlength=registry.n) / 100 / rate / 3
                         for i, q in enumerate(quarters)}
 
-    def participates(self, on: dt.date, pid: np.ndarray) -> np.ndarray:
-        """A person takes part in employment measures on `on`: their latest jobseeker record is in
-        an active state, or they have a job."""
+    def participation(self, on: dt.date) -> np.ndarray:
+        """Whether each person takes part in employment measures on `on`: their latest jobseeker
+        record is in an active state, or they have a job."""
         d = registry_inputs._day(on)
         n = self.registry.n
         who, start, end = self.job
@@ -69,7 +69,7 @@ class Facts:
         seeking = np.zeros(n, bool)
         has = latest >= 0
         seeking[has] = active[rows[latest[has]]]
-        return working[pid] | seeking[pid]
+        return working[:n] | seeking
 
     def implied_work(self, on: dt.date, pid: np.ndarray) -> np.ndarray:
         quarter, _ = registry_inputs.quarter_before(on)
@@ -94,22 +94,24 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
     facts = facts or Facts(tables, registry, [on])
     prepared = registry.prepare(on, households=households)
     # Region by region: the engine holds every intermediate value, so memory stays one region's.
-    parts = [_facts_of(part, rules, group_measures, person_measures, facts) for _, part in prepared.by_region()]
+    # Participation and implied income once for the date, then read by each region.
+    known = (facts.participation(on), facts.implied_work(on, slice(None)))
+    parts = [_facts_of(part, rules, group_measures, person_measures, known) for _, part in prepared.by_region()]
     if not parts:
-        return _facts_of(prepared, rules, group_measures, person_measures, facts)
+        return _facts_of(prepared, rules, group_measures, person_measures, known)
     return pl.concat([hh for hh, _ in parts]), pl.concat([people for _, people in parts])
 
 
 def _facts_of(prepared: registry_inputs.Prepared, rules, group_measures: list[str], person_measures: list[str],
-              facts: Facts) -> tuple[pl.DataFrame, pl.DataFrame]:
+              known: tuple[np.ndarray, np.ndarray]) -> tuple[pl.DataFrame, pl.DataFrame]:
     registry, on = prepared.registry, prepared.on
     p, h, group_of = prepared.engine()
     n = len(prepared.hid)
     sim = Simulation(rules, on, p, h, group_of)
     able = sim.calculate("able_bodied").astype(bool)
-    participates = facts.participates(on, prepared.pid)
+    participates = known[0][prepared.pid]
     recorded = p["income_wage"] + p["income_self_employed"]
-    implied = np.clip(facts.implied_work(on, prepared.pid) - recorded, 0, None)
+    implied = np.clip(known[1][prepared.pid] - recorded, 0, None)
     ids = prepared.household_ids
     count = lambda flags: pl.Series(np.bincount(group_of, weights=flags, minlength=n), dtype=pl.Int32)  # noqa: E731
     hh = pl.DataFrame({
