@@ -572,15 +572,6 @@ def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] |
     return prepare(tables, on, regions).frames()
 
 
-def cut(prepared: Prepared, regions: Iterable[str] | None = None, keep_region: bool = False,
-        keys: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The input frames of some regions of a prepared date (all when None)."""
-    if regions is not None:
-        wanted = [_code(prepared.registry.regions, r) for r in regions]
-        prepared = prepared.select(np.flatnonzero(np.isin(prepared.region, wanted)))
-    return prepared.frames(keep_region, keys)
-
-
 def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict, np.ndarray]:
     """Engine inputs from input frames: person arrays, household arrays and each person's household index."""
     ids = households["household_id"]

@@ -114,19 +114,6 @@ def _summary(prepared: registry_inputs.Prepared, household_values: dict, person_
     return frame.with_columns((pl.col("spending") / 100).round(2).cast(MONEY)).sort("region_code", "measure")
 
 
-def summarize(households: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
-    """Recipients and spending per region and measure, from result frames."""
-    group_measures, person_measures = measure_names()
-    region = persons.join(households.select("household_id", "region_code"), on="household_id")
-    spending = households.group_by("region_code").agg(pl.col(m).sum() for m in group_measures + person_measures)
-    recipients = (households.group_by("region_code").agg((pl.col(m) > 0).sum() for m in group_measures)
-                  .join(region.group_by("region_code").agg((pl.col(m) > 0).sum() for m in person_measures),
-                        on="region_code"))
-    long = lambda frame, name: frame.unpivot(index="region_code", variable_name="measure", value_name=name)  # noqa: E731
-    return (long(recipients, "recipients").join(long(spending, "spending"), on=["region_code", "measure"])
-            .with_columns(pl.col("recipients").cast(pl.UInt32)).sort("region_code", "measure"))
-
-
 def _tables(extract: str | Path | None, database: str | None, quarantine: dict | None = None) -> dict[str, pl.LazyFrame]:
     """The input tables from an extract folder, or from the registry database."""
     if database:
