@@ -1,6 +1,7 @@
 """The social audit over 12 months of payments for N households: wall time and peak memory.
 
     python benchmarks/bench_audit.py --households 1000000 --extract /tmp/audit-1m [--rate 0.01]
+    python benchmarks/bench_audit.py --households 6200000 --extract /tmp/country --rate 0
 
 The extract (12 months of payments, irregularities planted at RATE) is generated first, in a
 separate process and not timed, if the folder has none. An extract with payments but no answer
