@@ -34,46 +34,43 @@ class Facts:
     def __init__(self, tables: dict[str, pl.LazyFrame], registry: registry_inputs.Registry, dates: list[dt.date]):
         self.registry = registry
         status = check_config("conditional_without_participation")["participation_status"]
-        day = registry_inputs._days
+        ri = registry_inputs
+        day, never = ri.day_numbers, ri.NEVER
         rate = float(value(check_config("concealed_income")["opv_rate"]))
-        quarters = dict(registry_inputs.quarter_before(d) for d in dates)
-        number = {m: i for i, q in enumerate(quarters) for m in quarters[q]}
+        quarters = dict(ri.quarter_before(d) for d in dates)
         # The three tables in one parallel collection.
         jobs, seekers, opv = pl.collect_all([
-            tables["employment"].select(registry_inputs._key(), "start_date", "end_date"),
-            tables["jobseekers"].select(registry_inputs._key(), "registered", active=pl.col("status").is_in(status)),
-            tables["contributions"].filter(pl.col("month").is_in(list(number)))
-            .select(registry_inputs._key(), pl.col("month").cast(pl.Enum(list(number))).to_physical(),
-                    pl.col("opv").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0))])
-        self.job = (registry.positions(jobs["_iin"]), day(jobs["start_date"], -registry_inputs.NEVER), day(jobs["end_date"]))
-        self.seeker = (registry.positions(seekers["_iin"]), day(seekers["registered"], -registry_inputs.NEVER),
+            tables["employment"].select(ri._key(), "start_date", "end_date"),
+            tables["jobseekers"].select(ri._key(), "registered", active=pl.col("status").is_in(status)),
+            tables["contributions"].filter(pl.col("month").is_in([m for q in quarters for m in quarters[q]]))
+            .select(ri._key(), ri.month_codes(quarters), ri.tiyn("opv"))])
+        self.job = (registry.positions(jobs["_iin"]), day(jobs["start_date"], -never), day(jobs["end_date"]))
+        self.seeker = (registry.positions(seekers["_iin"]), day(seekers["registered"], -never),
                        seekers["active"].to_numpy())
-        who, month, tiyn = registry.positions(opv["_iin"]), opv["month"].to_numpy(), opv["opv"].to_numpy()
-        known = who >= 0
+        who, tiyn = registry.positions(opv["_iin"]), opv["opv"].to_numpy().astype(np.float64)
         # Monthly work income the OPV of the quarter implies (OPV / rate; a lower bound), by person.
-        self.implied = {q: np.bincount(who[known & (month // 3 == i)], weights=tiyn[known & (month // 3 == i)].astype(float),
-                                       minlength=registry.n) / 100 / rate / 3
-                        for i, q in enumerate(quarters)}
+        self.implied = {q: np.bincount(who[sel], weights=tiyn[sel], minlength=registry.n) / 100 / rate / 3
+                        for q, sel in ri.by_quarter(quarters, opv["month"].to_numpy(), who >= 0)}
 
     def participation(self, on: dt.date) -> np.ndarray:
         """Whether each person takes part in employment measures on `on`: their latest jobseeker
         record is in an active state, or they have a job."""
-        d = registry_inputs._day(on)
+        d = registry_inputs.day_number(on)
         n = self.registry.n
         who, start, end = self.job
         working = np.zeros(n + 1, bool)
         working[np.where((start <= d) & (end > d) & (who >= 0), who, n)] = True
         who, registered, active = self.seeker
         rows = np.flatnonzero((registered <= d) & (who >= 0))
-        latest = registry_inputs._latest(n, who[rows], registered[rows])
+        latest = registry_inputs.latest(n, who[rows], registered[rows])
         seeking = np.zeros(n, bool)
         has = latest >= 0
         seeking[has] = active[rows[latest[has]]]
         return working[:n] | seeking
 
-    def implied_work(self, on: dt.date, pid: np.ndarray) -> np.ndarray:
-        quarter, _ = registry_inputs.quarter_before(on)
-        return self.implied[quarter][pid]
+    def implied_work(self, on: dt.date) -> np.ndarray:
+        """Each person's monthly work income implied by the OPV of `on`'s reference quarter."""
+        return self.implied[registry_inputs.quarter_before(on)[0]]
 
 
 def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_inputs.Registry | None = None,
@@ -95,7 +92,7 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
     prepared = registry.prepare(on, households=households)
     # Region by region: the engine holds every intermediate value, so memory stays one region's.
     # Participation and implied income once for the date, then read by each region.
-    known = (facts.participation(on), facts.implied_work(on, slice(None)))
+    known = (facts.participation(on), facts.implied_work(on))
     parts = [_facts_of(part, rules, group_measures, person_measures, known) for _, part in prepared.by_region()]
     if not parts:
         return _facts_of(prepared, rules, group_measures, person_measures, known)
@@ -116,7 +113,7 @@ def _facts_of(prepared: registry_inputs.Prepared, rules, group_measures: list[st
     count = lambda flags: pl.Series(np.bincount(group_of, weights=flags, minlength=n), dtype=pl.Int32)  # noqa: E731
     hh = pl.DataFrame({
         "household_id": ids, "_hid": pl.Series(prepared.hid, dtype=pl.UInt32),
-        "region_code": pl.Series(registry.regions.tolist(), dtype=pl.String).gather(prepared.region),
+        "region_code": prepared.region_codes,
         "_region": pl.Series(prepared.region.astype(np.int64)),
         "size": pl.Series(sim.calculate("household_size"), dtype=pl.Int32),
         "poverty_line": pl.Series(sim.calculate("tsa_poverty_line"), dtype=pl.Float64),
@@ -218,7 +215,7 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     known = pl.col("_known")
     paid = keyed.drop("_hid").with_columns(
         **{c: pl.Series(v) for c, v in out.items()},
-        household_region=pl.Series(registry.regions.tolist(), dtype=pl.String).gather(out["_region"])).with_columns(
+        household_region=registry.region_names.gather(out["_region"])).with_columns(
         *(pl.when(known).then(pl.col(c)).alias(c) for c in ("household_region", *FACTS)),
         expected=pl.col("expected").fill_nan(None))
     return paid.with_columns(in_engine=pl.col("expected").is_not_null() & pl.col("member")).drop("_known", "_region"), \

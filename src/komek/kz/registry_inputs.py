@@ -92,11 +92,12 @@ def _key() -> pl.Expr:
     return pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
 
 
-def _day(on: dt.date) -> int:
+def day_number(on: dt.date) -> int:
+    """A date as its day number (days since 1970-01-01), the unit of the registry's date arrays."""
     return (on - dt.date(1970, 1, 1)).days
 
 
-def _days(column: pl.Series, missing: int = NEVER) -> np.ndarray:
+def day_numbers(column: pl.Series, missing: int = NEVER) -> np.ndarray:
     """Dates as int32 day numbers; a missing date as `missing`."""
     return column.to_physical().fill_null(missing).to_numpy().astype(np.int32, copy=False)
 
@@ -109,13 +110,31 @@ def _encode(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.array(values.to_list() or [""], dtype=str)
 
 
+def tiyn(column: str) -> pl.Expr:
+    """A money column as whole tiyn: the decimal's own integer, with no float on the way."""
+    return pl.col(column).cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0)
+
+
+def month_codes(quarters: dict[str, list[str]]) -> pl.Expr:
+    """Each row's month as a code: the months of `quarters` in order, so a row's quarter is the
+    code // 3 (see `by_quarter`)."""
+    return pl.col("month").cast(pl.Enum([m for q in quarters for m in quarters[q]])).to_physical()
+
+
+def by_quarter(quarters: dict[str, list[str]], codes: np.ndarray, rows: np.ndarray):
+    """(quarter, mask of `rows` in it) for each quarter, from `month_codes`."""
+    quarter = codes // 3
+    for i, q in enumerate(quarters):
+        yield q, rows & (quarter == i)
+
+
 def _code(values: np.ndarray, value: str) -> int:
     """The code of `value` in `values` (-1 when absent)."""
     i = int(np.searchsorted(values, value))
     return i if i < len(values) and values[i] == value else -1
 
 
-def _latest(n: int, at: np.ndarray, when: np.ndarray) -> np.ndarray:
+def latest(n: int, at: np.ndarray, when: np.ndarray) -> np.ndarray:
     """For each index in [0, n), the row of `at` with the latest `when` pointing at it (the last
     listed on a tie), or -1. Only indices named more than once need a sort."""
     out = np.full(n, -1, dtype=np.int64)
@@ -173,7 +192,7 @@ class Registry:
         self.key = persons["_iin"].fill_null(0).to_numpy()
         self.birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
         self.sex, self.sexes = _encode(persons["sex"])
-        self.death = _days(persons["death_date"])
+        self.death = day_numbers(persons["death_date"])
         self.n = len(self.key)
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None
         del persons
@@ -185,12 +204,13 @@ class Registry:
         self.m_hid = (new.cum_sum() - 1).to_numpy().astype(np.int32)
         self.m_pid = self.positions(members["_iin"])
         self.m_role, self.roles = _encode(members["role"])
-        self.m_from, self.m_to = _days(members["from_date"], -NEVER), _days(members["to_date"])
+        self.m_from, self.m_to = day_numbers(members["from_date"], -NEVER), day_numbers(members["to_date"])
         del members
         self.head = _code(self.roles, "head")
         self.a_pid = self.positions(addresses["_iin"])
         self.a_region, self.regions = _encode(addresses["region_code"])
-        self.a_from, self.a_to = _days(addresses["registered_from"], -NEVER), _days(addresses["registered_to"])
+        self.region_names = pl.Series(self.regions.tolist(), dtype=pl.String)
+        self.a_from, self.a_to = day_numbers(addresses["registered_from"], -NEVER), day_numbers(addresses["registered_to"])
         del addresses
 
         self.wanted_households = self.wanted_people = None
@@ -268,25 +288,25 @@ class Registry:
 
     def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> "Prepared":
         """The registry on `on`: for some regions only, or some households (`_hid` values), when given."""
-        d = _day(on)
+        d = day_number(on)
         current = np.flatnonzero((self.m_from <= d) & (self.m_to > d) & (self.m_pid >= 0))
         # A person in two households at once counts in the one joined last (then the higher id),
         # decided before any restriction so that every cut of the registry agrees.
         over = self.overlapping[self.m_pid[current]]
         if over.any():
             rows = current[over]
-            chosen = _latest(self.n, self.m_pid[rows], self.m_from[rows].astype(np.int64) * (1 << 31) + self.m_hid[rows])
+            chosen = latest(self.n, self.m_pid[rows], self.m_from[rows].astype(np.int64) * (1 << 31) + self.m_hid[rows])
             members = np.sort(np.concatenate([current[~over], rows[chosen[chosen >= 0]]]))
         else:
             members = current
         # A household lives where its head is registered: the head's latest current registration
         # (of two heads, the one registered last).
         addr = np.flatnonzero((self.a_from <= d) & (self.a_to > d) & (self.a_pid >= 0))
-        home = _latest(self.n, self.a_pid[addr], self.a_from[addr])        # person -> address row in addr
+        home = latest(self.n, self.a_pid[addr], self.a_from[addr])        # person -> address row in addr
         heads = current[self.m_role[current] == self.head] if self.head >= 0 else current[:0]
         head_home = home[self.m_pid[heads]]
         heads, head_home = heads[head_home >= 0], addr[head_home[head_home >= 0]]
-        chosen = _latest(len(self.ids), self.m_hid[heads], self.a_from[head_home].astype(np.int64) * (1 << 31) + head_home)
+        chosen = latest(len(self.ids), self.m_hid[heads], self.a_from[head_home].astype(np.int64) * (1 << 31) + head_home)
         region = np.full(len(self.ids), -1, dtype=np.int16)
         living = chosen >= 0
         region[living] = self.a_region[head_home[chosen[living]]]
@@ -341,26 +361,23 @@ class Registry:
         return self._incomes_from(self._incomes_query(quarters).collect(), quarters)
 
     def _incomes_query(self, quarters: dict[str, list[str]]) -> pl.LazyFrame:
-        months = [m for q in quarters for m in quarters[q]]
-        # Text as Enum codes and money as whole tiyn (a decimal's physical integer): no parsing.
-        return (self.tables["incomes"].filter(pl.col("month").is_in(months))
-                .select(_key(), pl.col("month").cast(pl.Enum(months)).to_physical(),
+        # Text as Enum codes and money as whole tiyn: no parsing.
+        return (self.tables["incomes"].filter(pl.col("month").is_in([m for q in quarters for m in quarters[q]]))
+                .select(_key(), month_codes(quarters),
                         pl.col("kind").cast(pl.Enum(list(INCOME_KINDS)), strict=False).to_physical()
-                        .fill_null(len(INCOME_KINDS)),
-                        pl.col("amount").cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0)))
+                        .fill_null(len(INCOME_KINDS)), tiyn("amount")))
 
     def _incomes_from(self, rows: pl.DataFrame, quarters: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         kinds = len(INCOME_KINDS)
         pid = self.positions(rows["_iin"])
-        month, kind, tiyn = rows["month"].to_numpy(), rows["kind"].to_numpy(), rows["amount"].to_numpy()
+        month, kind, amount = rows["month"].to_numpy(), rows["kind"].to_numpy(), rows["amount"].to_numpy()
         del rows
         known = (pid >= 0) & (kind < kinds)
         if self.wanted_people is not None:
             known &= self.wanted_people[np.maximum(pid, 0)]
         out = {}
-        for i, q in enumerate(quarters):
-            sel = known & (month // 3 == i)
-            who, what, how_much = pid[sel], kind[sel], tiyn[sel]
+        for q, sel in by_quarter(quarters, month, known):
+            who, what, how_much = pid[sel], kind[sel], amount[sel]
             has = np.flatnonzero(np.bincount(who, minlength=self.n))
             index = np.full(self.n, len(has), dtype=np.int32)       # no income: the zero row at the end
             index[has] = np.arange(len(has), dtype=np.int32)
@@ -391,7 +408,7 @@ class Registry:
         if self.wanted_households is not None:
             keep &= self.wanted_households[np.maximum(at, 0)]
         kept = np.flatnonzero(keep)
-        last = _latest(len(self.ids), at[kept], np.zeros(len(kept), np.int32))
+        last = latest(len(self.ids), at[kept], np.zeros(len(kept), np.int32))
         rows_kept = np.sort(kept[last[last >= 0]])
         values = {c: rows[c].fill_null(False if c == "only_home" else 0.0).to_numpy()[rows_kept]
                   for c in self.HOUSING if c != "tenure"}
@@ -433,7 +450,7 @@ class Registry:
         if "disability" not in self.tables:
             return None
         d = self.tables["disability"].select(_key(), "group", "cause", "valid_from", "valid_to").collect()
-        return (self.positions(d["_iin"]), _days(d["valid_from"], -NEVER), _days(d["valid_to"]),
+        return (self.positions(d["_iin"]), day_numbers(d["valid_from"], -NEVER), day_numbers(d["valid_to"]),
                 _encode(pl.concat([d["group"].fill_null(""), pl.Series([""])])),
                 _encode(pl.concat([d["cause"].fill_null(""), pl.Series([""])])))
 
@@ -444,9 +461,9 @@ class Registry:
             none = (np.zeros(len(pid), np.int8), np.array([""]))
             return none, none
         who, start, end, (group, groups), (cause, causes) = self._disability
-        d = _day(on)
+        d = day_number(on)
         rows = np.flatnonzero((start <= d) & (end > d) & (who >= 0))
-        at = _latest(self.n, who[rows], start[rows])[pid]
+        at = latest(self.n, who[rows], start[rows])[pid]
         pick = np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else 0, len(group) - 1)     # the last row is ''
         return (group[pick], groups), (cause[pick], causes)
 
@@ -467,8 +484,9 @@ class Prepared:
     disability: dict         # persons: disability group and cause in force (codes and values)
 
     @property
-    def region_codes(self) -> np.ndarray:
-        return self.registry.regions[self.region]
+    def region_codes(self) -> pl.Series:
+        """Each household's region code."""
+        return self.registry.region_names.gather(self.region)
 
     def by_region(self):
         """(region code, Prepared) for each region, in order: zero-copy slices."""

@@ -75,7 +75,7 @@ def region_results(prepared: registry_inputs.Prepared, reform: Reform | None = N
     summary = _summary(prepared, household_values, person_values)
     ids = prepared.household_ids
     hh = pl.DataFrame({"household_id": ids,
-                       "region_code": pl.Series(prepared.registry.regions.tolist(), dtype=pl.String).gather(prepared.region),
+                       "region_code": prepared.region_codes,
                        "size": pl.Series(np.bincount(group_of, minlength=n), dtype=pl.Int32),
                        **{m: _money(v) for m, v in household_values.items()}})
     people = pl.DataFrame({"iin": prepared.iins, "household_id": ids.gather(group_of),
