@@ -36,8 +36,9 @@ def main() -> None:
 
     from komek.audit.plant import anomaly_precision, answer_key_path, score
     from komek.services.audit import by_check, run_audit
+    from komek.services.sources import source
     t0 = time.perf_counter()
-    result = run_audit(args.extract, args.extract.parent / f"{args.extract.name}-audit")
+    result = run_audit(source(args.extract), args.extract.parent / f"{args.extract.name}-audit")
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())

@@ -8,8 +8,8 @@ import statistics
 import time
 from pathlib import Path
 
-from komek.services.calc import calculate
 from komek.kz.standard import standard
+from komek.services.calc import calculate
 
 SITUATION = json.loads((Path(__file__).parents[1] / "docs" / "examples" / "situation.json").read_text())
 

@@ -61,11 +61,13 @@ def synthetic_extract(folder: Path, rows: int, seed: int = 7) -> Path:
 
 def run(folder: str, url: str) -> dict:
     """In a fresh process: load the extract twice; timings and peak RSS."""
-    from komek.registry import ingest
+    from komek.kz import contract
+    from komek.registry import ingest, migrate
+    migrate(url)
     out = {}
     for label in ("first load", "same extract again"):
         clock = time.perf_counter()
-        report = ingest(folder, url, report_dir=Path(tempfile.mkdtemp()))
+        report = ingest(folder, url, contract(), report_dir=Path(tempfile.mkdtemp()))
         seconds = time.perf_counter() - clock
         t = report.totals
         out[label] = dict(rows=t["rows_read"], seconds=round(seconds, 2), validation=report.validation_seconds,

@@ -11,7 +11,7 @@ Komek's. Timed once and shared: reading the extract and building the input frame
 cold and the peak memory its own (numpy, polars and the shared input code already imported):
   load       Komek: standard() (formula modules, parameters, checks); OpenFisca: importing
              openfisca-core and the system, TaxBenefitSystem construction with its parameters
-  build      registry_inputs.arrays, then Simulation(...) / SimulationBuilder + set_input
+  build      the frames as arrays (openfisca_kz/frames.py), then Simulation(...) / SimulationBuilder + set_input
   calculate  the four measures
 Exits 1 if any household's amount differs between the engines.
 """
@@ -58,7 +58,8 @@ def peak_rss_gib() -> float:
 def run_engine(engine: str, frames: Path, on: dt.date, out: Path) -> dict:
     """In this process: load, build and calculate with one engine; amounts to `out` (npz)."""
     import polars as pl
-    from komek.kz import registry_inputs
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from openfisca_kz.frames import arrays
 
     persons = pl.read_parquet(frames / "persons.parquet")
     households = pl.read_parquet(frames / "households.parquet")
@@ -76,7 +77,7 @@ def run_engine(engine: str, frames: Path, on: dt.date, out: Path) -> dict:
         import openfisca_kz
         tbs = openfisca_kz.system(frames / "openfisca_parameters")
     t1 = time.perf_counter()
-    p, h, group_of = registry_inputs.arrays(persons, households)
+    p, h, group_of = arrays(persons, households)
     if engine == "komek":
         sim = Simulation(rules, on, p, h, group_of)
         amounts = lambda m: sim.calculate(m)        # noqa: E731
@@ -136,6 +137,7 @@ def main() -> int:
         return 0
 
     from komek.kz import registry_inputs
+    from komek.services.sources import source
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from openfisca_kz import parameters as of_parameters
 
@@ -149,7 +151,7 @@ def main() -> int:
             generate(extract, args.households, seed=args.seed)
             print(f"extract generated in {time.perf_counter() - t:.1f} s (not timed below)", file=sys.stderr)
         t = time.perf_counter()
-        persons, households = registry_inputs.build(registry_inputs.scan(extract), args.month_end)
+        persons, households = registry_inputs.build(registry_inputs.tables_of(source(extract)), args.month_end)
         shared = time.perf_counter() - t
         persons.write_parquet(tmp / "persons.parquet")
         households.write_parquet(tmp / "households.parquet")

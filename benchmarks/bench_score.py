@@ -69,8 +69,9 @@ def bench_extract(n: int, folder: Path) -> dict:
         subprocess.run([sys.executable, "-c", "import sys; from komek.synth import generate; "
                         f"generate(sys.argv[1], {n}, seed=1, months=17)", str(folder)], check=True)
     from komek.kz import registry_inputs
+    from komek.services.sources import source
     t = time.perf_counter()
-    persons, households = registry_inputs.build(registry_inputs.scan(folder), ON)
+    persons, households = registry_inputs.build(registry_inputs.tables_of(source(folder)), ON)
     built = time.perf_counter()
     levels = index.score(persons, households, ON)
     seconds = time.perf_counter() - t
@@ -84,9 +85,10 @@ def bench_extract(n: int, folder: Path) -> dict:
 def survey_csv(n: int, folder: Path, seed: int = 1) -> Path:
     from komek.kz import registry_inputs
     from komek.scoring import synthetic
+    from komek.services.sources import source
     from komek.synth import generate
     generate(folder / "extract", households=n, seed=seed)
-    persons, households = registry_inputs.build(registry_inputs.scan(folder / "extract"), ON)
+    persons, households = registry_inputs.build(registry_inputs.tables_of(source(folder / "extract")), ON)
     path = folder / "survey.csv"
     synthetic.survey(persons, households, ON, seed).write_csv(path)
     return path

@@ -25,14 +25,18 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", "import sys; from komek.synth import generate; "
                         f"generate(sys.argv[1], {args.households}, seed={args.seed}, months=17)", str(args.extract)],
                        check=True)
-    from komek.services.simulate import last_day, national, simulate
+    from komek.periods import month_end
+    from komek.services.simulate import national, simulate
+    from komek.services.sources import source
     t0 = time.perf_counter()
-    run = simulate(args.extract, last_day(args.month), out=args.out)
+    run = simulate(source(args.extract), month_end(args.month), out=args.out)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"{run.counts['households']:,} households, {run.counts['persons']:,} persons, all measures for {args.month}, "
           f"results streamed to {args.out}: {wall:.1f} s wall, peak RSS {peak:.2f} GiB")
     print(national(run.summary))
+    for measure, why in run.not_computed.items():
+        print(f"not computed {measure}: {why}")
 
 
 if __name__ == "__main__":

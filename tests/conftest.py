@@ -1,6 +1,7 @@
 """Shared fixtures: a registry database on SQLite and, when one is reachable, on PostgreSQL."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from functools import cache
@@ -53,3 +54,27 @@ def database_url(request, tmp_path):
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def extract(tmp_path_factory):
+    """The synthetic extract most tests read: 2,500 households, a year of payments computed by
+    the rules, every kind of irregularity planted at 3% (the answer key beside it)."""
+    from komek.services.extracts import generate_extract
+    folder = tmp_path_factory.mktemp("shared") / "extract"
+    generate_extract(folder, 2500, 11, dt.date(2026, 11, 1), 12, irregularities=0.03)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def registry(extract):
+    """The shared extract as a source."""
+    from komek.services.sources import source
+    return source(extract)
+
+
+@pytest.fixture
+def registry_url(database_url):
+    """An empty registry database at the schema's head (`komek migrate` run on it)."""
+    db.migrate(database_url)
+    return database_url

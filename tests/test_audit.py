@@ -1,4 +1,4 @@
-"""The social audit: each check on hand-built cases, planted cases measured against the answer
+"""The social audit: each check on hand-built cases, extract cases measured against the answer
 key, repeatability, bad input, and the review workflow on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import polars as pl
 import pytest
 
 from komek.audit import amounts, disability, need, presence
-from komek.audit.plant import KINDS, anomaly_precision, answer_key_path, plant, score
-from komek.contract.schema import MONEY
+from komek.audit.plant import KINDS, anomaly_precision, answer_key_path, score
+from komek.money import MONEY
+from komek.registry import migrate
+from komek.services.sources import source
 
 D = dt.date
 
@@ -171,32 +173,24 @@ def test_assets_signal_spares_the_family_home():
     assert "A4 real_estate 40000000" in f.filter(pl.col("payment_id") == "Psecond")["evidence"][0]
 
 
-# -- planted cases ---------------------------------------------------------------------------
+# -- extract cases ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    from komek.services.extracts import generate_extract
-    folder = tmp_path_factory.mktemp("planted") / "extract"
-    generate_extract(folder, 2500, 11, dt.date(2026, 11, 1), 12, irregularities=0.03)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def audited(planted, tmp_path_factory):
+def audited(extract, tmp_path_factory):
     from komek.services.audit import run_audit
-    return run_audit(planted, tmp_path_factory.mktemp("audit"))
+    return run_audit(source(extract), tmp_path_factory.mktemp("audit"))
 
 
-def test_answer_key_lies_outside_the_extract(planted):
-    key = pl.read_parquet(answer_key_path(planted))
-    assert answer_key_path(planted).parent == planted.parent
-    assert not any(p.name.startswith("answer") for p in planted.iterdir())
+def test_answer_key_lies_outside_the_extract(extract):
+    key = pl.read_parquet(answer_key_path(extract))
+    assert answer_key_path(extract).parent == extract.parent
+    assert not any(p.name.startswith("answer") for p in extract.iterdir())
     assert set(key["check"]) == set(KINDS)
 
 
-def test_carer_payments_are_planted_and_found(planted, audited):
+def test_carer_payments_are_planted_and_found(extract, audited):
     carers = ["disabled_child_carer_benefit", "carer_benefit"]
-    key = pl.read_parquet(answer_key_path(planted)).filter(pl.col("measure").is_in(carers))
+    key = pl.read_parquet(answer_key_path(extract)).filter(pl.col("measure").is_in(carers))
     s = score(audited.findings.filter(pl.col("measure").is_in(carers)), key)
     for check in ("disability_no_exam", "disability_exam_expired", "disability_group_mismatch"):
         planted_n, found, tp, precision, recall = s.filter(pl.col("check") == check).row(0)[1:]
@@ -204,11 +198,11 @@ def test_carer_payments_are_planted_and_found(planted, audited):
         assert recall >= 0.98 and precision >= 0.95, (check, precision, recall)
 
 
-def test_every_rule_check_meets_its_targets_on_planted_cases(planted, audited):
-    key = pl.read_parquet(answer_key_path(planted))
+def test_every_rule_check_meets_its_targets_on_planted_cases(extract, audited):
+    key = pl.read_parquet(answer_key_path(extract))
     s = score(audited.findings, key)
     print(s)
-    for check, planted_n, found, tp, precision, recall in s.iter_rows():
+    for check, planted_n, _found, _tp, precision, recall in s.iter_rows():
         assert planted_n > 0, check
         assert recall >= 0.98, (check, recall)
         if check != "assets_above_need":      # a risk signal: real large assets in the synthetic country count against it
@@ -233,9 +227,9 @@ def test_report_section_shows_no_full_iin(audited):
     assert all(f"********{iin[-4:]}" in html for iin in shown)
 
 
-def test_an_audit_is_repeatable(planted, audited, tmp_path):
+def test_an_audit_is_repeatable(extract, audited, tmp_path):
     from komek.services.audit import run_audit
-    again = run_audit(planted, tmp_path / "again", anomalies=True)
+    again = run_audit(source(extract), tmp_path / "again", anomalies=True)
     assert again.findings.equals(audited.findings)
     assert again.anomalies["finding_id"].to_list() == audited.anomalies["finding_id"].to_list()
     assert again.findings["finding_id"].n_unique() == again.findings.height
@@ -250,15 +244,15 @@ def test_planting_is_reproducible(tmp_path):
     assert keys[0].equals(keys[1])
 
 
-def test_unknown_persons_and_measures_are_reported_not_crashed_on(planted, tmp_path):
+def test_unknown_persons_and_measures_are_reported_not_crashed_on(extract, tmp_path):
     from komek.services.audit import run_audit
     folder = tmp_path / "extract"
-    shutil.copytree(planted, folder)
+    shutil.copytree(extract, folder)
     pay = pl.read_parquet(folder / "payments.parquet")
     odd = pay.head(2).with_columns(payment_id=pl.Series(["X1", "X2"]), iin=pl.Series(["000101500006", pay["iin"][1]]),
                                    measure=pl.Series([pay["measure"][0], "moon_allowance"]))
     pl.concat([pay, odd]).write_parquet(folder / "payments.parquet")
-    result = run_audit(folder, tmp_path / "audit", anomalies=False)
+    result = run_audit(source(folder), tmp_path / "audit", anomalies=False)
     assert dict(zip(result.problems["payment_id"], result.problems["problem"])) == {"X1": "unknown person", "X2": "unknown measure"}
     assert not result.findings["payment_id"].is_in(["X1", "X2"]).any()
     assert pl.read_parquet(tmp_path / "audit" / "problems.parquet").height == 2
@@ -266,34 +260,37 @@ def test_unknown_persons_and_measures_are_reported_not_crashed_on(planted, tmp_p
 
 # -- review ----------------------------------------------------------------------------------
 
-def test_review_workflow(audited, database_url):
+def test_review_workflow(audited, registry_url):
     from komek.audit import review
     found = audited.findings.head(6)
-    assert review.save(database_url, found) == {"new": 6, "updated": 0}
+    assert review.save(registry_url, found) == {"new": 6, "updated": 0}
     a, b, c = found["finding_id"][:3]
     check_a = found["check"][0]
-    review.confirm(database_url, a, "1500.50", "auditor 1")
-    review.dismiss(database_url, b, "the death record was corrected", "auditor 2")
+    review.confirm(registry_url, a, "1500.50", "auditor 1")
+    review.dismiss(registry_url, b, "the death record was corrected", "auditor 2")
     with pytest.raises(review.ReviewError, match="reason"):
-        review.dismiss(database_url, c, " ", "auditor 2")
+        review.dismiss(registry_url, c, " ", "auditor 2")
     with pytest.raises(review.ReviewError, match="already confirmed"):
-        review.dismiss(database_url, a, "second thoughts", "auditor 2")
+        review.dismiss(registry_url, a, "second thoughts", "auditor 2")
     with pytest.raises(review.ReviewError, match="no finding"):
-        review.confirm(database_url, "Fnothing", 1, "auditor 1")
-    assert review.save(database_url, found) == {"new": 0, "updated": 6}     # a re-run keeps the reviews
-    summary = review.review_summary(database_url)
+        review.confirm(registry_url, "Fnothing", 1, "auditor 1")
+    assert review.save(registry_url, found) == {"new": 0, "updated": 6}     # a re-run keeps the reviews
+    summary = review.review_summary(registry_url)
     assert summary["findings"].sum() == 6 and summary["confirmed"].sum() == 1 and summary["dismissed"].sum() == 1
     assert summary["recovery"].sum() == pytest.approx(1500.50)
     row = summary.filter(pl.col("check") == found["check"][1])
     assert row["dismissed_share"][0] == pytest.approx(1 / (row["confirmed"][0] + 1)) or check_a != found["check"][1]
 
 
-def test_audit_command(planted, tmp_path):
+def test_audit_command(extract, tmp_path):
     from typer.testing import CliRunner
 
     from komek.cli import app
     url = f"sqlite:///{(tmp_path / 'db.sqlite').as_posix()}"
-    r = CliRunner().invoke(app, ["audit", str(planted), "--out", str(tmp_path / "audit"), "--database", url])
+    r = CliRunner().invoke(app, ["audit", str(extract), "--out", str(tmp_path / "audit"), "--database", url])
+    assert r.exit_code == 2 and "run `komek migrate` first" in r.output     # nothing migrates on the side
+    assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
+    r = CliRunner().invoke(app, ["audit", str(extract), "--out", str(tmp_path / "audit"), "--database", url])
     assert r.exit_code == 0, r.output
     assert "findings" in r.output and (tmp_path / "audit" / "findings.parquet").exists()
     fid = pl.read_parquet(tmp_path / "audit" / "findings.parquet")["finding_id"][0]
@@ -325,10 +322,10 @@ def in_list_order(frame: pl.DataFrame) -> list[str]:
     return ranked.sort(["rank", "amount_at_risk", "finding_id"], descending=[False, True, False])["finding_id"].to_list()
 
 
-def test_findings_list_filters_and_order(audited, database_url):
+def test_findings_list_filters_and_order(audited, registry_url):
     from komek.audit.listing import Filters, count_findings, list_findings
-    saved = saved_and_reviewed(audited, database_url)
-    listed = list_findings(database_url)
+    saved = saved_and_reviewed(audited, registry_url)
+    listed = list_findings(registry_url)
     assert listed["finding_id"].to_list() == in_list_order(saved)
     busiest = saved.filter(pl.col("lane") == "rule")["check"].mode().sort()[0]
     region = saved["region_code"].drop_nulls().mode().sort()[0]
@@ -343,33 +340,33 @@ def test_findings_list_filters_and_order(audited, database_url):
                          (pl.col("check") == busiest) & (pl.col("review_state") == "open") & (pl.col("region_code") == region))]:
         expected = in_list_order(saved.filter(expr))
         assert expected, given
-        assert list_findings(database_url, given)["finding_id"].to_list() == expected, given
-        assert count_findings(database_url, given) == len(expected)
-    assert list_findings(database_url, Filters(state="confirmed"))["finding_id"].to_list() == saved["finding_id"][:1].to_list()
-    assert list_findings(database_url, limit=5)["finding_id"].to_list() == in_list_order(saved)[:5]
+        assert list_findings(registry_url, given)["finding_id"].to_list() == expected, given
+        assert count_findings(registry_url, given) == len(expected)
+    assert list_findings(registry_url, Filters(state="confirmed"))["finding_id"].to_list() == saved["finding_id"][:1].to_list()
+    assert list_findings(registry_url, limit=5)["finding_id"].to_list() == in_list_order(saved)[:5]
 
 
-def test_findings_list_masks_iins_unless_asked(audited, database_url):
+def test_findings_list_masks_iins_unless_asked(audited, registry_url):
     from komek.audit.listing import Filters, list_findings
-    saved = saved_and_reviewed(audited, database_url)
+    saved = saved_and_reviewed(audited, registry_url)
     full = dict(zip(saved["finding_id"], saved["iin"]))
-    listed = list_findings(database_url)
+    listed = list_findings(registry_url)
     assert all(iin == "********" + full[fid][-4:] for fid, iin in zip(listed["finding_id"], listed["iin"]))
     text = listed.select(pl.concat_str(pl.all().cast(pl.String), separator="|", ignore_nulls=True)).to_series().str.join("\n")[0]
     assert not any(iin in text for iin in full.values())
-    holders = list_findings(database_url, Filters(check="assets_above_need"))["evidence"]
+    holders = list_findings(registry_url, Filters(check="assets_above_need"))["evidence"]
     assert holders.str.contains(r"holder \*{8}\d{4}").all()
-    unmasked = list_findings(database_url, full_iin=True)
+    unmasked = list_findings(registry_url, full_iin=True)
     assert dict(zip(unmasked["finding_id"], unmasked["iin"])) == full
 
 
-def test_findings_summary_per_check(audited, database_url):
+def test_findings_summary_per_check(audited, registry_url):
     from komek.audit.listing import Filters, summary
-    saved = saved_and_reviewed(audited, database_url)
+    saved = saved_and_reviewed(audited, registry_url)
     expected = (saved.group_by("check").agg(findings=pl.len(), amount_at_risk=pl.col("amount_at_risk").cast(pl.Float64).sum(),
                                             open=(pl.col("review_state") == "open").sum(),
                                             dismissed=(pl.col("review_state") == "dismissed").sum()).sort("check"))
-    got = summary(database_url)
+    got = summary(registry_url)
     assert got["check"].to_list() == expected["check"].to_list()
     assert got["findings"].to_list() == expected["findings"].to_list()
     assert got["amount_at_risk"].to_list() == pytest.approx(expected["amount_at_risk"].to_list())
@@ -380,7 +377,7 @@ def test_findings_summary_per_check(audited, database_url):
     reviewed = got.filter(pl.col("confirmed") + pl.col("dismissed") > 0)
     assert reviewed["dismissed_of_reviewed"].to_list() == pytest.approx(
         (reviewed["dismissed"] / (reviewed["confirmed"] + reviewed["dismissed"])).to_list())
-    only_open = summary(database_url, Filters(state="open"))
+    only_open = summary(registry_url, Filters(state="open"))
     assert only_open["findings"].sum() == saved.height - 3 and set(only_open["open_share"]) == {1.0}
 
 
@@ -389,6 +386,7 @@ def test_findings_command(audited, tmp_path):
 
     from komek.cli import app
     url = f"sqlite:///{(tmp_path / 'db.sqlite').as_posix()}"
+    migrate(url)
     saved = saved_and_reviewed(audited, url)
     run = lambda *args: CliRunner().invoke(app, ["findings", "--database", url, *args])  # noqa: E731
     top = in_list_order(saved)[:3]

@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from komek.cli import app
-from komek.services.calc import SituationError, calculate, situation_schema
+from komek.errors import SituationError
+from komek.services.calc import calculate, situation_schema
 
 EXAMPLE = {
     "date": "2026-03-15", "region_code": "43",

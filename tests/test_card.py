@@ -10,30 +10,24 @@ from typer.testing import CliRunner
 
 from komek.cli import app
 from komek.kz.standard import CONTRIBUTIONS
-from komek.services.card import card, sample_cards, tables_for
+from komek.report.demo import sample_cards
+from komek.services.card import card
 from komek.services.score import score_households
+from komek.services.sources import source
 
 ON = dt.date(2026, 10, 31)
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def extract(tmp_path_factory):
-    from komek.services.extracts import generate_extract
-    folder = tmp_path_factory.mktemp("card") / "extract"
-    generate_extract(folder, 600, 4, dt.date(2026, 11, 1), 6, irregularities=0.05)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def levels(extract):
-    return score_households(extract, ON)
+    return score_households(source(extract), ON)
 
 
 @pytest.fixture(scope="module")
 def simulated(extract, tmp_path_factory):
     from komek.services.simulate import simulate
-    return simulate(extract, ON, out=tmp_path_factory.mktemp("sim"))
+    return simulate(source(extract), ON, out=tmp_path_factory.mktemp("sim"))
 
 
 def samples(levels: pl.DataFrame) -> list[str]:
@@ -42,7 +36,7 @@ def samples(levels: pl.DataFrame) -> list[str]:
 
 
 def test_card_level_and_indicators_are_the_index(extract, levels):
-    tables = tables_for(extract, None)
+    tables = source(extract)
     for hid in samples(levels):
         c = card(tables, hid, ON)
         row = levels.filter(pl.col("household_id") == hid).row(0, named=True)
@@ -52,14 +46,14 @@ def test_card_level_and_indicators_are_the_index(extract, levels):
 
 
 def test_card_amounts_are_the_simulations(extract, levels, simulated):
-    tables = tables_for(extract, None)
+    tables = source(extract)
     households = simulated.households
     disabled = simulated.persons.filter(pl.col("disability_benefit") > 0)["household_id"].sort()[:2].to_list()
     for hid in samples(levels) + disabled:
         c = card(tables, hid, ON)
         row = households.filter(pl.col("household_id") == hid).row(0, named=True)
         expected = {m: float(v) for m, v in row.items()
-                    if m not in ("household_id", "region_code", "size", *CONTRIBUTIONS) and float(v) > 0}
+                    if m not in ("household_id", "region_code", "size", *CONTRIBUTIONS) and v is not None and float(v) > 0}
         got: dict[str, float] = {}
         for e in c["entitlements"]:
             got[e["measure"]] = got.get(e["measure"], 0.0) + e["amount"]
@@ -81,7 +75,7 @@ def test_card_page_masks_every_iin(extract, levels, tmp_path):
     assert re.search(r'<html lang="\w+"', page) and "<h1>" in page and page.count("<caption>") >= 3
     for iin in members:
         assert iin not in page
-    c = card(tables_for(extract, None), hid, ON)
+    c = card(source(extract), hid, ON)
     assert all(f"<td>{m['iin']}</td>" in page for m in c["members"]) and c["members"]
     assert f"level {c['level']}" in page and "<script" not in page and 'src="http' not in page
     shown = runner.invoke(app, ["card", hid, str(extract), "--json"])
@@ -95,35 +89,35 @@ def test_unknown_household_is_one_line(extract):
     assert r.exit_code == 2 and "--month" in r.output
 
 
-def test_card_from_the_registry_shows_open_findings(extract, levels, database_url, tmp_path):
+def test_card_from_the_registry_shows_open_findings(extract, levels, registry_url, tmp_path):
     from komek.audit import review
     from komek.services.audit import run_audit
     from komek.services.extracts import ingest_extract
     from komek.settings import settings
-    ingest_extract(extract, settings(data_dir=tmp_path, database_url=database_url))
-    audited = run_audit(extract, tmp_path / "audit", save_to=database_url, anomalies=False)
+    ingest_extract(extract, settings(data_dir=tmp_path, database_url=registry_url))
+    audited = run_audit(source(extract), tmp_path / "audit", save_to=registry_url, anomalies=False)
     living = levels["household_id"].implode()
     flagged = audited.findings.filter(pl.col("household_id").is_in(living)).sort("finding_id")
     hid = flagged["household_id"][0]
     expected = flagged.filter(pl.col("household_id") == hid)["finding_id"].to_list()
-    r = runner.invoke(app, ["card", hid, "--database", database_url, "--json"])
+    r = runner.invoke(app, ["card", hid, "--database", registry_url, "--json"])
     assert r.exit_code == 0, r.output
     from_registry = json.loads(r.output)
     assert sorted(f["finding_id"] for f in from_registry["findings"]) == sorted(expected)
     assert all(f["member"].startswith("********") for f in from_registry["findings"])
-    from_extract = card(tables_for(extract, None), hid, ON)
+    from_extract = card(source(extract), hid, ON)
     assert {k: v for k, v in from_registry.items() if k != "findings"} == {k: v for k, v in from_extract.items() if k != "findings"}
     page = tmp_path / "card.html"
-    assert runner.invoke(app, ["card", hid, "--database", database_url, "--out", str(page)]).exit_code == 0
+    assert runner.invoke(app, ["card", hid, "--database", registry_url, "--out", str(page)]).exit_code == 0
     assert "never a sanction" in page.read_text("utf-8") and expected[0] in page.read_text("utf-8")
-    review.dismiss(database_url, expected[0], "explained", "auditor")     # a reviewed finding is no longer shown
-    shown = [f["finding_id"] for f in card(tables_for(extract, None), hid, ON, database_url)["findings"]]
+    review.dismiss(registry_url, expected[0], "explained", "auditor")     # a reviewed finding is no longer shown
+    shown = [f["finding_id"] for f in card(source(extract), hid, ON, registry_url)["findings"]]
     assert sorted(shown) == expected[1:]
 
 
 def test_sample_cards_are_linked_from_the_scoring_section(extract, levels, tmp_path):
     from komek.report.scoring import levels_section
-    cards = sample_cards(tables_for(extract, None), levels, ON, tmp_path / "cards")
+    cards = sample_cards(extract, levels, ON, tmp_path / "cards")
     assert sorted(cards) == sorted(levels["level"].unique().to_list())
     assert all(p.exists() for p in cards.values())
     body = levels_section(levels, {lv: f"cards/{p.name}" for lv, p in cards.items()}).body

@@ -5,9 +5,9 @@ import json
 import polars as pl
 import pytest
 
-from komek.contract.schema import default_contract
-from komek.contract.validate import ContractError, locate, validate_extract, validate_frame
-from komek.kz import iin
+from komek.contract.validate import locate, validate_extract, validate_frame
+from komek.errors import ContractError
+from komek.kz import contract, iin
 
 
 # 880501401238: digits 8 8 0 5 0 1 4 0 1 2 3, weights 1..11:
@@ -47,7 +47,7 @@ def _persons(**overrides):
 def test_bad_rows_are_quarantined_with_reasons_and_the_rest_typed():
     rows = [_persons(), _persons(iin="880501401237"), _persons(birth_date="1988-02-30"),
             _persons(sex="X"), _persons(death_date="1980-01-01"), _persons(iin="900101400404", birth_date="1990-01-01", sex="M")]
-    result = validate_frame(default_contract().tables["persons"], pl.DataFrame(rows))
+    result = validate_frame(contract(), contract().tables["persons"], pl.DataFrame(rows))
     assert result.rows_read == 6
     assert result.valid["iin"].to_list() == ["880501401238"]
     assert result.valid.schema["birth_date"] == pl.Date
@@ -61,29 +61,29 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_rest_typed():
 
 
 def test_money_region_and_duplicate_checks():
-    t = default_contract().tables["incomes"]
+    t = contract().tables["incomes"]
     raw = pl.DataFrame({"iin": ["880501401238"] * 5, "month": ["2026-01", "2026-13", "2026-02", "2026-03", "2026-01"],
                         "kind": ["wage"] * 5, "amount": ["100.5", "5", "-3", "1.234", "7"], "source": ["SGD"] * 5})
-    r = validate_frame(t, raw)
+    r = validate_frame(contract(), t, raw)
     assert [str(a) for a in r.valid["amount"]] == ["100.50"]
     assert r.quarantine["reason"].to_list() == [
         "month: not a month (YYYY-MM)", "amount: negative amount",
         "amount: not an amount in tenge with at most two decimals",
         "duplicate key (iin, month, kind, source) of an earlier row"]
-    a = default_contract().tables["addresses"]
+    a = contract().tables["addresses"]
     raw = pl.DataFrame({"iin": ["880501401238", "880501401238"], "region_code": ["71", "99"], "locality_code": ["711000000"] * 2,
                         "urban": ["true", "yes"], "registered_from": ["2020-01-01", "2021-01-01"], "registered_to": [None, None]})
-    r = validate_frame(a, raw)
+    r = validate_frame(contract(), a, raw)
     assert r.valid["urban"].to_list() == [True]
     assert r.quarantine["reason"].to_list() == ["region_code: unknown region code"]
 
 
 def test_missing_file_or_column_names_it(tmp_path):
     with pytest.raises(ContractError, match="persons.parquet or persons.csv"):
-        locate(tmp_path)
+        locate(tmp_path, contract())
     pl.DataFrame([_persons()]).drop("sex").write_csv(tmp_path / "persons.csv")
     with pytest.raises(ContractError, match="persons.csv: missing required column.*sex"):
-        locate(tmp_path)
+        locate(tmp_path, contract())
 
 
 def test_extract_from_csv_files(tmp_path):
@@ -93,7 +93,7 @@ def test_extract_from_csv_files(tmp_path):
     pl.DataFrame({"iin": ["880501401238"], "region_code": ["43"], "locality_code": ["431010000"], "urban": ["false"],
                   "registered_from": ["2015-01-01"], "registered_to": [None]}).write_csv(tmp_path / "addresses.csv")
     (tmp_path / "notes.txt").write_text("x")
-    ex = validate_extract(tmp_path)
+    ex = validate_extract(tmp_path, contract())
     assert set(ex.tables) == {"persons", "households", "addresses"}
     assert ex.quarantine.is_empty() and ex.ignored_files == ["notes.txt"]
     assert ex.tables["addresses"].valid["urban"].to_list() == [False]
@@ -101,10 +101,10 @@ def test_extract_from_csv_files(tmp_path):
 
 def test_contract_docs_are_current():
     """docs/data-contract.md is generated from the contract; regenerate it when the contract changes:
-    python -c "from komek.contract.docs import to_markdown; open('docs/data-contract.md','w').write(to_markdown())"
+    python -c "from komek.kz import contract_markdown; open('docs/data-contract.md','w').write(contract_markdown())"
     """
     from pathlib import Path
 
-    from komek.contract.docs import to_markdown
+    from komek.kz import contract_markdown
     doc = Path(__file__).parents[1] / "docs" / "data-contract.md"
-    assert doc.read_text("utf-8") == to_markdown()
+    assert doc.read_text("utf-8") == contract_markdown()

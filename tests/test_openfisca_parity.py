@@ -15,11 +15,11 @@ pytest.importorskip("openfisca_core")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import openfisca_kz  # noqa: E402
-from openfisca_kz import parameters as of_parameters  # noqa: E402
-
 from komek.engine import Simulation  # noqa: E402
 from komek.kz import registry_inputs  # noqa: E402
 from komek.kz.standard import standard  # noqa: E402
+from komek.services.sources import source  # noqa: E402
+from openfisca_kz import parameters as of_parameters  # noqa: E402
 
 MEASURES = openfisca_kz.MEASURES
 
@@ -38,10 +38,9 @@ def tbs(tmp_path_factory):
 
 
 def both(tbs, extract, on: dt.date, social_contract=None) -> tuple[dict, dict]:
-    persons, households = registry_inputs.build(registry_inputs.scan(extract), on)
-    p, h, group_of = registry_inputs.arrays(persons, households)
+    p, h, group_of = registry_inputs.prepare(registry_inputs.tables_of(source(extract)), on).engine()
     if social_contract is not None:
-        h["social_contract"] = social_contract(len(households))
+        h["social_contract"] = social_contract(len(h["region_code"]))
     ours = Simulation(standard(), on, p, h, group_of)
     theirs = openfisca_kz.simulation(tbs, p, h, group_of, f"{on:%Y-%m}")
     return ({m: ours.calculate(m) for m in MEASURES},

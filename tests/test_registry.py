@@ -15,9 +15,10 @@ from alembic.script import ScriptDirectory
 from rich.console import Console
 from sqlalchemy import Boolean, Date, Float, Integer, Numeric, String, func, inspect, select
 
-from komek.contract.schema import default_contract
-from komek.contract.validate import ContractError, validate_extract
-from komek.kz import iin
+from komek.cli.render import ingestion_table
+from komek.contract.validate import validate_extract
+from komek.errors import ContractError, SchemaError
+from komek.kz import contract, iin
 from komek.registry import engine, ingest, migrate
 from komek.registry.db import alembic_config
 from komek.registry.models import RECORDS, Base, Ingestion, QuarantinedRow
@@ -107,16 +108,16 @@ def snapshot(url: str) -> dict[str, dict]:
     out = {}
     with engine(url).connect() as conn:
         for name, model in RECORDS.items():
-            spec = default_contract().tables[name]
+            spec = contract().tables[name]
             rows = conn.execute(select(model.__table__)).mappings().all()
             out[name] = {tuple(r[k] for k in spec.key): dict(r) for r in rows}
     return out
 
 
 def test_models_match_the_contract():
-    contract = default_contract()
-    assert set(RECORDS) == set(contract.tables)
-    for name, spec in contract.tables.items():
+    spec_of = contract()
+    assert set(RECORDS) == set(spec_of.tables)
+    for name, spec in spec_of.tables.items():
         table = Base.metadata.tables[name]
         assert set(table.columns.keys()) == set(spec.columns) | {"extract_as_of"}, name
         assert {c.name for c in table.primary_key} == set(spec.key), name
@@ -141,18 +142,18 @@ def test_migrations_twice_match_the_models(database_url):
         assert set(inspect(conn).get_table_names()) >= set(RECORDS) | {"ingestions", "quarantine"}
 
 
-def test_round_trip_is_exact(database_url, tmp_path):
+def test_round_trip_is_exact(registry_url, tmp_path):
     folder = write_extract(tmp_path / "extract", extract_rows())
     calls = []
-    report = ingest(folder, database_url, progress=lambda *a: calls.append(a), report_dir=tmp_path / "out")
+    report = ingest(folder, registry_url, contract(), progress=lambda *a: calls.append(a), report_dir=tmp_path / "out")
     assert report.status == "succeeded" and report.as_of == "2026-03-01" and report.extract_id == "test-2026-03-01"
     assert calls[0] == ("ingest: validated", 0, 15) and calls[-1] == ("ingest: injuries", 15, 15) and len(calls) == 16
     assert report.totals["inserted"] == report.totals["rows_read"] == 24
     assert report.totals["quarantined"] == report.totals["unknown_persons"] == 0
 
-    stored = snapshot(database_url)
-    for name, result in validate_extract(folder).tables.items():
-        spec = default_contract().tables[name]
+    stored = snapshot(registry_url)
+    for name, result in validate_extract(folder, contract()).tables.items():
+        spec = contract().tables[name]
         expected = {tuple(r[k] for k in spec.key): r for r in result.valid.iter_rows(named=True)}
         got = {k: {c: v for c, v in row.items() if c != "extract_as_of"} for k, row in stored[name].items()}
         assert got == expected, name
@@ -165,11 +166,11 @@ def test_round_trip_is_exact(database_url, tmp_path):
     saved = json.loads((tmp_path / "out" / "ingestion-report.json").read_text())
     assert saved["totals"]["inserted"] == 24 and (tmp_path / "out" / "ingestion-report.md").exists()
     console = Console(file=io.StringIO(), width=160)
-    console.print(report.render())
+    console.print(ingestion_table(report))
     assert "incomes" in console.file.getvalue()
 
 
-def test_bad_rows_are_quarantined_and_the_rest_loads(database_url, tmp_path):
+def test_bad_rows_are_quarantined_and_the_rest_loads(registry_url, tmp_path):
     rows = extract_rows()
     rows["persons"].append(dict(rows["persons"][0], iin=MOTHER[:-1] + str((int(MOTHER[-1]) + 1) % 10)))
     rows["addresses"].append(dict(rows["addresses"][0], iin=CHILD, region_code="99"))
@@ -177,7 +178,7 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(database_url, tmp_path):
     rows["incomes"].append(dict(rows["incomes"][0], month="2026-03", amount="-5.00"))
     stranger = _iin(dt.date(1970, 1, 1), "F")      # valid, but not in persons: loaded with a warning
     rows["incomes"].append(dict(rows["incomes"][0], iin=stranger))
-    report = ingest(write_extract(tmp_path / "extract", rows), database_url, report_dir=tmp_path)
+    report = ingest(write_extract(tmp_path / "extract", rows), registry_url, contract(), report_dir=tmp_path)
 
     t = report.tables
     assert (t["persons"].quarantined, t["addresses"].quarantined, t["households"].quarantined,
@@ -189,7 +190,7 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(database_url, tmp_path):
     assert t["incomes"].unknown_persons == 1 and t["incomes"].inserted == 6
     assert report.totals["quarantined"] == 4 and report.totals["inserted"] == 25
 
-    with engine(database_url).connect() as conn:
+    with engine(registry_url).connect() as conn:
         stored = conn.execute(select(QuarantinedRow.table_name, QuarantinedRow.row, QuarantinedRow.reason,
                                      QuarantinedRow.record, QuarantinedRow.ingestion_id)).all()
         ingestion = conn.execute(select(Ingestion)).one()
@@ -201,23 +202,23 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(database_url, tmp_path):
     assert {json.loads(r.record)["from_date"] for r in stored if r.table_name == "households"} == {"2021-02-30"}
     assert {r.ingestion_id for r in stored} == {ingestion.id} and ingestion.status == "succeeded"
     assert json.loads(ingestion.report)["totals"]["quarantined"] == 4
-    assert len(snapshot(database_url)["persons"]) == 3
+    assert len(snapshot(registry_url)["persons"]) == 3
 
 
-def test_reingest_is_idempotent_and_newer_extracts_win(database_url, tmp_path):
+def test_reingest_is_idempotent_and_newer_extracts_win(registry_url, tmp_path):
     rows = extract_rows()
-    first = ingest(write_extract(tmp_path / "march", rows), database_url, report_dir=tmp_path)
-    before = snapshot(database_url)
+    first = ingest(write_extract(tmp_path / "march", rows), registry_url, contract(), report_dir=tmp_path)
+    before = snapshot(registry_url)
 
-    again = ingest(write_extract(tmp_path / "march", rows), database_url, report_dir=tmp_path)
+    again = ingest(write_extract(tmp_path / "march", rows), registry_url, contract(), report_dir=tmp_path)
     assert again.totals["inserted"] == again.totals["updated"] == 0
     assert again.totals["unchanged"] == first.totals["inserted"] == 24
-    assert snapshot(database_url) == before
+    assert snapshot(registry_url) == before
 
     rows["incomes"][0]["amount"] = "350000.51"       # one tiyn more in April's extract
-    april = ingest(write_extract(tmp_path / "april", rows, as_of="2026-04-01"), database_url, report_dir=tmp_path)
+    april = ingest(write_extract(tmp_path / "april", rows, as_of="2026-04-01"), registry_url, contract(), report_dir=tmp_path)
     assert april.totals["updated"] == april.tables["incomes"].updated == 1 and april.totals["inserted"] == 0
-    after_april = snapshot(database_url)
+    after_april = snapshot(registry_url)
     key = (MOTHER, "2026-01", "wage", "SGD")
     assert after_april["incomes"][key]["amount"] == Decimal("350000.51")
     assert after_april["incomes"][key]["extract_as_of"] == dt.date(2026, 4, 1)
@@ -225,10 +226,10 @@ def test_reingest_is_idempotent_and_newer_extracts_win(database_url, tmp_path):
     assert after_april == before                     # nothing else moved, stamps included
 
     rows["incomes"][0]["amount"] = "1.00"            # a late February extract must not undo April
-    late = ingest(write_extract(tmp_path / "february", rows, as_of="2026-02-01"), database_url, report_dir=tmp_path)
+    late = ingest(write_extract(tmp_path / "february", rows, as_of="2026-02-01"), registry_url, contract(), report_dir=tmp_path)
     assert late.totals["updated"] == late.totals["inserted"] == 0
-    assert snapshot(database_url)["incomes"][key]["amount"] == Decimal("350000.51")
-    with engine(database_url).connect() as conn:
+    assert snapshot(registry_url)["incomes"][key]["amount"] == Decimal("350000.51")
+    with engine(registry_url).connect() as conn:
         assert conn.execute(select(func.count()).where(Ingestion.status == "succeeded")).scalar_one() == 4
 
 
@@ -236,30 +237,36 @@ def test_reingest_is_idempotent_and_newer_extracts_win(database_url, tmp_path):
     ({"remove": "addresses"}, "addresses"),
     ({"drop": (("incomes", "amount"),)}, "amount"),
 ])
-def test_contract_error_changes_nothing(database_url, tmp_path, broken, named):
-    good = ingest(write_extract(tmp_path / "good", extract_rows()), database_url, report_dir=tmp_path)
-    before = snapshot(database_url)
+def test_contract_error_changes_nothing(registry_url, tmp_path, broken, named):
+    good = ingest(write_extract(tmp_path / "good", extract_rows()), registry_url, contract(), report_dir=tmp_path)
+    before = snapshot(registry_url)
     rows = extract_rows()
     if "remove" in broken:
         del rows[broken["remove"]]
     folder = write_extract(tmp_path / "bad", rows, as_of="2026-05-01", drop=broken.get("drop", ()))
     with pytest.raises(ContractError, match=named):
-        ingest(folder, database_url, report_dir=tmp_path)
-    assert snapshot(database_url) == before
-    with engine(database_url).connect() as conn:
+        ingest(folder, registry_url, contract(), report_dir=tmp_path)
+    assert snapshot(registry_url) == before
+    with engine(registry_url).connect() as conn:
         assert conn.execute(select(Ingestion.id)).scalars().all() == [good.ingestion_id]
 
 
-def test_contract_error_on_an_empty_database_creates_nothing(database_url, tmp_path):
+def test_ingest_never_migrates_and_a_contract_error_on_an_empty_registry_writes_nothing(database_url, tmp_path):
+    with pytest.raises(SchemaError, match="no registry schema"):
+        ingest(write_extract(tmp_path / "good", extract_rows()), database_url, contract(), report_dir=tmp_path)
+    with engine(database_url).connect() as conn:
+        assert inspect(conn).get_table_names() == []           # the schema is made only by migrate
+    migrate(database_url)
     rows = extract_rows()
     del rows["persons"]
     with pytest.raises(ContractError, match="persons"):
-        ingest(write_extract(tmp_path / "bad", rows), database_url, report_dir=tmp_path)
+        ingest(write_extract(tmp_path / "bad", rows), database_url, contract(), report_dir=tmp_path)
     with engine(database_url).connect() as conn:
-        assert not set(inspect(conn).get_table_names()) & ({"ingestions"} | set(RECORDS))
+        assert conn.execute(select(Ingestion.id)).scalars().all() == []
+        assert all(conn.execute(select(m.__table__.c[0])).first() is None for m in RECORDS.values())
 
 
-def test_a_failing_table_rolls_back_alone_and_the_ingestion_is_marked_failed(database_url, tmp_path, monkeypatch):
+def test_a_failing_table_rolls_back_alone_and_the_ingestion_is_marked_failed(registry_url, tmp_path, monkeypatch):
     loader = sys.modules["komek.registry.ingest"]
     real = loader.bulk_insert
 
@@ -272,11 +279,11 @@ def test_a_failing_table_rolls_back_alone_and_the_ingestion_is_marked_failed(dat
     rows["incomes"].append(dict(rows["incomes"][0], amount="-1"))     # so incomes has a quarantine to write
     monkeypatch.setattr(loader, "bulk_insert", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        ingest(write_extract(tmp_path / "extract", rows), database_url, report_dir=tmp_path)
-    stored = snapshot(database_url)
+        ingest(write_extract(tmp_path / "extract", rows), registry_url, contract(), report_dir=tmp_path)
+    stored = snapshot(registry_url)
     assert len(stored["persons"]) == 3 and len(stored["addresses"]) == 2    # tables before incomes committed
     assert stored["incomes"] == {} and stored["contributions"] == {}
-    with engine(database_url).connect() as conn:
+    with engine(registry_url).connect() as conn:
         ingestion = conn.execute(select(Ingestion)).one()
         assert conn.execute(select(func.count()).select_from(QuarantinedRow)).scalar_one() == 0
     assert ingestion.status == "failed" and "disk full" in json.loads(ingestion.report)["error"]

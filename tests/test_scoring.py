@@ -13,7 +13,7 @@ from komek.kz.registry_inputs import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
 from komek.scoring import index, pmt, synthetic
 from komek.scoring.explain import explain
 from komek.services.score import household_card, score_households, targeting
-from komek.synth import generate
+from komek.services.sources import source
 
 ON = dt.date(2026, 10, 31)
 runner = CliRunner()
@@ -68,19 +68,12 @@ def test_index_file_is_complete():
 
 
 @pytest.fixture(scope="module")
-def extract(tmp_path_factory):
-    out = tmp_path_factory.mktemp("extract")
-    generate(out, households=1500, seed=7, as_of=dt.date(2026, 11, 1))
-    return out
-
-
-@pytest.fixture(scope="module")
 def levels(extract):
-    return score_households(extract, ON)
+    return score_households(source(extract), ON)
 
 
 def test_levels_of_an_extract_are_consistent(levels, extract):
-    living = registry_inputs.households_on(registry_inputs.scan(extract), ON).collect()
+    living = registry_inputs.households_on(registry_inputs.tables_of(source(extract)), ON).collect()
     assert levels["household_id"].n_unique() == levels.height <= living.height
     assert set(levels["level"]) <= set(index.LEVELS)
     weights = {i.name: i.weight for i in index.load_index().indicators}
@@ -113,7 +106,7 @@ def test_score_command_writes_levels(extract, tmp_path):
 
 @pytest.fixture(scope="module")
 def survey_csv(extract, tmp_path_factory):
-    persons, households = registry_inputs.build(registry_inputs.scan(extract), ON)
+    persons, households = registry_inputs.build(registry_inputs.tables_of(source(extract)), ON)
     path = tmp_path_factory.mktemp("survey") / "survey.csv"
     synthetic.survey(persons, households, ON, seed=3).write_csv(path)
     return path
@@ -182,7 +175,7 @@ def test_bad_input_is_one_line_and_writes_no_model(tmp_path):
 
 def test_targeting_shares(extract, levels):
     from komek.services.simulate import simulate
-    run = simulate(extract, ON)
+    run = simulate(source(extract), ON)
     table = targeting(run, levels)
     assert table.height > 0
     for col in ("to_DE", "to_bottom_quintile", "DE_coverage", "leakage_AB"):

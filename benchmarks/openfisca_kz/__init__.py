@@ -4,7 +4,7 @@ assistance, disability benefit, large-family benefit), to compare the two engine
     from openfisca_kz import parameters, system, simulation
     parameters.write(folder)                       # OpenFisca YAML from Komek's parameters
     tbs = system(folder)
-    sim = simulation(tbs, persons, households, group_of, "2026-10")   # registry_inputs.arrays output
+    sim = simulation(tbs, persons, households, group_of, "2026-10")   # the engine's arrays (Prepared.engine)
     sim.calculate("tsa", "2026-10")
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _encode(values: np.ndarray, index: dict, what: str) -> np.ndarray:
 
 
 def simulation(tbs: TaxBenefitSystem, persons: dict, households: dict, group_of: np.ndarray, period: str):
-    """A simulation over the arrays `komek.kz.registry_inputs.arrays` returns (persons sorted by household)."""
+    """A simulation over the engine's arrays (`Prepared.engine`, or frames.arrays) (persons sorted by household)."""
     builder = SimulationBuilder()
     builder.create_entities(tbs)
     builder.declare_person_entity("person", np.arange(len(group_of)))

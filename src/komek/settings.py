@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     def database_display(self) -> str:
         """The database URL with any password hidden, for messages and logs."""
         from sqlalchemy.engine import make_url
-        return make_url(self.database).render_as_string(hide_password=True)
+        from sqlalchemy.exc import ArgumentError
+        try:
+            return make_url(self.database).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(not a database URL)"
 
 
 def settings(**overrides) -> Settings:

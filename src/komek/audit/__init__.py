@@ -12,7 +12,8 @@ from importlib.resources import files
 import polars as pl
 import yaml
 
-from komek.contract.schema import MONEY
+from komek.kz.standard import rules_version
+from komek.money import MONEY
 
 FINDING_SCHEMA: dict[str, pl.DataType] = {
     "finding_id": pl.String, "check": pl.String, "lane": pl.String, "payment_id": pl.String, "iin": pl.String,
@@ -46,7 +47,6 @@ def finding_id(check: str, key: str) -> str:
 def findings(check: str, frame: pl.DataFrame, evidence: list[str], at_risk: pl.Expr | None = None,
              lane: str = "rule", key: str = "payment_id") -> pl.DataFrame:
     """Payments flagged by `check` as findings: `evidence` names the columns that show why."""
-    from komek.services.calc import rules_version
     cfg = config()["anomalies"] if lane == "anomaly" else check_config(check)
     if frame.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)

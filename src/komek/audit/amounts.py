@@ -6,7 +6,6 @@ import polars as pl
 
 from komek.audit import check_config, findings, value
 
-
 GROUP = ["iin", "measure", "month"]
 
 

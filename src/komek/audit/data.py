@@ -1,20 +1,24 @@
-"""The tables an audit reads, from an extract folder or from the registry database.
+"""The tables an audit reads, from a source (an extract folder or the registry database).
 
 Payments that name a person the civil registry does not know, or a measure the standard does
-not have, are reported (`problems`) and left out of the checks: bad input is never a crash.
+not have, are reported (`problems`) and left out of the checks: bad input is never a crash. A
+table the source does not have is empty here and listed in `absent`, so the checks that need it
+are reported as not run rather than run on nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
+from komek.errors import SourceError
+from komek.kz import contract
+from komek.kz.standard import household_measures, person_measures
+from komek.registry import Source
+
 TABLES = ("payments", "persons", "households", "addresses", "incomes", "contributions", "disability",
           "medical_exams", "housing", "assets", "employment", "border_crossings", "jobseekers")
-
-
-# A trusted extract's large tables are scanned when a step needs them rather than held in
+# The large tables stay scans that a step filters to the rows it needs rather than being held in
 # memory for the whole run: a country's registry would not fit beside its payments.
 SCANNED = ("incomes", "contributions", "housing", "persons", "households", "addresses", "assets", "employment")
 # Of the civil registry, only what the rules and checks read (names and citizenship stay on disk).
@@ -27,6 +31,7 @@ class AuditData:
     as_of: str | None = None
     quarantined: dict[str, int] = field(default_factory=dict)   # invalid rows left out, per table
     problems: pl.DataFrame | None = None                        # payment_id, iin, measure, problem
+    absent: list[str] = field(default_factory=list)             # tables the source does not have
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         table = self.tables[name]
@@ -36,53 +41,27 @@ class AuditData:
         return {k: v.lazy() for k, v in self.tables.items()}
 
 
-def _empty(name: str) -> pl.DataFrame:
-    from komek.contract.schema import default_contract
-    return pl.DataFrame(schema=default_contract().tables[name].schema)
-
-
-def read_extract(folder: Path, whole: bool = False) -> AuditData:
-    """The audit's tables of an extract; `whole`: every contract column (to rewrite the tables)."""
-    from komek.contract.schema import default_contract
-    from komek.contract.validate import read_manifest, read_raw, table_path, validate_frame
-    manifest = read_manifest(Path(folder))
-    trusted = manifest.get("validated") is True
-    tables, quarantined = {}, {}
+def read(source: Source, whole: bool = False) -> AuditData:
+    """The audit's tables of a source; `whole`: every contract column (to rewrite the tables)."""
+    if not source.has("payments"):
+        raise SourceError(f"{source.name}: has no payments table, so there is nothing to audit")
+    tables, absent = {}, source.absent(TABLES)
     for name in TABLES:
-        path = table_path(Path(folder), name)
-        if path is None:
-            tables[name] = _empty(name)
+        spec = contract().tables[name]
+        if name in absent:
+            tables[name] = pl.DataFrame(schema=spec.schema)
             continue
-        spec = default_contract().tables[name]
         columns = list(spec.columns) if whole else COLUMNS.get(name, list(spec.columns))
-        if trusted and path.suffix == ".parquet":
-            scan = pl.scan_parquet(path).select(columns)
-            tables[name] = scan if name in SCANNED else scan.collect()
-            continue
-        result = validate_frame(spec, read_raw(path), path)
-        if result.rows_quarantined:
-            quarantined[name] = result.rows_quarantined
-        tables[name] = result.valid.select(columns)
-    return screen(AuditData(tables, manifest.get("as_of"), quarantined))
-
-
-def read_database(url: str) -> AuditData:
-    from sqlalchemy import func, select
-
-    from komek.kz.registry_inputs import read_database as read_tables
-    from komek.registry.db import engine
-    from komek.registry.models import RECORDS
-    tables = read_tables(url, TABLES)
-    with engine(url).connect() as conn:
-        as_of = conn.execute(select(func.max(RECORDS["payments"].__table__.c.extract_as_of))).scalar()
-    return screen(AuditData(tables, as_of.isoformat() if as_of else None))
+        scan = source.scan(name, columns)
+        tables[name] = scan if name in SCANNED and not whole else scan.collect()
+    data = AuditData(tables, source.as_of.isoformat() if source.as_of else None, source.quarantined, absent=absent)
+    return screen(data)
 
 
 def screen(data: AuditData) -> AuditData:
     """Set aside payments for unknown persons or measures, and report them."""
-    from komek.services.simulate import measure_names
-    known = set(sum(measure_names(), []))
-    pay = data.tables["payments"]
+    known = household_measures() + person_measures()
+    pay = data["payments"]
     unknown_person = ~pay["iin"].is_in(data.tables["persons"].lazy().select("iin").collect()["iin"].implode())
     unknown_measure = ~pay["measure"].is_in(sorted(known))
     problem = (pl.when(unknown_person & unknown_measure).then(pl.lit("unknown person and measure"))

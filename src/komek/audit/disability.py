@@ -8,30 +8,37 @@ for the members whose record fails a check is at risk (all of it when there is o
 """
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import polars as pl
 
 from komek.audit import check_config, config, findings, value
 from komek.audit.presence import MONTH_END
+from komek.kz.standard import ages, standard
+from komek.periods import month_end
 
 OUTCOME = {"1": "group_1", "2": "group_2", "3": "group_3", "child": "child"}
 OWN = "disability_benefit"
 CHECKS = ("disability_no_exam", "disability_exam_expired", "disability_group_mismatch")
 
 
-def _age(born: pl.Expr) -> pl.Expr:
-    """Full years at the month's end, as the rules' `age` counts them."""
-    before_birthday = (MONTH_END.dt.month() < born.dt.month()) | (
-        (MONTH_END.dt.month() == born.dt.month()) & (MONTH_END.dt.day() < born.dt.day()))
-    return MONTH_END.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
+def _with_age(rows: pl.DataFrame) -> pl.DataFrame:
+    """`age` at the month's end of each row (month, birth_date), as the rules count it."""
+    age = np.zeros(rows.height, dtype=np.int64)
+    months = rows["month"].to_numpy()
+    births = rows["birth_date"].fill_null(dt.date(1970, 1, 1)).to_numpy()     # an unknown birth date: no age (below)
+    for m in np.unique(months):
+        at = months == m
+        age[at] = ages(births[at], month_end(str(m)))
+    return rows.with_columns(age=pl.when(pl.col("birth_date").is_not_null()).then(pl.Series(age, dtype=pl.Int32)))
 
 
 def _child_age_limit(months: pl.Series) -> pl.DataFrame:
     """month -> disability.child_age_limit on its last day (a dated parameter of the standard)."""
-    from komek.kz.standard import standard
-    from komek.services.simulate import last_day
     limit = standard().parameters["disability.child_age_limit"]
     ms = months.unique().sort().to_list()
-    return pl.DataFrame({"month": ms, "child_age_limit": [int(limit.at(last_day(m)).value) for m in ms]},
+    return pl.DataFrame({"month": ms, "child_age_limit": [int(limit.at(month_end(m)).value) for m in ms]},
                         schema={"month": pl.String, "child_age_limit": pl.Int32})
 
 
@@ -63,13 +70,12 @@ def in_force(paid: pl.DataFrame, disability: pl.DataFrame, exams: pl.DataFrame, 
                       & (pl.col("death_date").is_null() | (pl.col("death_date") > MONTH_END)))
               .select("payment_id", "month", "cared_for"))
     people = pl.concat([own, carers]).unique(["payment_id", "cared_for"])
-    rec = (people.join(disability.rename({"iin": "cared_for"}), on="cared_for")
-           .filter((pl.col("valid_from") <= MONTH_END) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > MONTH_END)))
-           .sort("valid_from").group_by("payment_id", "cared_for").last()
-           .join(persons.select(pl.col("iin").alias("cared_for"), "birth_date"), on="cared_for", how="left")
-           .join(_child_age_limit(people["month"]), on="month", how="left")
-           .with_columns(age=_age(pl.col("birth_date")))
-           .select("payment_id", "cared_for", "group", "valid_from", "valid_to", "exam_id", "age", "child_age_limit"))
+    rec = _with_age(people.join(disability.rename({"iin": "cared_for"}), on="cared_for")
+                    .filter((pl.col("valid_from") <= MONTH_END) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > MONTH_END)))
+                    .sort("valid_from").group_by("payment_id", "cared_for").last()
+                    .join(persons.select(pl.col("iin").alias("cared_for"), "birth_date"), on="cared_for", how="left")
+                    .join(_child_age_limit(people["month"]), on="month", how="left"))
+    rec = rec.select("payment_id", "cared_for", "group", "valid_from", "valid_to", "exam_id", "age", "child_age_limit")
     ex = exams.select("exam_id", pl.col("iin").alias("exam_iin"), "exam_date", "outcome")
     rests_on = pl.lit(False)
     for measure, rule in cared_for.items():

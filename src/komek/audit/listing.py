@@ -4,18 +4,20 @@ asked for: an auditor who must identify a person asks, a list passed around does
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import case, func, inspect, select
+from sqlalchemy import case, func, select
 
 from komek.audit import SEVERITY_ORDER, config
-from komek.audit.models import AuditFinding
-from komek.contract.schema import MONEY
+from komek.audit.review import review_summary
+from komek.errors import FieldError, NotFound
 from komek.kz import regions
 from komek.kz.iin import mask_expr
-from komek.registry.db import engine
+from komek.money import MONEY
+from komek.periods import MONTH
+from komek.registry.db import engine, require_current
+from komek.registry.models import AuditFinding
 
 STATES = ("open", "confirmed", "dismissed")
 LANES = ("rule", "anomaly")
@@ -29,7 +31,7 @@ PERSONAL = ("iin", "payment_id", "evidence", "dismiss_reason")   # text that may
 
 @dataclass(frozen=True)
 class Filters:
-    """What an auditor narrows the list to; None is any. Unknown values are refused, naming the option."""
+    """What an auditor narrows the list to; None is any. Unknown values are refused, naming the filter."""
     check: str | None = None
     region: str | None = None
     state: str | None = None
@@ -44,9 +46,9 @@ class Filters:
         for option, allowed in known.items():
             given = getattr(self, option)
             if given is not None and given not in allowed:
-                raise ValueError(f"--{option}: unknown {option} {given!r} (one of: {', '.join(allowed)})")
-        if self.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.month):
-            raise ValueError(f"--month: {self.month!r} is not a month (YYYY-MM)")
+                raise FieldError(option, f"unknown {option} {given!r} (one of: {', '.join(allowed)})")
+        if self.month is not None and not MONTH.fullmatch(self.month):
+            raise FieldError("month", f"{self.month!r} is not a month (YYYY-MM)")
         return self
 
     def where(self) -> list:
@@ -57,8 +59,10 @@ class Filters:
 
 
 def _saved(url: str) -> None:
-    if not inspect(engine(url)).has_table(AuditFinding.__tablename__):
-        raise ValueError("no audit findings in this database: run `komek audit` with it first")
+    require_current(url)
+    with engine(url).connect() as conn:
+        if conn.execute(select(func.count()).select_from(AuditFinding.__table__)).scalar() == 0:
+            raise NotFound("no audit findings in this database: an audit has not been saved to it")
 
 
 def count_findings(url: str, filters: Filters = Filters()) -> int:
@@ -83,7 +87,6 @@ def list_findings(url: str, filters: Filters = Filters(), limit: int | None = No
 def summary(url: str, filters: Filters = Filters()) -> pl.DataFrame:
     """Per check: findings, amount at risk, the shares open, confirmed and dismissed of all its
     findings, and (from the review) the share dismissed of those reviewed."""
-    from komek.audit.review import review_summary
     _saved(url)
     frame = review_summary(url, filters.validate().where()).rename({"dismissed_share": "dismissed_of_reviewed"})
     return frame.with_columns(**{f"{s}_share": pl.col(s) / pl.col("findings") for s in STATES}).select(

@@ -17,11 +17,17 @@ import numpy as np
 import polars as pl
 
 from komek.audit import check_config, config, value
-from komek.contract.schema import MONEY, default_contract
+from komek.audit.data import read
+from komek.audit.disability import OUTCOME, OWN
+from komek.audit.recompute import Facts, month_facts
+from komek.errors import FieldError
+from komek.kz import contract, registry_inputs
+from komek.kz.standard import household_measures, person_measures, standard
+from komek.money import MONEY
+from komek.periods import month_end as _end
+from komek.registry import ExtractSource
 
-KINDS = ["paid_after_death", "abroad_beyond_allowed", "concealed_income", "duplicate_payment", "amount_differs",
-         "wrong_region", "disability_no_exam", "disability_exam_expired", "disability_group_mismatch",
-         "conditional_without_participation", "assets_above_need"]
+KINDS = list(config()["checks"])
 EDITED = ("payments", "persons", "border_crossings", "incomes", "medical_exams", "jobseekers", "employment", "assets")
 KEY_SCHEMA = {"check": pl.String, "payment_id": pl.String, "iin": pl.String, "household_id": pl.String,
               "month": pl.String, "measure": pl.String, "amount_at_risk": MONEY}
@@ -37,18 +43,13 @@ def _start(month: str) -> dt.date:
     return dt.date.fromisoformat(f"{month}-01")
 
 
-def _end(month: str) -> dt.date:
-    from komek.services.simulate import last_day
-    return last_day(month)
-
-
 class Planter:
     def __init__(self, folder: Path, rate: float, seed: int):
         self.folder, self.rate = Path(folder), rate
         self.rng = np.random.default_rng([seed, 20260501])
-        from komek.audit.data import read_extract
         # Planting edits the tables in memory, so even the large ones are read whole.
-        self.t = {k: v.collect() if isinstance(v, pl.LazyFrame) else v for k, v in read_extract(self.folder, whole=True).tables.items()}
+        self.t = {k: v.collect() if isinstance(v, pl.LazyFrame) else v
+                  for k, v in read(ExtractSource(self.folder, contract()), whole=True).tables.items()}
         self.as_of = dt.date.fromisoformat(json.loads((self.folder / "manifest.json").read_text("utf-8"))["as_of"])
         self.used: set[str] = set()
         self.key: list[pl.DataFrame] = []
@@ -102,7 +103,7 @@ class Planter:
         cand = (self.pay.filter(pl.col("measure") == "base_pension").join(single, on="household_id", how="semi")
                 .join(alive, on="iin", how="semi").group_by("household_id", "iin").agg(pl.col("month").n_unique().alias("k"))
                 .filter(pl.col("k") >= 3))
-        for hh, iin in self.pick(cand).select("household_id", "iin").iter_rows():
+        for _hh, iin in self.pick(cand).select("household_id", "iin").iter_rows():
             months = sorted(self.pay.filter(pl.col("iin") == iin)["month"].unique().to_list())
             died = months[int(self.rng.integers(0, len(months) - 1))]
             date = _start(died) + dt.timedelta(days=int(self.rng.integers(0, 27)))
@@ -117,7 +118,7 @@ class Planter:
         cand = (self.pay.filter(pl.col("measure").is_in(measures) & (pl.col("month") >= self.months[min(4, len(self.months) - 1)]))
                 .join(travelled, on="iin", how="anti"))
         rows = []
-        for hh, iin, month in self.pick(cand).select("household_id", "iin", "month").iter_rows():
+        for _hh, iin, month in self.pick(cand).select("household_id", "iin", "month").iter_rows():
             out = _start(month) - dt.timedelta(days=int(self.rng.integers(95, 130)))
             back = _end(month) + dt.timedelta(days=int(self.rng.integers(1, 20)))
             rows.append((iin, out, "exit"))
@@ -135,10 +136,8 @@ class Planter:
             self.t["border_crossings"] = pl.concat([self.t["border_crossings"], add]).sort("iin", "date")
 
     def concealed_income(self) -> None:
-        from komek.kz.standard import standard
-        from komek.services.simulate import measure_names
         rules = standard()
-        income_led = [m for m in sum(measure_names(), []) if any(n.startswith("income_") for n in rules.needs(m))]
+        income_led = [m for m in household_measures() + person_measures() if any(n.startswith("income_") for n in rules.needs(m))]
         paid_income_led = self.pay.filter(pl.col("measure").is_in(income_led)).select("household_id").unique()
         big = self._big_asset_holders()
         members = self.t["households"].select("household_id", "iin")
@@ -176,12 +175,9 @@ class Planter:
             self.answer("concealed_income", add)
 
     def _facts_for(self, months):
-        from komek.audit.recompute import Facts, month_facts
-        from komek.kz.registry_inputs import Registry
-        from komek.services.simulate import last_day
         lazy = {k: v.lazy() for k, v in self.t.items()}
-        dates = [last_day(m) for m in months]
-        registry = Registry(lazy, dates=dates)      # read once for these months, from the tables as they are now
+        dates = [_end(m) for m in months]
+        registry = registry_inputs.Registry(lazy, dates=dates)      # read once for these months, from the tables as they are now
         facts = Facts(lazy, registry, dates)
         return {m: month_facts(lazy, m, registry, facts=facts) for m in months}
 
@@ -241,7 +237,6 @@ class Planter:
         by a paid carer; every payment resting on them is in the answer key. Each is the only
         person with a disability record in the households they belong to, so that a carer
         payment there rests on them alone."""
-        from komek.audit.disability import OWN
         carers = list(config()["cared_for"])
         exams = self.t["medical_exams"]
         records = self.t["disability"].join(exams.select("exam_id", pl.col("iin").alias("exam_iin")), on="exam_id", how="left")
@@ -278,7 +273,6 @@ class Planter:
         outcomes = ["group_1", "group_2", "group_3"]
 
         def regroup(own):
-            from komek.audit.disability import OUTCOME
             new = own.select("exam_id", pl.Series([self._other(outcomes, OUTCOME[g]) for g in own["group"].to_list()]).alias("o"))
             self.t["medical_exams"] = (self.t["medical_exams"].join(new, on="exam_id", how="left")
                                        .with_columns(outcome=pl.coalesce("o", "outcome")).drop("o"))
@@ -325,9 +319,8 @@ class Planter:
         return pl.concat(self.key).cast(KEY_SCHEMA).sort("check", "payment_id") if self.key else pl.DataFrame(schema=KEY_SCHEMA)
 
     def write(self) -> None:
-        contract = default_contract()
         for name in EDITED:
-            schema = contract.tables[name].schema
+            schema = contract().tables[name].schema
             frame = self.t[name].select([pl.col(c).cast(t) for c, t in schema.items()])
             if name == "payments":
                 frame = frame.sort("month", "region_code", "payment_id")
@@ -337,7 +330,7 @@ class Planter:
 def plant(extract: Path, rate: float, seed: int) -> tuple[Path, pl.DataFrame]:
     """Plant every kind of irregularity into a generated extract; the answer key goes next to it."""
     if not 0 < rate <= 0.5:
-        raise ValueError(f"--irregularities: {rate} is not a share between 0 and 0.5")
+        raise FieldError("irregularities", f"{rate} is not a share between 0 and 0.5")
     planter = Planter(Path(extract), rate, seed)
     key = planter.run()
     planter.write()

@@ -18,8 +18,10 @@ import polars as pl
 from komek.audit import check_config, value
 from komek.engine import Simulation
 from komek.kz import registry_inputs
-from komek.kz.standard import standard
-from komek.services.simulate import last_day, measure_names
+from komek.kz.standard import household_measures, person_measures, standard
+from komek.money import tiyn
+from komek.periods import month_end as last_day
+from komek.periods import quarter_before
 
 # A household's facts each payment carries, as the month's recompute gives them.
 FACTS = {"size": np.int32, "poverty_line": np.float64, "tsa_income": np.float64, "implied_income": np.float64,
@@ -37,19 +39,19 @@ class Facts:
         ri = registry_inputs
         day, never = ri.day_numbers, ri.NEVER
         rate = float(value(check_config("concealed_income")["opv_rate"]))
-        quarters = dict(ri.quarter_before(d) for d in dates)
+        quarters = dict(quarter_before(d) for d in dates)
         # The three tables in one parallel collection.
         jobs, seekers, opv = pl.collect_all([
-            tables["employment"].select(ri._key(), "start_date", "end_date"),
-            tables["jobseekers"].select(ri._key(), "registered", active=pl.col("status").is_in(status)),
+            tables["employment"].select(ri.iin_key(), "start_date", "end_date"),
+            tables["jobseekers"].select(ri.iin_key(), "registered", active=pl.col("status").is_in(status)),
             tables["contributions"].filter(pl.col("month").is_in([m for q in quarters for m in quarters[q]]))
-            .select(ri._key(), ri.month_codes(quarters), ri.tiyn("opv"))])
+            .select(ri.iin_key(), ri.month_codes(quarters), tiyn("opv"))])
         self.job = (registry.positions(jobs["_iin"]), day(jobs["start_date"], -never), day(jobs["end_date"]))
         self.seeker = (registry.positions(seekers["_iin"]), day(seekers["registered"], -never),
                        seekers["active"].to_numpy())
-        who, tiyn = registry.positions(opv["_iin"]), opv["opv"].to_numpy().astype(np.float64)
+        who, paid = registry.positions(opv["_iin"]), opv["opv"].to_numpy().astype(np.float64)
         # Monthly work income the OPV of the quarter implies (OPV / rate; a lower bound), by person.
-        self.implied = {q: np.bincount(who[sel], weights=tiyn[sel], minlength=registry.n) / 100 / rate / 3
+        self.implied = {q: np.bincount(who[sel], weights=paid[sel], minlength=registry.n) / 100 / rate / 3
                         for q, sel in ri.by_quarter(quarters, opv["month"].to_numpy(), who >= 0)}
 
     def participation(self, on: dt.date) -> np.ndarray:
@@ -70,7 +72,7 @@ class Facts:
 
     def implied_work(self, on: dt.date) -> np.ndarray:
         """Each person's monthly work income implied by the OPV of `on`'s reference quarter."""
-        return self.implied[registry_inputs.quarter_before(on)[0]]
+        return self.implied[quarter_before(on)[0]]
 
 
 def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_inputs.Registry | None = None,
@@ -83,19 +85,19 @@ def month_facts(tables: dict[str, pl.LazyFrame], month: str, registry: registry_
     """
     on = last_day(month)
     rules = standard()
-    group_measures, person_measures = measure_names()
+    group_measures, person_ms = household_measures(), person_measures()
     if measures is not None:
         group_measures = [m for m in group_measures if m in measures]
-        person_measures = [m for m in person_measures if m in measures]
+        person_ms = [m for m in person_ms if m in measures]
     registry = registry or registry_inputs.Registry(tables, dates=[on])
     facts = facts or Facts(tables, registry, [on])
     prepared = registry.prepare(on, households=households)
     # Region by region: the engine holds every intermediate value, so memory stays one region's.
     # Participation and implied income once for the date, then read by each region.
     known = (facts.participation(on), facts.implied_work(on))
-    parts = [_facts_of(part, rules, group_measures, person_measures, known) for _, part in prepared.by_region()]
+    parts = [_facts_of(part, rules, group_measures, person_ms, known) for _, part in prepared.by_region()]
     if not parts:
-        return _facts_of(prepared, rules, group_measures, person_measures, known)
+        return _facts_of(prepared, rules, group_measures, person_ms, known)
     return pl.concat([hh for hh, _ in parts]), pl.concat([people for _, people in parts])
 
 
@@ -131,11 +133,14 @@ def _facts_of(prepared: registry_inputs.Prepared, rules, group_measures: list[st
     return hh, people
 
 
-def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=None,
+             unknown: dict[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Each payment with what the rules give for it and the facts of its household that month;
-    and the members (iin, household_id, month) of households paid a need-tested measure."""
-    group_measures, person_measures = measure_names()
-    number = {m: i for i, m in enumerate(group_measures + person_measures)}
+    and the members (iin, household_id, month) of households paid a need-tested measure. A
+    measure in `unknown` (not computable from the source) gets no rules' amount (null)."""
+    group_measures, person_measures_ = household_measures(), person_measures()
+    unknown = unknown or {}
+    number = {m: i for i, m in enumerate(group_measures + person_measures_)}
     need_tested = check_config("assets_above_need")["measures"]
     months = sorted(payments["month"].unique().to_list())
     member_schema = {"iin": pl.String, "household_id": pl.String, "month": pl.String}
@@ -147,7 +152,7 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
     facts = Facts(tables, registry, dates)
     # Payments keyed by registry positions once (the recipient, the household, the measure), so
     # each month's amounts and facts are gathered from the month's arrays, with no join.
-    keyed = registry.hid(payments).with_columns(_pid=pl.Series(registry.positions(payments.select(registry_inputs._key())["_iin"])),
+    keyed = registry.hid(payments).with_columns(_pid=pl.Series(registry.positions(payments.select(registry_inputs.iin_key())["_iin"])),
                                                 _m=pl.col("measure").replace_strict(number, default=-1, return_dtype=pl.Int64),
                                                 _h=pl.col("_hid").cast(pl.Int64).fill_null(-1))
     # Each month a contiguous, zero-copy slice (payments come sorted by month; sorted once if not).
@@ -168,7 +173,7 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
         pay = keyed.slice(at, length)
         rows = slice(at, at + length)
         # Only households paid this month are recomputed, and only the measures paid.
-        paid_measures = pay["measure"].unique().to_list()
+        paid_measures = [m for m in pay["measure"].unique().to_list() if m not in unknown]
         hh, people = month_facts(tables, month, registry, pay["_hid"].drop_nulls().unique(), paid_measures, facts)
         at_h = np.full(len(registry.ids) + 1, -1, dtype=np.int64)        # the last slot: unknown household
         at_h[hh["_hid"].to_numpy()] = np.arange(hh.height)
@@ -182,7 +187,7 @@ def annotate(payments: pl.DataFrame, tables: dict[str, pl.LazyFrame], progress=N
         code = pay["_m"].to_numpy()
         expected = out["expected"][rows]
         for c in np.unique(code[code >= 0]):
-            m = (group_measures + person_measures)[c]
+            m = (group_measures + person_measures_)[c]
             sel = np.flatnonzero(code == c)
             if m in group_measures and m in hh.columns:      # the household's amount
                 sel = sel[h[sel] >= 0]

@@ -9,21 +9,18 @@ from decimal import Decimal
 import polars as pl
 from sqlalchemy import case, func, select
 
-from komek.audit.models import AuditFinding
-from komek.registry.db import engine, migrate, session
+from komek.errors import FieldError, ReviewError
+from komek.registry.db import engine, require_current, session
+from komek.registry.models import AuditFinding
 
 REFRESHED = ["check", "lane", "payment_id", "iin", "household_id", "region_code", "month", "measure",
              "amount_paid", "amount_at_risk", "evidence", "severity", "rule_version"]
 
 
-class ReviewError(ValueError):
-    """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
-
-
 def save(url: str, frame: pl.DataFrame, batch: int = 20_000) -> dict[str, int]:
     """Insert new findings and refresh the facts of known ones; review state is kept."""
-    migrate(url)
-    now = dt.datetime.now(dt.timezone.utc)
+    require_current(url)
+    now = dt.datetime.now(dt.UTC)
     table = AuditFinding.__table__
     new = updated = 0
     with engine(url).begin() as conn:
@@ -53,23 +50,28 @@ def _open(s, finding_id: str) -> AuditFinding:
 
 def confirm(url: str, finding_id: str, recovery: Decimal | str | float, reviewer: str) -> None:
     """The auditor confirms the finding and states the amount to recover (0 if none)."""
-    amount = Decimal(str(recovery)).quantize(Decimal("0.01"))
+    try:
+        amount = Decimal(str(recovery)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise FieldError("confirm", f"{recovery!r} is not an amount in tenge") from None
     if amount < 0:
         raise ReviewError("the recovery amount cannot be negative")
+    require_current(url)
     with session(url) as s:
         f = _open(s, finding_id)
         f.review_state, f.recovery_amount, f.reviewer = "confirmed", amount, reviewer
-        f.reviewed_at = dt.datetime.now(dt.timezone.utc)
+        f.reviewed_at = dt.datetime.now(dt.UTC)
 
 
 def dismiss(url: str, finding_id: str, reason: str, reviewer: str) -> None:
     """The auditor dismisses the finding; the reason is required."""
     if not reason or not reason.strip():
         raise ReviewError("a dismissal needs a reason")
+    require_current(url)
     with session(url) as s:
         f = _open(s, finding_id)
         f.review_state, f.dismiss_reason, f.reviewer = "dismissed", reason.strip(), reviewer
-        f.reviewed_at = dt.datetime.now(dt.timezone.utc)
+        f.reviewed_at = dt.datetime.now(dt.UTC)
 
 
 def review_summary(url: str, where: Sequence = ()) -> pl.DataFrame:

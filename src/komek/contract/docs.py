@@ -1,14 +1,11 @@
 """The contract written out as Markdown (docs/data-contract.md is this, kept in sync by a test)."""
 from __future__ import annotations
 
-from komek.contract.schema import Contract, default_contract
+from komek.contract.schema import Contract
 
 TYPES = {
-    "iin": "IIN: 12 digits, valid check digit",
-    "bin": "BIN: 12 digits, valid check digit",
     "string": "text",
     "code": "one of the codes listed",
-    "region": "KATO region code, 2 digits (see below)",
     "date": "date, ISO 8601 `YYYY-MM-DD`, 1850-2100",
     "month": "month `YYYY-MM`",
     "quarter": "quarter `YYYY-Qn`",
@@ -20,7 +17,7 @@ TYPES = {
 
 INTRO = """# The registry extract contract
 
-<!-- Generated from src/komek/kz/contract.yaml by komek.contract.docs; a test keeps them equal. -->
+<!-- Generated from src/komek/kz/contract.yaml by komek.kz.contract_markdown; a test keeps them equal. -->
 
 An extract is a folder with one file per table, as Parquet or CSV (UTF-8, header row), named
 after the table (`persons.parquet` or `persons.csv`), and an optional `manifest.json`:
@@ -48,6 +45,15 @@ A required table or column that is missing stops the extract before any row is l
 a message naming it. Columns not in the contract are ignored; an optional column may be left
 out of a file.
 
+## What absence means
+
+Missing is unknown, never zero. An optional table that is not sent is **not known** (`absent:
+unknown` below): every measure, score indicator and audit check that needs it is reported as
+not computed, with the table named, and `komek validate` and `komek ingest` list what cannot be
+computed without it. Within a table that is sent, a person or household with no row has **none
+recorded** (no income row: no income recorded). An empty optional value means what its column
+says: *none* (nothing recorded: no death date, an open end date) or *unknown*.
+
 ## Types
 
 | type | meaning |
@@ -55,23 +61,22 @@ out of a file.
 """
 
 
-def to_markdown(contract: Contract | None = None) -> str:
-    from komek.kz import regions
-    contract = contract or default_contract()
-    out = [INTRO + "".join(f"| `{k}` | {v} |\n" for k, v in TYPES.items())]
+def to_markdown(contract: Contract, appendix: str = "") -> str:
+    """The contract's tables and types; `appendix` (the country's code lists) goes at the end."""
+    types = {**{k: i.description for k, i in contract.identifiers.items()},
+             **TYPES, **{k: c.description for k, c in contract.code_lists.items()}}
+    out = [INTRO + "".join(f"| `{k}` | {v} |\n" for k, v in types.items())]
     out.append("\n## Tables\n")
     for t in contract.tables.values():
         out.append(f"\n### {t.name}\n\nSource: {t.source}. {'Required' if t.required else 'Optional'} table. "
                    f"Key: {', '.join(f'`{k}`' for k in t.key)}.")
         if t.order:
             out.append(" Dates in order: " + ", ".join(f"`{a}` <= `{b}`" for a, b in t.order) + ".")
-        out.append("\n\n| column | type | required | codes / notes |\n|---|---|---|---|\n")
+        out.append("\n\n| column | type | required | empty means | codes / notes |\n|---|---|---|---|---|\n")
         for c in t.columns.values():
             notes = ", ".join(f"`{x}`" for x in c.codes)
             if c.description:
                 notes = f"{notes}; {c.description}" if notes else c.description
-            out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | {notes} |\n")
-    out.append("\n## Region codes (KATO)\n\n| code | region | population 1 Jan 2026 | confirmed |\n|---|---|---|---|\n")
-    for code, r in regions().items():
-        out.append(f"| {code} | {r['name']} ({r['name_ru']}) | {r['population']:,} | {'yes' if r['confirmed'] else 'estimate'} |\n")
-    return "".join(out)
+            empty = "" if c.required else ("not known" if c.empty == "unknown" else "none recorded")
+            out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | {empty} | {notes} |\n")
+    return "".join(out) + appendix

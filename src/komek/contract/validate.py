@@ -13,17 +13,13 @@ from pathlib import Path
 
 import polars as pl
 
-from komek.contract.schema import MONEY, Column, Contract, Table, default_contract
-from komek.kz import iin as iin_rules
-from komek.kz import regions
+from komek.contract.schema import Column, Contract, Table
+from komek.errors import ContractError
+from komek.money import MONEY
 
 MANIFEST = "manifest.json"
 QUARANTINE_SCHEMA = {"table": pl.String, "row": pl.Int64, "reason": pl.String, "record": pl.String}
 EARLIEST, LATEST = pl.date(1850, 1, 1), pl.date(2100, 12, 31)
-
-
-class ContractError(ValueError):
-    """The extract as a whole breaks the contract (a file or a column is missing)."""
 
 
 @dataclass
@@ -58,11 +54,16 @@ def table_path(folder: Path, table: str) -> Path | None:
 def read_raw(path: Path) -> pl.DataFrame:
     """A table file as it is: Parquet with its own types, CSV entirely as text."""
     if path.suffix == ".parquet":
-        return pl.read_parquet(path)
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.ComputeError, OSError) as e:
+            raise ContractError(f"{path.name}: not a readable Parquet file ({e})") from None
+    if path.stat().st_size == 0:
+        raise ContractError(f"{path.name}: the file is empty (a CSV file needs at least its header row)")
     try:
         return pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except pl.exceptions.ComputeError as e:
-        raise ContractError(f"{path.name}: not a readable UTF-8 CSV file ({e})") from e
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as e:
+        raise ContractError(f"{path.name}: not a readable UTF-8 CSV file ({e})") from None
 
 
 def check_columns(table: Table, raw: pl.DataFrame, path: Path) -> None:
@@ -76,23 +77,23 @@ def _text(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.String).str.strip_chars()
 
 
-def _parse(column: Column, raw_dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+def _parse(contract: Contract, column: Column, raw_dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, problem or null) for one column; the problem ignores missing values."""
     name, t = column.name, column.type
     src = pl.col(name)
     text = _text(name)
-    if t in ("iin", "bin"):
-        label = t.upper()
+    if t in contract.identifiers:
+        kind = contract.identifiers[t]
         value = text
-        problem = (pl.when(~text.str.contains(r"^\d{12}$")).then(pl.lit(f"{label} is not 12 digits"))
-                   .when(~iin_rules.valid_expr(text)).then(pl.lit(f"{label} check digit is wrong")))
+        problem = (pl.when(~text.str.contains(kind.form)).then(pl.lit(f"{kind.label} {kind.form_problem}"))
+                   .when(~kind.valid(text)).then(pl.lit(f"{kind.label} check digit is wrong")))
     elif t == "code":
         value = text
         problem = pl.when(~text.is_in(list(column.codes))).then(
             pl.lit(f"unknown code (expected one of {', '.join(column.codes)})"))
-    elif t == "region":
+    elif t in contract.code_lists:
         value = text
-        problem = pl.when(~text.is_in(list(regions()))).then(pl.lit("unknown region code"))
+        problem = pl.when(~text.is_in(list(contract.code_lists[t].codes))).then(pl.lit(f"unknown {t} code"))
     elif t == "date":
         value = src if raw_dtype == pl.Date else text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         problem = (pl.when(value.is_null()).then(pl.lit("not a real date (YYYY-MM-DD)"))
@@ -140,7 +141,7 @@ def _parse(column: Column, raw_dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     return value.cast(column.dtype, strict=False).alias(name), (pl.lit(f"{name}: ") + problem).alias(f"_p_{name}")
 
 
-def validate_frame(table: Table, raw: pl.DataFrame, path: Path | None = None) -> TableResult:
+def validate_frame(contract: Contract, table: Table, raw: pl.DataFrame, path: Path | None = None) -> TableResult:
     """Check every row of one table; return the typed valid rows and the quarantine."""
     path = path or Path(f"{table.name}")
     check_columns(table, raw, path)
@@ -148,21 +149,19 @@ def validate_frame(table: Table, raw: pl.DataFrame, path: Path | None = None) ->
     for c in table.columns.values():            # optional columns a source did not send
         if c.name not in raw.columns:
             raw = raw.with_columns(pl.lit(None, pl.String).alias(c.name))
-    parsed = [_parse(c, raw.schema[c.name]) for c in table.columns.values()]
+    parsed = [_parse(contract, c, raw.schema[c.name]) for c in table.columns.values()]
     typed = raw.with_columns([v for v, _ in parsed] + [p for _, p in parsed])
     problems = [f"_p_{c}" for c in table.columns]
     row_checks = []
     for a, b in table.order:
         row_checks.append(pl.when(pl.col(a).is_not_null() & pl.col(b).is_not_null() & (pl.col(b) < pl.col(a)))
                           .then(pl.lit(f"{b}: before {a}")).alias(f"_o_{a}_{b}"))
-    if table.iin_encodes:   # only a well-formed IIN can contradict the other columns
-        iin_col = pl.when(pl.col("_p_iin").is_null()).then(pl.col("iin"))
-        if bd := table.iin_encodes.get("birth_date"):
-            row_checks.append(pl.when(iin_rules.birth_date_expr(iin_col) != pl.col(bd))
-                              .then(pl.lit(f"iin: does not encode {bd}")).alias("_e_birth"))
-        if sx := table.iin_encodes.get("sex"):
-            row_checks.append(pl.when(iin_col.is_not_null() & (iin_rules.sex_expr(iin_col) != pl.col(sx)))
-                              .then(pl.lit(f"iin: does not encode {sx}")).alias("_e_sex"))
+    for ident, facts in table.encodes.items():    # only a well-formed identifier can contradict the other columns
+        decode = contract.identifiers[table.columns[ident].type].encodes
+        well_formed = pl.when(pl.col(f"_p_{ident}").is_null()).then(pl.col(ident))
+        for fact, other in facts.items():
+            row_checks.append(pl.when(well_formed.is_not_null() & (decode[fact](well_formed) != pl.col(other)))
+                              .then(pl.lit(f"{ident}: does not encode {other}")).alias(f"_e_{ident}_{fact}"))
     typed = typed.with_columns(row_checks)
     problems += [e.meta.output_name() for e in row_checks]
     typed = typed.with_columns(pl.concat_str(problems, separator="; ", ignore_nulls=True).alias("_reason"))
@@ -191,23 +190,24 @@ class Extract:
     manifest: dict
     tables: dict[str, TableResult]
     ignored_files: list[str]
+    absent: list[str]            # optional tables not sent: not known
 
     @property
     def quarantine(self) -> pl.DataFrame:
         return pl.concat([r.quarantine for r in self.tables.values()] or [pl.DataFrame(schema=QUARANTINE_SCHEMA)])
 
 
-def locate(folder: Path, contract: Contract | None = None) -> dict[str, Path]:
+def locate(folder: Path, contract: Contract) -> dict[str, Path]:
     """The files of an extract, after checking that required tables and columns are there."""
-    contract = contract or default_contract()
     folder = Path(folder)
     if not folder.is_dir():
-        raise ContractError(f"extract folder {folder} does not exist")
+        raise ContractError(f"extract folder {folder} does not exist" if not folder.exists()
+                            else f"{folder} is a file, not an extract folder")
     found = {t: p for t in contract.tables if (p := table_path(folder, t)) is not None}
     problems = [f"missing required file {t}.parquet or {t}.csv"
                 for t, spec in contract.tables.items() if spec.required and t not in found]
     for t, p in found.items():   # every file's columns, before any row is read in full
-        cols = pl.read_parquet_schema(p).keys() if p.suffix == ".parquet" else pl.read_csv(p, n_rows=0, infer_schema=False).columns
+        cols = _columns(p)
         try:
             check_columns(contract.tables[t], pl.DataFrame(schema={c: pl.String for c in cols}), p)
         except ContractError as e:
@@ -215,6 +215,21 @@ def locate(folder: Path, contract: Contract | None = None) -> dict[str, Path]:
     if problems:
         raise ContractError(f"extract {folder}: " + "; ".join(problems))
     return found
+
+
+def _columns(path: Path) -> list[str]:
+    """A file's column names, read from its header only."""
+    if path.suffix == ".parquet":
+        try:
+            return list(pl.read_parquet_schema(path))
+        except (pl.exceptions.ComputeError, OSError) as e:
+            raise ContractError(f"{path.name}: not a readable Parquet file ({e})") from None
+    if path.stat().st_size == 0:
+        raise ContractError(f"{path.name}: the file is empty (a CSV file needs at least its header row)")
+    try:
+        return pl.read_csv(path, n_rows=0, infer_schema=False).columns
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as e:
+        raise ContractError(f"{path.name}: not a readable UTF-8 CSV file ({e})") from None
 
 
 def read_manifest(folder: Path) -> dict:
@@ -227,12 +242,12 @@ def read_manifest(folder: Path) -> dict:
         raise ContractError(f"{p}: not valid JSON ({e})") from e
 
 
-def validate_extract(folder: Path, contract: Contract | None = None) -> Extract:
+def validate_extract(folder: Path, contract: Contract) -> Extract:
     """Validate every table of an extract folder (all files are checked before any is read)."""
-    contract = contract or default_contract()
     folder = Path(folder)
     found = locate(folder, contract)
     known = {p.name for p in found.values()} | {MANIFEST}
     ignored = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in known)
-    results = {t: validate_frame(contract.tables[t], read_raw(p), p) for t, p in found.items()}
-    return Extract(folder, read_manifest(folder), results, ignored)
+    results = {t: validate_frame(contract, contract.tables[t], read_raw(p), p) for t, p in found.items()}
+    absent = [t for t in contract.optional_tables() if t not in found]
+    return Extract(folder, read_manifest(folder), results, ignored, absent)

@@ -39,9 +39,12 @@ def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
             value = value.get(code, value.get("default"))
         elif hasattr(value, "thresholds"):
             value = {"thresholds": list(value.thresholds), "values": list(value.values)}
-        out.append({"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
-                    "looked_up_on": date.isoformat(), "source": d.source, "confirmed": d.confirmed,
-                    "reference": p.reference})
+        entry = {"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
+                 "looked_up_on": date.isoformat(), "source": d.source, "confirmed": d.confirmed,
+                 "reference": p.reference}
+        if warning := p.beyond(date):
+            entry["warning"] = warning
+        out.append(entry)
     return out
 
 
@@ -121,7 +124,8 @@ def to_text(explanation: dict) -> str:
             who = f" for {e['member']}" if e.get("member") else ""
             lines.append(f"{pad}  ! exception{who}: {e['exception']} ({e['reference']}): {e['value']}")
         for p in n.get("parameters", []):
-            flag = "" if p["confirmed"] else "  (ASSUMPTION: not confirmed)"
+            flag = ("" if p["confirmed"] else "  (ASSUMPTION: not confirmed)") + (
+                f"  (WARNING: {p['warning']})" if p.get("warning") else "")
             lines.append(f"{pad}  · {p['name']} = {fmt(p['value'])} {p['unit']} from {p['in_force_from']}; "
                          f"source: {p['source']}{flag}")
         for d in n.get("inputs", []):

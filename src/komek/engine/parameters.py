@@ -14,6 +14,11 @@ A value may be a number, a mapping of region code to number (with `default` for 
 a regional parameter), or a scale (`brackets: [{threshold: 4, value: 16.03}, ...]`, looked up
 as the value of the highest threshold not above the input). Each dated value carries its source
 and whether it is confirmed; an unconfirmed value is an assumption and is reported as such.
+
+A parameter set anew each year (`renewed: yearly`, the budget law's) or each quarter
+(`renewed: quarterly`, a statistic of the quarter) is known only to the end of the period of
+its last value: a date past that still gets the last value, and a warning (`beyond`) says the
+value in force then is not known.
 """
 from __future__ import annotations
 
@@ -26,13 +31,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from komek.errors import ParameterError
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # the C parser where libyaml is present
-
-
-class ParameterError(KeyError):
-    def __str__(self) -> str:   # KeyError quotes its message; we want it plain
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class Dated:
         return isinstance(self.value, dict)
 
 
+RENEWALS = {"yearly": 12, "quarterly": 3}
+
+
 @dataclass
 class Parameter:
     name: str
@@ -68,6 +72,19 @@ class Parameter:
     unit: str = ""
     reference: str = ""
     history: list[Dated] = field(default_factory=list)   # sorted by start
+    renewed: str | None = None     # yearly, quarterly: known only to the end of its last value's period
+
+    def beyond(self, date: dt.date) -> str | None:
+        """A warning when `date` is past the period of the last known value, else None."""
+        if self.renewed is None or not self.history:
+            return None
+        last = self.history[-1].start
+        months = RENEWALS[self.renewed]
+        period = (last.year * 12 + last.month - 1) // months
+        if (date.year * 12 + date.month - 1) // months <= period:
+            return None
+        return (f"{self.name}: no value is known for {date} (set {self.renewed}; the last known is from "
+                f"{last}, used here)")
 
     def at(self, date: dt.date) -> Dated:
         starts = [d.start for d in self.history]
@@ -114,7 +131,7 @@ class ParameterSet:
         self.params = params
 
     @classmethod
-    def load(cls, folder: Path) -> "ParameterSet":
+    def load(cls, folder: Path) -> ParameterSet:
         params: dict[str, Parameter] = {}
         for path in sorted(Path(folder).glob("*.yaml")):
             cls._walk(yaml.load(path.read_text("utf-8"), Loader=LOADER) or {}, "", params, path.name)
@@ -136,8 +153,11 @@ class ParameterSet:
                         raise ValueError(f"{file}: parameter {name} value from {start} has no source")
                 if name in out:
                     raise ValueError(f"{file}: parameter {name} is defined twice")
+                renewed = child.get("renewed")
+                if renewed is not None and renewed not in RENEWALS:
+                    raise ValueError(f"{file}: parameter {name}: renewed must be one of {', '.join(RENEWALS)}")
                 out[name] = Parameter(name, child.get("label", name), child.get("unit", ""),
-                                      child.get("reference", ""), sorted(history, key=lambda d: d.start))
+                                      child.get("reference", ""), sorted(history, key=lambda d: d.start), renewed)
             elif isinstance(child, dict):
                 ParameterSet._walk(child, name + ".", out, file)
             else:
@@ -155,7 +175,7 @@ class ParameterSet:
     def names(self) -> list[str]:
         return sorted(self.params)
 
-    def with_overrides(self, overrides: dict[str, Any], start: dt.date, source: str) -> "ParameterSet":
+    def with_overrides(self, overrides: dict[str, Any], start: dt.date, source: str) -> ParameterSet:
         """A copy where each named parameter takes a new value from `start` on (a reform or a what-if)."""
         params = dict(self.params)
         for name, value in overrides.items():
@@ -163,8 +183,12 @@ class ParameterSet:
             raw = value if isinstance(value, dict) else {"value": value}
             new = Dated(start, _value(name, raw), source, True, "override")
             history = [d for d in base.history if d.start < start] + [new]
-            params[name] = Parameter(base.name, base.label, base.unit, base.reference, history)
+            params[name] = Parameter(base.name, base.label, base.unit, base.reference, history)   # a reform's value is its own
         return ParameterSet(params)
+
+    def beyond(self, names, date: dt.date) -> list[str]:
+        """Warnings for the named parameters whose value on `date` is past what is known."""
+        return [w for n in sorted(set(names)) if n in self.params and (w := self.params[n].beyond(date))]
 
     def assumptions(self, date: dt.date) -> list[str]:
         """Parameters whose value in force on `date` is not confirmed."""

@@ -20,6 +20,7 @@ import yaml
 
 from komek.engine.parameters import ParameterSet
 from komek.engine.ruleset import RuleSet
+from komek.errors import ParameterError, ReformError
 
 
 @dataclass
@@ -32,14 +33,26 @@ class Reform:
     source: str = "reform"
 
     @classmethod
-    def load(cls, path: Path) -> "Reform":
-        spec = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    def load(cls, path: Path) -> Reform:
+        try:
+            spec = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        except FileNotFoundError:
+            raise ReformError(f"{path}: no such reform file") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise ReformError(f"{path}: not a valid YAML file ({' '.join(str(e).split())})") from None
+        if not isinstance(spec, dict):
+            raise ReformError(f"{path}: a reform is a mapping with `start` and `parameters`")
         unknown = set(spec) - {"name", "description", "start", "source", "parameters"}
         if unknown:
-            raise ValueError(f"{path}: unknown reform setting(s) {', '.join(sorted(unknown))}")
+            raise ReformError(f"{path}: unknown reform setting(s) {', '.join(sorted(unknown))}")
         if "start" not in spec or "parameters" not in spec:
-            raise ValueError(f"{path}: a reform needs `start` and `parameters`")
-        start = spec["start"] if isinstance(spec["start"], dt.date) else dt.date.fromisoformat(str(spec["start"]))
+            raise ReformError(f"{path}: a reform needs `start` and `parameters`")
+        if not isinstance(spec["parameters"], dict):
+            raise ReformError(f"{path}: parameters: a mapping of parameter name to value")
+        try:
+            start = spec["start"] if isinstance(spec["start"], dt.date) else dt.date.fromisoformat(str(spec["start"]))
+        except ValueError:
+            raise ReformError(f"{path}: start: {spec['start']!r} is not a date (YYYY-MM-DD)") from None
         return cls(spec.get("name", Path(path).stem), start, dict(spec["parameters"]),
                    description=spec.get("description", ""), source=spec.get("source", f"reform {Path(path).name}"))
 
@@ -51,8 +64,24 @@ class Reform:
             sim.replace_formula(name, replace(sim.rules.variables[name], formula=fn, module=f"reform {self.name}"))
 
     def check(self, rules: RuleSet) -> None:
-        """Unknown parameters or variables are errors before anything runs."""
-        self.parameters(rules)
+        """Unknown parameters or variables, and values that are not numbers, are errors before anything runs."""
+        for name, value in self.parameters_changed.items():
+            if name not in rules.parameters:
+                raise ReformError(f"reform {self.name}: parameters.{name}: unknown parameter")
+            try:
+                new = rules.parameters.with_overrides({name: value}, self.start, self.source)[name].history[-1].value
+            except (ValueError, TypeError, ParameterError):
+                new = None
+            if new is None or (_numeric(rules.parameters[name].history[-1].value) and not _numeric(new)):
+                raise ReformError(f"reform {self.name}: parameters.{name}: {value!r} is not a value this "
+                                  "parameter can take (a number, or regions with a default)")
         for name in self.formulas:
             if name not in rules.variables:
-                raise ValueError(f"reform {self.name}: unknown variable {name!r}")
+                raise ReformError(f"reform {self.name}: unknown variable {name!r}")
+
+
+def _numeric(value) -> bool:
+    """A number, or a regional table of numbers."""
+    if isinstance(value, dict):
+        return all(isinstance(v, float) for v in value.values())
+    return isinstance(value, float)

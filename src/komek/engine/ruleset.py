@@ -7,10 +7,7 @@ from collections.abc import Callable, Iterable
 
 from komek.engine.parameters import ParameterSet
 from komek.engine.variables import Entity, Variable
-
-
-class RuleError(ValueError):
-    """The rules themselves are inconsistent (found when they load, never at run time)."""
+from komek.errors import RuleError
 
 
 class RuleSet:

@@ -12,13 +12,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from komek.engine.parameters import Dated, ParameterError, ParameterSet, Scale
+from komek.engine.parameters import Dated, ParameterSet, Scale
 from komek.engine.ruleset import RuleSet
 from komek.engine.variables import DTYPES, Variable
-
-
-class InputError(ValueError):
-    pass
+from komek.errors import InputError, ParameterError
 
 
 def round_money(values: np.ndarray, rule: str | None) -> np.ndarray:
@@ -39,16 +36,20 @@ class Params:
     """
 
     def __init__(self, parameters: ParameterSet, date: dt.date, regions,
-                 allowed: tuple[str, ...], log: list | None, owner: str):
+                 allowed: tuple[str, ...], log: list | None, owner: str, warnings: set | None = None):
         self._ps, self.date, self._regions = parameters, date, regions
         self._allowed, self._log, self._owner = allowed, log, owner
+        self._warnings = warnings
 
     def _get(self, name: str) -> Dated:
         if not any(name == a or (a.endswith("*") and name.startswith(a[:-1])) for a in self._allowed):
             raise ParameterError(f"{self._owner} reads parameter {name} without declaring it")
-        dated = self._ps[name].at(self.date)
+        parameter = self._ps[name]
+        dated = parameter.at(self.date)
         if self._log is not None:
             self._log.append((self._owner, name, self.date))
+        if self._warnings is not None and (warning := parameter.beyond(self.date)):
+            self._warnings.add(warning)
         return dated
 
     def __getitem__(self, name: str):
@@ -71,9 +72,9 @@ class Params:
             raise ParameterError(f"{name} is not a scale")
         return value
 
-    def at(self, date: dt.date) -> "Params":
+    def at(self, date: dt.date) -> Params:
         """The same parameters on another date (the quarter before, the 1st of January...)."""
-        return Params(self._ps, date, self._regions, self._allowed, self._log, self._owner)
+        return Params(self._ps, date, self._regions, self._allowed, self._log, self._owner, self._warnings)
 
 
 class Simulation:
@@ -91,6 +92,7 @@ class Simulation:
             raise InputError("group_of points past the last group")
         self.values: dict[str, np.ndarray] = {}
         self.param_log: list | None = [] if trace else None
+        self.warnings: set[str] = set()     # parameters read past their last known value
         self.exceptions_applied: dict[str, list[np.ndarray]] = {}
         for data, is_person in ((persons, True), (groups, False)):
             for name, arr in data.items():
@@ -185,7 +187,7 @@ class Simulation:
     def _run(self, fn, inputs, params, var: Variable, idx, owner: str) -> np.ndarray:
         x = SimpleNamespace(**{d: self._column(d, var, idx) for d in inputs})
         x.n = len(x.__dict__[inputs[0]]) if inputs else (self.size(var) if isinstance(idx, slice) else len(idx))
-        p = Params(self.parameters, self.date, self._regions(var, idx), params, self.param_log, owner)
+        p = Params(self.parameters, self.date, self._regions(var, idx), params, self.param_log, owner, self.warnings)
         result = np.asarray(fn(x, p))
         if result.shape == ():
             result = np.full(x.n, result)

@@ -1,13 +1,12 @@
 """From the registry extract to the standard's inputs: who lives in which household on a date,
 with what incomes, disability and housing.
 
-Some inputs the registry does not hold are derived, and each derivation is an assumption:
-- a woman's children born: the children of her household if she is its head or spouse;
-- years of participation in the pension system: age - 22, between 0 and 40;
-- pension savings: not in the extract (payments from them appear as pension income);
-- the social contract: assumed signed (entitlement, not take-up, is what is computed);
-- a person recorded in two households on a date counts in the one joined last (then the one
-  with the higher household id).
+Each input of the standard comes from a table of the registry (`FROM`), or is assumed, each
+assumption stated (`ASSUMED`) and shown with every amount that rests on it, or is not known at
+all (`UNKNOWN`: pension savings are in no table), and then whatever needs it is not computed.
+A table the source does not have makes its inputs not known too (`coverage`). A person recorded
+in two households on a date counts in the one joined last (then the one with the higher
+household id).
 
 The tables are read once into NumPy arrays keyed by position: a person is a row of `persons`, a
 household its rank in household_id order. A date is then masks and gathers over those arrays,
@@ -19,58 +18,71 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from komek.engine.dates import civil
-from komek.kz.standard import INCOME_KINDS
+from komek.kz.standard import INCOME_KINDS, ages, standard
+from komek.money import tiyn
+from komek.periods import quarter_before, quarter_of
+from komek.registry import Source
 
 PERSON_COLUMNS = ["iin", "household_id", "role", "birth_date", "sex", "disability_group", "disability_cause",
                   "children_born", "participation_years", *(f"income_{k}" for k in INCOME_KINDS)]
 HOUSEHOLD_COLUMNS = ["household_id", "region_code", "area_m2", "tenure", "only_home", "utilities", "maintenance",
                      "communication", "rent"]
 COSTS = ("utilities", "maintenance", "communication", "rent")
-
 TABLES = ("persons", "households", "addresses", "incomes", "disability", "housing")
+
+# Where each input of the standard comes from.
+FROM = {"role": "households", "birth_date": "persons", "sex": "persons", "region_code": "addresses",
+        "disability_group": "disability", "disability_cause": "disability",
+        **{f"income_{k}": "incomes" for k in INCOME_KINDS},
+        **{c: "housing" for c in ("area_m2", "tenure", "only_home", *COSTS)}}
+ASSUMED = {
+    "children_born": "a woman's children born are the children of her household if she is its head or spouse",
+    "participation_years": "years in the pension system are age - 22, between 0 and 40",
+    "social_contract": "the social contract is taken as signed (entitlement is computed, not take-up)",
+    "student": "full-time study is in no table: no member is counted as a student",
+    "military": "military service is in no table: no member is counted as serving",
+    "self_employed_regime": "the tax regime of self-employment is in no table: the special regime is taken",
+    "mother_award": "awards held are in no table: the award the children born qualify for is taken",
+}
+UNKNOWN = {"uapf_savings": "pension savings in the UAPF are in no table of the extract",
+           "uapf_years_paid": "payments from pension savings are in no table of the extract"}
 
 NEVER = np.iinfo(np.int32).max      # an open end date, as a day number
 
 
-def scan(folder: Path, quarantine: dict | None = None) -> dict[str, pl.LazyFrame]:
-    """The extract's tables the standard needs, as lazy frames of valid rows.
+@dataclass(frozen=True)
+class Coverage:
+    """What the standard can compute from a source: for each measure not computed, why; for each
+    measure computed on an assumption, which."""
+    not_computed: dict[str, str]
+    assumptions: dict[str, list[str]]
 
-    Every file is validated against the contract and its bad rows left out (kept in
-    `quarantine` when a dict is given), except Parquet files of an extract whose manifest says
-    it was validated when written (`"validated": true`, as the synthetic generator's are).
-    """
-    from komek.contract.schema import default_contract
-    from komek.contract.validate import read_manifest, read_raw, table_path, validate_frame
-    trusted = read_manifest(Path(folder)).get("validated") is True
-    out = {}
-    for name in TABLES:
-        path = table_path(Path(folder), name)
-        if path is None:
-            continue
-        if trusted and path.suffix == ".parquet":
-            out[name] = pl.scan_parquet(path)
-            continue
-        result = validate_frame(default_contract().tables[name], read_raw(path), path)
-        if quarantine is not None and result.rows_quarantined:
-            quarantine[name] = result.quarantine
-        out[name] = result.valid.lazy()
-    return out
+    def computed(self, measures: Iterable[str]) -> list[str]:
+        return [m for m in measures if m not in self.not_computed]
 
 
-def quarter_before(on: dt.date) -> tuple[str, list[str]]:
-    q = (on.month - 1) // 3
-    year, q = (on.year, q) if q else (on.year - 1, 4)
-    return f"{year}-Q{q}", [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+def coverage(present: Iterable[str]) -> Coverage:
+    """Which measures the tables `present` let the standard compute, and on what assumptions."""
+    rules, present = standard(), set(present)
+    not_computed, assumptions = {}, {}
+    for m in rules.measures():
+        needs = rules.needs(m.name)
+        missing = sorted({f"the {FROM[i]} table is not in the source" for i in needs
+                          if i in FROM and FROM[i] not in present} | {UNKNOWN[i] for i in needs if i in UNKNOWN})
+        if missing:
+            not_computed[m.name] = "not computed: " + "; ".join(missing)
+        elif assumed := [ASSUMED[i] for i in needs if i in ASSUMED]:
+            assumptions[m.name] = assumed
+    return Coverage(not_computed, assumptions)
 
 
-def _quarter(on: dt.date) -> str:
-    return f"{on.year}-Q{(on.month - 1) // 3 + 1}"
+def tables_of(source: Source) -> dict[str, pl.LazyFrame]:
+    """The source's tables the standard reads (those it has)."""
+    return source.tables(TABLES)
 
 
 def _current(frame: pl.LazyFrame, start: str, end: str, on: dt.date) -> pl.LazyFrame:
@@ -81,14 +93,15 @@ def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
     """household_id -> region_code (the head's latest current registration) for households
     living on `on`: a light query for callers that need only this (one card, a region list).
     Of two current registrations, the later (then the one listed last) counts, as in `prepare`."""
-    members = _current(tables["households"], "from_date", "to_date", on).with_columns(_key())
+    members = _current(tables["households"], "from_date", "to_date", on).with_columns(iin_key())
     heads = members.filter(pl.col("role") == "head").select("household_id", "_iin")
-    addr = _current(tables["addresses"].with_row_index("_row"), "registered_from", "registered_to", on).with_columns(_key())
+    addr = _current(tables["addresses"].with_row_index("_row"), "registered_from", "registered_to", on).with_columns(iin_key())
     return (heads.join(addr.select("_iin", "region_code", "registered_from", "_row"), on="_iin", how="inner")
             .sort("registered_from", "_row").unique("household_id", keep="last").select("household_id", "region_code"))
 
 
-def _key() -> pl.Expr:
+def iin_key() -> pl.Expr:
+    """The IIN as an integer (`_iin`): what the registry's arrays are keyed on."""
     return pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
 
 
@@ -108,11 +121,6 @@ def _encode(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     values = text.unique().sort()
     codes = text.cast(pl.Enum(values.to_list())).to_physical().to_numpy()
     return codes, np.array(values.to_list() or [""], dtype=str)
-
-
-def tiyn(column: str) -> pl.Expr:
-    """A money column as whole tiyn: the decimal's own integer, with no float on the way."""
-    return pl.col(column).cast(pl.Decimal(14, 2)).to_physical().cast(pl.Int64).fill_null(0)
 
 
 def month_codes(quarters: dict[str, list[str]]) -> pl.Expr:
@@ -180,10 +188,10 @@ class Registry:
         self.tables = tables
         dates = list(dates)
         quarters = dict(quarter_before(d) for d in dates)
-        own = sorted({_quarter(d) for d in dates}) if "housing" in tables else []
-        queries = [tables["persons"].select("iin", _key(), "birth_date", "sex", "death_date"),
-                   tables["households"].select("household_id", _key(), "role", "from_date", "to_date"),
-                   tables["addresses"].select(_key(), "region_code", "registered_from", "registered_to")]
+        own = sorted({quarter_of(d) for d in dates}) if "housing" in tables else []
+        queries = [tables["persons"].select("iin", iin_key(), "birth_date", "sex", "death_date"),
+                   tables["households"].select("household_id", iin_key(), "role", "from_date", "to_date"),
+                   tables["addresses"].select(iin_key(), "region_code", "registered_from", "registered_to")]
         if quarters and "incomes" in tables:
             queries.append(self._incomes_query(quarters))
         queries += [self._housing_query(q) for q in own]
@@ -286,7 +294,7 @@ class Registry:
 
     # One date.
 
-    def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> "Prepared":
+    def prepare(self, on: dt.date, regions: Iterable[str] | None = None, households: pl.Series | None = None) -> Prepared:
         """The registry on `on`: for some regions only, or some households (`_hid` values), when given."""
         d = day_number(on)
         current = np.flatnonzero((self.m_from <= d) & (self.m_to > d) & (self.m_pid >= 0))
@@ -363,7 +371,7 @@ class Registry:
     def _incomes_query(self, quarters: dict[str, list[str]]) -> pl.LazyFrame:
         # Text as Enum codes and money as whole tiyn: no parsing.
         return (self.tables["incomes"].filter(pl.col("month").is_in([m for q in quarters for m in quarters[q]]))
-                .select(_key(), month_codes(quarters),
+                .select(iin_key(), month_codes(quarters),
                         pl.col("kind").cast(pl.Enum(list(INCOME_KINDS)), strict=False).to_physical()
                         .fill_null(len(INCOME_KINDS)), tiyn("amount")))
 
@@ -423,7 +431,7 @@ class Registry:
             if self._housing_quarters is None:
                 self._housing_quarters = sorted(self.tables["housing"].select(pl.col("quarter").unique()).collect()["quarter"]
                                                 .drop_nulls().to_list())
-            quarters = [q for q in self._housing_quarters if q <= _quarter(on)][::-1]
+            quarters = [q for q in self._housing_quarters if q <= quarter_of(on)][::-1]
         slot = np.full(len(self.ids), -1, dtype=np.int64)
         slot[hids] = np.arange(len(hids))
         out = {"area_m2": np.zeros(len(hids)), "only_home": np.zeros(len(hids), bool), **{c: np.zeros(len(hids)) for c in COSTS}}
@@ -449,7 +457,7 @@ class Registry:
     def _read_disability(self) -> tuple | None:
         if "disability" not in self.tables:
             return None
-        d = self.tables["disability"].select(_key(), "group", "cause", "valid_from", "valid_to").collect()
+        d = self.tables["disability"].select(iin_key(), "group", "cause", "valid_from", "valid_to").collect()
         return (self.positions(d["_iin"]), day_numbers(d["valid_from"], -NEVER), day_numbers(d["valid_to"]),
                 _encode(pl.concat([d["group"].fill_null(""), pl.Series([""])])),
                 _encode(pl.concat([d["cause"].fill_null(""), pl.Series([""])])))
@@ -500,16 +508,6 @@ class Prepared:
                 self.membership[pa:pb], self.group[pa:pb] - a, _rows(self.housing, slice(a, b)),
                 _rows(self.disability, slice(pa, pb)))
 
-    def select(self, households: np.ndarray) -> "Prepared":
-        """Only the households at these positions (ascending)."""
-        keep = np.zeros(len(self.hid), bool)
-        keep[households] = True
-        position = np.cumsum(keep) - 1
-        people = keep[self.group]
-        return Prepared(self.registry, self.on, self.hid[keep], self.region[keep], self.pid[people],
-                        self.membership[people], position[self.group[people]], _rows(self.housing, keep),
-                        _rows(self.disability, people))
-
     @property
     def is_head(self) -> np.ndarray:
         """Whether each person is the head of their household."""
@@ -535,7 +533,7 @@ class Prepared:
         is_role = lambda name: role[0] == _code(role[1], name)  # noqa: E731
         children = np.bincount(self.group[is_role("child")], minlength=len(self.hid))
         mother = (sex[0] == _code(sex[1], "F")) & (is_role("head") | is_role("spouse"))
-        age = on.year - civil(birth)[0]
+        age = ages(birth, on)
         p = {"role": role, "birth_date": birth, "sex": sex, "disability_group": group, "disability_cause": cause,
              "children_born": np.where(mother, children[self.group], 0).astype(np.int64),
              "participation_years": np.clip(age - 22, 0, 40).astype(np.int64),
@@ -573,13 +571,6 @@ def _rows(columns: dict, rows) -> dict:
     return {k: (v[0][rows], v[1]) if isinstance(v, tuple) else v[rows] for k, v in columns.items()}
 
 
-def _fixed(text: pl.Series) -> np.ndarray:
-    """A text column as fixed-width NumPy strings built from its few distinct values, much faster
-    than converting millions of Python strings."""
-    codes, values = _encode(text)
-    return values[codes]
-
-
 def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> Prepared:
     """Read what the standard needs on `on` (for some regions only, when given)."""
     return Registry(tables, dates=[on]).prepare(on, regions)
@@ -588,43 +579,3 @@ def prepare(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str]
 def build(tables: dict[str, pl.LazyFrame], on: dt.date, regions: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(persons, households) input frames for households living on `on`, optionally in some regions."""
     return prepare(tables, on, regions).frames()
-
-
-def arrays(persons: pl.DataFrame, households: pl.DataFrame) -> tuple[dict, dict, np.ndarray]:
-    """Engine inputs from input frames: person arrays, household arrays and each person's household index."""
-    ids = households["household_id"]
-    if ids.is_sorted():
-        group_of = ids.search_sorted(persons["household_id"]).to_numpy()
-    else:
-        index = households.select("household_id").with_row_index("_g")
-        group_of = persons.join(index, on="household_id", how="left", maintain_order="left")["_g"].to_numpy()
-    p = {c: _numpy(persons[c]) for c in PERSON_COLUMNS if c not in ("iin", "household_id", "birth_date")}
-    p["birth_date"] = persons["birth_date"].to_numpy().astype("datetime64[D]")
-    h = {c: _numpy(households[c]) for c in HOUSEHOLD_COLUMNS if c != "household_id"}
-    return p, h, group_of.astype(np.int64)
-
-
-def _numpy(column: pl.Series) -> np.ndarray:
-    return _fixed(column) if column.dtype == pl.String else column.to_numpy()
-
-
-def read_database(url: str, names: Iterable[str] = TABLES) -> dict[str, pl.DataFrame]:
-    """Registry tables from the database, typed as the contract says (rows there were validated at ingest)."""
-    from sqlalchemy import select
-
-    from komek.contract.schema import default_contract
-    from komek.registry.db import engine
-    from komek.registry.models import RECORDS
-    out = {}
-    with engine(url).connect() as conn:
-        for name in names:
-            spec = default_contract().tables[name]
-            model = RECORDS[name].__table__
-            rows = conn.execute(select(*(model.c[c] for c in spec.columns))).all()
-            out[name] = pl.DataFrame(rows, schema=spec.schema, orient="row")
-    return out
-
-
-def scan_database(url: str) -> dict[str, pl.LazyFrame]:
-    """The standard's tables from the registry database, as lazy frames."""
-    return {name: frame.lazy() for name, frame in read_database(url).items()}

@@ -1,4 +1,8 @@
-"""Connecting to the registry database (SQLite embedded, PostgreSQL in production) and migrating it."""
+"""Connecting to the registry database (SQLite embedded, PostgreSQL in production) and migrating it.
+
+The schema changes only through `migrate` (the `komek migrate` command): every other use
+checks that the schema is current first (`require_current`) and says so when it is not.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,9 +12,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from komek.errors import SchemaError, SourceError
 
 
 def normalize_url(url: str) -> str:
@@ -21,13 +30,26 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def display(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
 @cache
 def engine(url: str) -> Engine:
     """One engine (and pool) per database URL."""
     url = normalize_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10}
+                                 if parsed.get_backend_name() == "postgresql" else {})
+    except (ArgumentError, NoSuchModuleError):
+        raise SourceError(f"database {url!r}: not a database URL (e.g. sqlite:///komek.sqlite or "
+                          "postgresql+psycopg://USER@HOST:5432/NAME)") from None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     eng = create_engine(url, connect_args={"timeout": 30})
@@ -57,12 +79,38 @@ def alembic_config() -> Config:
     return cfg
 
 
+@contextmanager
+def reaching(url: str) -> Iterator[None]:
+    """Turn a database that cannot be reached (wrong host or port, no such database) into a SourceError."""
+    try:
+        yield
+    except OperationalError as e:
+        reason = " ".join(str(e.orig).split())[:240]
+        raise SourceError(f"database {display(url)}: cannot connect ({reason})") from None
+
+
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database schema to `revision` (a no-op when it is already there)."""
     cfg = alembic_config()
-    with engine(url).begin() as conn:
+    with reaching(url), engine(url).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def revisions(url: str) -> tuple[str | None, str]:
+    """(the database's schema revision or None when it has none, the code's head revision)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with reaching(url), engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision(), head
+
+
+def require_current(url: str) -> None:
+    """A SchemaError unless the database's schema is the code's head revision."""
+    current, head = revisions(url)
+    if current is None:
+        raise SchemaError(f"database {display(url)} has no registry schema yet")
+    if current != head:
+        raise SchemaError(f"database {display(url)} schema is at revision {current}, this version needs {head}")
 
 
 def sessions(url: str) -> sessionmaker[Session]:

@@ -20,28 +20,31 @@ import polars as pl
 from sqlalchemy import Connection, Date, bindparam, text, update
 from sqlalchemy.engine import make_url
 
-from komek.contract.schema import Contract, Table, default_contract
-from komek.contract.validate import ContractError, TableResult, validate_extract
-from komek.registry.db import engine, migrate, normalize_url, session
+from komek.contract.schema import Contract, Table
+from komek.contract.validate import TableResult, validate_extract
+from komek.errors import ContractError
+from komek.registry.db import engine, normalize_url, reaching, require_current, session
 from komek.registry.models import Ingestion
 from komek.registry.report import IngestionReport, TableReport
+from komek.settings import settings
 
 Progress = Callable[[str, int, int], None]
 COPY_CHUNK = 100_000        # rows per CSV buffer streamed to PostgreSQL's COPY
 SQLITE_CHUNK = 50_000       # rows per executemany batch on SQLite
 
 
-def ingest(folder: Path | str, url: str, progress: Progress | None = None, *, as_of: dt.date | None = None,
-           report_dir: Path | None = None, contract: Contract | None = None) -> IngestionReport:
-    """Validate the extract in `folder` and load it into the database at `url`.
+def ingest(folder: Path | str, url: str, contract: Contract, progress: Progress | None = None, *,
+           as_of: dt.date | None = None, report_dir: Path | None = None) -> IngestionReport:
+    """Validate the extract in `folder` and load it into the database at `url`, whose schema
+    must be current (a SchemaError otherwise: the schema changes only through `migrate`).
 
     `as_of` (the date the extract describes) defaults to the manifest's `as_of`, else today.
     The report is recorded in `ingestions` and saved as ingestion-report.json/.md in
     `report_dir` (default: next to a SQLite database, else the data directory).
     `progress("ingest: <table>", done, total)` is called once validation is done and after each table.
     """
-    contract = contract or default_contract()
     url, folder = normalize_url(url), Path(folder).resolve()
+    require_current(url)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     extract = validate_extract(folder, contract)   # raises ContractError before any write
@@ -51,11 +54,10 @@ def ingest(folder: Path | str, url: str, progress: Progress | None = None, *, as
                              validation_seconds=round(time.perf_counter() - clock, 3))
     stamp = as_of or _manifest_as_of(extract.manifest, report)
     report.as_of = stamp.isoformat()
+    report.absent = extract.absent
     if extract.ignored_files:
         report.notes.append("ignored files: " + ", ".join(extract.ignored_files))
-
-    migrate(url)
-    with session(url) as s:
+    with reaching(url), session(url) as s:
         row = Ingestion(folder=str(folder), extract_id=report.extract_id, as_of=stamp, started=started, status="running")
         s.add(row)
         s.flush()
@@ -97,7 +99,6 @@ def _default_report_dir(url: str) -> Path:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         return Path(parsed.database).parent
-    from komek.settings import settings
     return settings().data_dir
 
 

@@ -1,4 +1,5 @@
-"""The registry database: one table per contract table, plus the ingestion log and quarantine.
+"""The registry database: one table per contract table, the ingestion log and quarantine, and
+the audit's findings with their review (the database holds every table; the wings use them).
 
 Table and column names are the contract's (src/komek/kz/contract.yaml); the primary key is the
 contract's `key`. Every row carries `extract_as_of`: the as_of date of the extract that last
@@ -211,6 +212,34 @@ class QuarantinedRow(Base):
     row: Mapped[int] = mapped_column(BigInteger)     # 1-based row number in the source file
     reason: Mapped[str] = mapped_column(Text)
     record: Mapped[str] = mapped_column(Text)        # the row as sent, JSON
+
+
+class AuditFinding(Base):
+    """An audit finding with its review state. Open until an auditor confirms it (with the
+    amount to recover) or dismisses it (with a reason); re-running an audit refreshes a
+    finding's facts and never its review."""
+    __tablename__ = "audit_findings"
+    finding_id: Mapped[str] = mapped_column(String(17), primary_key=True)
+    check: Mapped[str] = mapped_column(String(64), index=True)
+    lane: Mapped[Code]                      # rule or anomaly
+    payment_id: Mapped[str | None]
+    iin: Mapped[Iin] = mapped_column(index=True)
+    household_id: Mapped[str | None]
+    region_code: Mapped[Region | None]
+    month: Mapped[Period | None]
+    measure: Mapped[str | None]
+    amount_paid: Mapped[Decimal | None]
+    amount_at_risk: Mapped[Decimal]
+    evidence: Mapped[str] = mapped_column(Text)          # JSON naming the records
+    severity: Mapped[Code]
+    rule_version: Mapped[str]
+    review_state: Mapped[Code] = mapped_column(index=True)   # open, confirmed, dismissed
+    recovery_amount: Mapped[Decimal | None]
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str | None]
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_found: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_found: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}

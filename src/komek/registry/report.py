@@ -1,11 +1,9 @@
-"""What an ingestion did, table by table: for the terminal (Rich), as JSON and as Markdown."""
+"""What an ingestion did, table by table: as data, JSON and Markdown (the terminal's table is the CLI's)."""
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from rich.table import Table as RichTable
 
 COUNTS = ("rows_read", "inserted", "updated", "unchanged", "quarantined", "unknown_persons")
 
@@ -37,6 +35,7 @@ class IngestionReport:
     validation_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     tables: dict[str, TableReport] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)      # optional tables not sent: not known
 
     @property
     def totals(self) -> dict[str, int]:
@@ -56,27 +55,13 @@ class IngestionReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
-    def render(self) -> RichTable:
-        out = RichTable(title=f"Ingestion of {self.folder} (as of {self.as_of}): {self.status}")
-        out.add_column("table")
-        for c in COUNTS:
-            out.add_column(c.replace("_", " "), justify="right")
-        for t in self.tables.values():
-            out.add_row(t.table, *(f"{getattr(t, c):,}" for c in COUNTS),
-                        style="yellow" if t.quarantined or t.unknown_persons else None)
-        out.add_row("total", *(f"{v:,}" for v in self.totals.values()), style="bold", end_section=True)
-        for reason, n in self.reasons.items():
-            out.add_row(f"[dim]{reason}[/dim]", "", "", "", "", f"{n:,}", "")
-        if self.error:
-            out.caption = f"[red]{self.error}[/red]"
-        return out
-
     def to_markdown(self) -> str:
         lines = [f"# Ingestion of `{self.folder}`", "",
                  f"- extract: {self.extract_id or 'no extract_id'}, as of {self.as_of}",
                  f"- database: `{self.database}`", f"- status: **{self.status}**"
                  + (f" ({self.error})" if self.error else ""),
-                 f"- started {self.started}, finished {self.finished}", *[f"- {n}" for n in self.notes], "",
+                 f"- started {self.started}, finished {self.finished}", *[f"- {n}" for n in self.notes],
+                 *([f"- not sent, so not known: {', '.join(self.absent)}"] if self.absent else []), "",
                  "| table | " + " | ".join(c.replace("_", " ") for c in COUNTS) + " |",
                  "|---|" + "---:|" * len(COUNTS)]
         for t in self.tables.values():

@@ -15,11 +15,21 @@ def _frame(rows: list[dict], columns: dict[str, str]) -> pl.DataFrame:
     return pl.DataFrame([{h: r.get(k) for k, h in columns.items()} for r in rows])
 
 
+def _items(title: str, items: list[str]) -> str:
+    return f"<p>{title}</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
 def sections(card: dict) -> list[Section]:
-    level = (f"<p>Level <strong>{card['level']}</strong> ({html.escape(card['level_label'])}), score "
-             f"{card['score']:.2f} on the vulnerability index version {html.escape(card['index_version'])}: the sum "
-             "of the weights of the indicators below. A level guides a caseworker's attention and offers; it decides "
-             "nothing by itself.</p>")
+    if card["level"] is None:
+        level = ("<p>Level <strong>not known</strong>: indicators the level rests on could not be computed from the "
+                 "registry's data (below), so no level is given rather than one that reads better or worse than the "
+                 "family is.</p>")
+    else:
+        level = (f"<p>Level <strong>{card['level']}</strong> ({html.escape(card['level_label'])}), score "
+                 f"{card['score']:.2f} on the vulnerability index version {html.escape(card['index_version'])}: the sum "
+                 "of the weights of the indicators below. A level guides a caseworker's attention and offers; it decides "
+                 "nothing by itself.</p>")
+    level += _items("Not computed:", [f"{i['label']}: {i['why']}" for i in card.get("not_computed_indicators", [])])
     level += (table(_frame(card["deprived"], {"domain": "domain", "label": "indicator", "weight": "weight", "why": "why it counts"}),
                     caption="Indicators the household is deprived in")
               if card["deprived"] else "<p>The household is deprived in none of the indicators.</p>")
@@ -30,6 +40,10 @@ def sections(card: dict) -> list[Section]:
     body += (table(_frame(support, {"label": "measure", "to": "to", "amount": "tenge a month", "article": "article"}),
                    caption=f"Support for {card['date'][:7]}: {card['total_support']:,.2f} tenge in all")
              if support else "<p>No support measure applies this month.</p>")
+    body += _items("Not computed (the data is not in the registry's source):",
+                   [f"{m}: {why}" for m, why in card.get("not_computed", {}).items()])
+    body += _items("Computed on stated assumptions:", sorted({a for v in card.get("assumptions", {}).values() for a in v}))
+    body += _items("Warnings:", card.get("warnings", []))
     return [Section("members", "Members", table(
                 _frame(card["members"], {"iin": "IIN (masked)", "role": "role", "sex": "sex", "age": "age", "disability": "disability"}),
                 caption=f"Members on {card['date']}")),
@@ -53,6 +67,7 @@ def _findings(found: list[dict] | None) -> str:
 def write_card(card: dict, path: Path) -> Path:
     """The card as a self-contained HTML page at `path`."""
     facts = {"Household": card["household_id"], "Region": f"{card['region']} ({card['region_code']})", "Date": card["date"],
-             "Level": f"{card['level']} ({card['level_label']}), score {card['score']:.2f}",
+             "Level": f"{card['level']} ({card['level_label']}), score {card['score']:.2f}" if card["level"] else "not known",
              "Support this month": f"{card['total_support']:,.2f} tenge", "Rules": card["rules_version"]}
-    return write_report(Path(path), f"Household {card['household_id']}: level {card['level']}", sections(card), facts)
+    return write_report(Path(path), f"Household {card['household_id']}: level {card['level'] or 'not known'}",
+                        sections(card), facts)

@@ -7,7 +7,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from komek.kz import statistics
-from komek.kz.registry_inputs import quarter_before
+from komek.periods import quarter_before
 from komek.report import Section, charts, table
 from komek.services import population
 
@@ -40,6 +40,10 @@ def demography_section(engine: Engine, on: dt.date) -> Section:
 def poverty_section(engine: Engine, on: dt.date) -> tuple[Section, pl.DataFrame]:
     stats = statistics()
     line = stats["statistical_subsistence_minimum"]["value"]
+    if not population.has_incomes(engine):
+        body = "<p><strong>Not computed</strong>: the registry holds no income records, so incomes are not known.</p>"
+        return Section("poverty", "Incomes and poverty", body), pl.DataFrame(schema={"region_code": pl.String, "poor": pl.Int64,
+                                                                                     "people": pl.Int64})
     households = population.household_incomes(engine, on)
     by_region = population.poverty_by_region(households, line)
     official = stats["poverty_rate"]["regions"]

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from komek.scoring import pmt, survey as sv
+from komek.scoring import pmt
+from komek.scoring import survey as sv
 
 
 def contributions(clf, X: np.ndarray, features: list[str], poor: list[str]) -> np.ndarray:

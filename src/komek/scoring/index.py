@@ -2,11 +2,14 @@
 index.yaml, computed for every household at once with Polars.
 
 Input: the standard's input frames (`komek.kz.registry_inputs.build`). Output: one row per
-household with its score, level and the indicators it is deprived in.
+household with its score, level and the indicators it is deprived in. An indicator whose source
+table is absent is not known (null), and so are the score and level: a level computed without an
+indicator would read better or worse than the family is. Ages are the rules' (full years).
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -14,9 +17,10 @@ from importlib.resources import files
 import polars as pl
 import yaml
 
-from komek.kz.standard import INCOME_KINDS
+from komek.kz.standard import INCOME_KINDS, ages, standard
 
 LEVELS = ("A", "B", "C", "D", "E")
+NOT_KNOWN = "not known"
 WORK_INCOMES = ("income_wage", "income_self_employed", "income_business")
 COSTS = ("utilities", "maintenance", "communication", "rent")
 
@@ -29,6 +33,7 @@ class Indicator:
     weight: float
     cutoff: float | None
     why: str
+    needs: tuple[str, ...] = ()      # registry tables it is computed from
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Index:
 @cache
 def load_index() -> Index:
     raw = yaml.safe_load(files(__package__).joinpath("index.yaml").read_text("utf-8"))
-    indicators = tuple(Indicator(name, domain, spec["label"], float(spec["weight"]), spec.get("cutoff"), spec["why"])
+    indicators = tuple(Indicator(name, domain, spec["label"], float(spec["weight"]), spec.get("cutoff"), spec["why"],
+                                 tuple(spec["needs"]))
                        for domain, d in raw["domains"].items() for name, spec in d["indicators"].items())
     for domain, d in raw["domains"].items():
         inner = sum(float(s["weight"]) for s in d["indicators"].values())
@@ -62,15 +68,24 @@ def load_index() -> Index:
 
 
 def subsistence_minimum(on: dt.date) -> float:
-    from komek.kz.standard import standard
     return float(standard().parameters["subsistence_minimum"].at(on).value)
+
+
+def unknown(present: Iterable[str] | None) -> dict[str, str]:
+    """Indicators that cannot be computed without tables absent from `present` (None: all there), and why."""
+    if present is None:
+        return {}
+    present = set(present)
+    return {i.name: "not computed: " + "; ".join(f"the {t} table is not in the source" for t in i.needs if t not in present)
+            for i in load_index().indicators if any(t not in present for t in i.needs)}
 
 
 def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     """What the indicators are computed from, one row per household."""
-    ages = load_index().ages
-    age = on.year - pl.col("birth_date").dt.year()
-    adult, elderly = age >= ages["adult"], age >= ages["elderly"]
+    cut = load_index().ages
+    persons = persons.with_columns(_age=pl.Series(ages(persons["birth_date"].to_numpy(), on)))
+    age = pl.col("_age")
+    adult, elderly = age >= cut["adult"], age >= cut["elderly"]
     disabled = pl.col("disability_group") != ""
     work = pl.sum_horizontal(*WORK_INCOMES)
     working_age = adult & ~elderly
@@ -86,10 +101,10 @@ def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date
         elderly=elderly.cast(pl.Int32),
         disabled=disabled.cast(pl.Int32),
         severe=pl.col("disability_group").is_in(["1", "child"]).cast(pl.Int32),
-        young_idle=((age >= ages["adult"]) & (age <= ages["young_adult_to"]) & ~disabled & (work <= 0)).cast(pl.Int32))
-    facts = flags.group_by("household_id").agg(size=pl.len(), *(pl.col(c).sum() for c in (
+        young_idle=((age >= cut["adult"]) & (age <= cut["young_adult_to"]) & ~disabled & (work <= 0)).cast(pl.Int32))
+    facts = flags.group_by("household_id").agg(*(pl.col(c).sum() for c in (
         "income", "earners", "able_adults", "working_age", "children", "adults", "elderly", "disabled", "severe",
-        "young_idle")))
+        "young_idle")), size=pl.len())
     return (households.lazy().select("household_id", "region_code", "area_m2", "tenure",
                                      pl.sum_horizontal(*COSTS).alias("housing_costs"))
             .join(facts, on="household_id", how="inner")
@@ -125,11 +140,19 @@ def deprivations(facts: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     return facts.select("household_id", *(rules[i.name].fill_null(False).alias(i.name) for i in ix.indicators))
 
 
-def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.DataFrame:
-    """household_id, region_code, size, income_per_capita, score, level, deprived (indicator names)."""
+def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
+          present: Iterable[str] | None = None) -> pl.DataFrame:
+    """household_id, region_code, size, income_per_capita, score, level, deprived (indicator
+    names). With `present` (the tables of the source), indicators needing an absent table are
+    null, and so are the score and level (income_per_capita too without incomes)."""
     ix = load_index()
+    missing = unknown(present)
     facts = household_facts(persons, households, on)
     d = deprivations(facts, on)            # one row per fact row, in the same order
+    if missing:
+        d = d.with_columns(pl.lit(None, pl.Boolean).alias(n) for n in missing)
+        if present is not None and "incomes" not in set(present):
+            facts = facts.with_columns(income_per_capita=pl.lit(None, pl.Float64))
     weighted = pl.sum_horizontal(*(pl.col(i.name).cast(pl.Float64) * i.weight for i in ix.indicators)).round(4)
     level = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     for code, _, below in ix.levels:
@@ -138,6 +161,8 @@ def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.Da
     # turned into lists of names once, instead of a list built for every household.
     mask = pl.sum_horizontal(*(pl.col(i.name).cast(pl.UInt32) * (1 << k) for k, i in enumerate(ix.indicators)))
     out = d.select(score=weighted, _mask=mask).with_columns(level=level.otherwise(pl.lit(LEVELS[-1])))
+    if missing:     # a level without all its indicators is not known
+        out = out.with_columns(score=pl.lit(None, pl.Float64), level=pl.lit(None, pl.String))
     masks = out.select(pl.col("_mask").unique())
     names = masks.with_columns(deprived=pl.concat_list(
         *(pl.when((pl.col("_mask") & (1 << k)) > 0).then(pl.lit(i.name)) for k, i in enumerate(ix.indicators))
@@ -147,14 +172,17 @@ def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.Da
 
 
 def distribution(levels: pl.DataFrame, by: str | None = "region_code") -> pl.DataFrame:
-    """Households per level (columns A-E), overall or by region, with shares in %."""
+    """Households per level (columns A-E, and `not known` where a level could not be computed),
+    overall or by region, with shares in %."""
     key = by or "scope"
     frame = levels if by else levels.with_columns(scope=pl.lit("all"))
+    frame = frame.with_columns(pl.col("level").fill_null(NOT_KNOWN))
     wide = frame.group_by(key, "level").len().pivot(on="level", index=key, values="len")
-    for lv in LEVELS:
+    columns = (*LEVELS, NOT_KNOWN)
+    for lv in columns:
         if lv not in wide.columns:
             wide = wide.with_columns(pl.lit(0, pl.UInt32).alias(lv))
-    wide = wide.with_columns(pl.col(lv).fill_null(0) for lv in LEVELS)
-    wide = wide.with_columns(households=pl.sum_horizontal(*LEVELS))
-    wide = wide.with_columns(**{f"{lv} %": 100 * pl.col(lv) / pl.col("households") for lv in LEVELS})
-    return wide.select(key, "households", *LEVELS, *(f"{lv} %" for lv in LEVELS)).sort(key)
+    wide = wide.with_columns(pl.col(lv).fill_null(0) for lv in columns)
+    wide = wide.with_columns(households=pl.sum_horizontal(*columns))
+    wide = wide.with_columns(**{f"{lv} %": 100 * pl.col(lv) / pl.col("households") for lv in columns})
+    return wide.select(key, "households", *columns, *(f"{lv} %" for lv in columns)).sort(key)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from komek.errors import FieldError
 from komek.scoring import survey as sv
 
 MODEL_FILE = "model.joblib"
@@ -99,7 +100,7 @@ def load_model(folder: Path) -> dict:
     import joblib
     path = Path(folder) / MODEL_FILE
     if not path.is_file():
-        raise sv.SurveyError(f"{folder}: no trained model here (run `komek score train` first)")
+        raise sv.SurveyError(f"{folder}: no trained model here (train one first)")
     return joblib.load(path)
 
 
@@ -156,7 +157,7 @@ def evaluate(path: Path, target: str, household_id: str, weight: str | None = No
     X = sv.as_numpy(s.X)
     smallest = int(s.households["_y"].value_counts()["count"].min())
     if folds < 2 or smallest < folds:
-        raise sv.SurveyError(f"--folds {folds}: needs 2 <= K <= the size of the smallest class ({smallest})")
+        raise FieldError("folds", f"{folds}: needs 2 <= K <= the size of the smallest class ({smallest})")
     is_poor = np.isin(y, poor_classes)
     coverage = float(w[is_poor].sum() / w.sum())
     card = scorecard_columns(s.spec.features)

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from komek.errors import FieldError, SurveyError
+
 NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", ".", "-", "?", "missing"]
 YES = {"yes", "y", "true", "t", "да", "иә", "ia", "1", "1.0"}
 NO = {"no", "n", "false", "f", "нет", "жоқ", "zhok", "0", "0.0"}
@@ -26,8 +28,6 @@ PROTECTED = re.compile(r"ethn|national|race|tribe|clan|ult_group|этн|наци
 TOP_LEVELS = 20
 
 
-class SurveyError(ValueError):
-    """The survey file or its flags cannot be used: the message says what to fix."""
 
 
 @dataclass
@@ -171,11 +171,11 @@ def load(path: Path, target: str, household_id: str, weight: str | None = None, 
          groups: tuple[str, ...] = ()) -> Survey:
     """Read and check a labelled survey; SurveyError says what is wrong before anything is written."""
     frame = read_csv(path)
-    for flag, col in (("--target", target), ("--household-id", household_id), ("--weight", weight),
-                      ("--income", income), *(("--group", g) for g in groups)):
+    for name, col in (("target", target), ("household_id", household_id), ("weight", weight),
+                      ("income", income), *(("group", g) for g in groups)):
         if col is not None and col not in frame.columns:
-            raise SurveyError(f"{flag} {col!r}: no such column in {Path(path).name} "
-                              f"(columns: {', '.join(frame.columns[:12])}{', ...' if frame.width > 12 else ''})")
+            raise FieldError(name, f"{col!r}: no such column in {Path(path).name} "
+                             f"(columns: {', '.join(frame.columns[:12])}{', ...' if frame.width > 12 else ''})")
     if frame[household_id].null_count():
         frame = frame.filter(pl.col(household_id).is_not_null())
     exclude = {target, household_id, *(c for c in (weight, income) if c)}
@@ -183,7 +183,7 @@ def load(path: Path, target: str, household_id: str, weight: str | None = None, 
     X = features(frame, spec, household_id)
     spec.features = [c for c in X.columns if c != "_hid" and X[c].null_count() < X.height and X[c].n_unique() > 1]
     X = X.select("_hid", *spec.features)
-    kept = [c for c in (target, weight, *groups) if c] 
+    kept = [c for c in (target, weight, *groups) if c]
     hh = household_values(frame, household_id, kept)
     if income:
         inc = frame.group_by(pl.col(household_id).cast(pl.String).alias("_hid"), maintain_order=True).agg(
@@ -194,8 +194,7 @@ def load(path: Path, target: str, household_id: str, weight: str | None = None, 
     labelled = hh[target].is_not_null()
     hh, X = hh.filter(labelled), X.filter(labelled)
     if hh[target].n_unique() < 2:
-        raise SurveyError(f"--target {target!r}: needs at least two classes, found "
-                          f"{hh[target].unique().to_list()[:3]}")
+        raise FieldError("target", f"{target!r}: needs at least two classes, found {hh[target].unique().to_list()[:3]}")
     if not spec.features:
         raise SurveyError("no usable feature columns (every column is the target, the id, protected or constant)")
     hh = hh.with_columns(pl.col(target).cast(pl.String).alias("_y"),
@@ -220,7 +219,7 @@ def poor_classes(ordered: list[str], given: str | None) -> list[str]:
         norm = {_norm(c): c for c in ordered}
         unknown = [c for c in wanted if _norm(c) not in norm]
         if unknown:
-            raise SurveyError(f"--poor-classes {unknown}: not classes of the target (classes: {ordered})")
+            raise FieldError("poor_classes", f"{unknown}: not classes of the target (classes: {ordered})")
         return [norm[_norm(c)] for c in wanted]
     if len(ordered) == 2:
         yes = [c for c in ordered if c.strip().lower() in YES | {"poor"}]

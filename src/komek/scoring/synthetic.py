@@ -17,8 +17,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from komek.kz.standard import INCOME_KINDS, ages
 from komek.scoring.index import WORK_INCOMES, subsistence_minimum
-from komek.kz.standard import INCOME_KINDS
 
 LINES = (2.0, 3.0, 5.0)
 ASSETS, MEASURES = 40, 40
@@ -49,9 +49,8 @@ def survey(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, seed: i
     hh_cols = pl.DataFrame({"household_id": hh["household_id"], "region": hh["region_code"], "head_sex": hh["head_sex"],
                             "tenure": hh["tenure"], "area_m2": hh["area_m2"],
                             "utilities": (hh["utilities"] * rng.lognormal(0, .2, n)).round(0), **cols})
-    age = on.year - pl.col("birth_date").dt.year()
     people = persons.select(
-        "household_id", age.alias("age"), pl.col("sex"), pl.col("role"),
+        "household_id", pl.Series("age", ages(persons["birth_date"].to_numpy(), on)), pl.col("sex"), pl.col("role"),
         pl.when(pl.col("disability_group") != "").then(pl.lit("yes")).otherwise(pl.lit("no")).alias("disability"),
         pl.when(pl.col("disability_group") != "").then(pl.col("disability_group")).alias("disability_group"),
         pl.when(pl.sum_horizontal(*WORK_INCOMES) > 0).then(pl.lit("Yes")).otherwise(pl.lit("No")).alias("employed"),

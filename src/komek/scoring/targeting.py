@@ -21,7 +21,7 @@ def by_measure(households: pl.DataFrame, levels: pl.DataFrame, measures: list[st
     rows = []
     for m in measures:
         spend = float(f[m].sum())
-        share = (lambda mask: float(f.filter(mask)[m].sum()) / spend if spend else None)  # noqa: E731
+        share = (lambda mask, m=m, spend=spend: float(f.filter(mask)[m].sum()) / spend if spend else None)  # noqa: E731
         rows.append({"measure": m, "recipients": int((f[m] > 0).sum()), "spending": spend,
                      "to_DE": share(pl.col("de")), "to_bottom_quintile": share(pl.col("q1")),
                      "DE_coverage": float(f.filter(pl.col("de") & (pl.col(m) > 0)).height / n_de) if n_de else None,

@@ -6,27 +6,27 @@ an impossible date or a negative amount is an error naming its JSON path.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
-from functools import cache
-from importlib.resources import files
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from komek import __version__
-from komek.engine import ParameterError, RuleSet, Simulation
+from komek.engine import RuleSet, Simulation
 from komek.engine.explain import explain, to_text
-from komek.kz import regions
-from komek.kz.standard import CONTRIBUTIONS, INCOME_KINDS, standard
+from komek.errors import ParameterError, SituationError
+from komek.kz import contract, regions
+from komek.kz.standard import INCOME_KINDS, ROLES, benefits, rules_version, standard
+from komek.services.sources import warnings_for
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-IncomeKind = Literal["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other"]
-
-
-class SituationError(ValueError):
-    """The situation is not valid; the message lists every problem with its JSON path."""
+# The situation's codes are the registry contract's: one list of each.
+IncomeKind = Literal[INCOME_KINDS]
+Role = Literal[ROLES]
+Sex = Literal[contract().codes("persons", "sex")]
+Tenure = Literal[contract().codes("housing", "tenure")]
+DisabilityGroup = Literal[contract().codes("disability", "group")]
+DisabilityCause = Literal[contract().codes("disability", "cause")]
 
 
 class Strict(BaseModel):
@@ -42,19 +42,19 @@ class Costs(Strict):
 
 class Housing(Strict):
     area_m2: float = Field(0, ge=0, le=10_000)
-    tenure: Literal["own", "state_rent", "private_rent", "other"] = "own"
+    tenure: Tenure = "own"
     only_home: bool = False
     monthly_costs: Costs = Costs()
 
 
 class Member(Strict):
     id: str = Field(min_length=1)
-    role: Literal["head", "spouse", "child", "parent", "other"]
+    role: Role
     birth_date: dt.date
-    sex: Literal["M", "F"]
+    sex: Sex
     incomes: dict[IncomeKind, Money] = {}
-    disability_group: Literal["1", "2", "3", "child"] | None = None
-    disability_cause: Literal["general", "childhood", "work_injury", "occupational", "military", "other"] | None = None
+    disability_group: DisabilityGroup | None = None
+    disability_cause: DisabilityCause | None = None
     children_born: int = Field(0, ge=0, le=30)
     student: bool = False
     participation_years: int = Field(0, ge=0, le=80)
@@ -132,15 +132,6 @@ def situation_schema() -> dict:
     return schema
 
 
-@cache
-def rules_version() -> str:
-    """The code version and a digest of the parameter files: what a decision was made under."""
-    digest = hashlib.sha256()
-    for path in sorted(files("komek.kz").joinpath("parameters").iterdir(), key=lambda p: p.name):
-        digest.update(path.read_bytes())
-    return f"komek {__version__} / parameters {digest.hexdigest()[:12]}"
-
-
 def simulation_for(situation: Situation, rules: RuleSet, trace: bool = False) -> Simulation:
     members = situation.household.members
     money = lambda values: np.array([float(v) for v in values])  # noqa: E731 (exact decimals to float64 tenge)
@@ -189,12 +180,13 @@ def calculate(data: dict, with_explanation: bool = False) -> dict:
     ids = [m.id for m in situation.household.members]
     members = {pid: {v.name: _tenge(values[v.name][i]) for v in measures if v.entity.is_person} for i, pid in enumerate(ids)}
     household = {v.name: _tenge(values[v.name].sum() if v.entity.is_person else values[v.name][0]) for v in measures}
-    benefits = [v.name for v in measures if v.name not in CONTRIBUTIONS]
+    paid_out = benefits()
     result = {
         "date": situation.date.isoformat(), "region_code": situation.region_code, "rules_version": rules_version(),
         "currency": "KZT", "household": household, "members": members,
-        "total_benefits": _tenge(sum(household[n] for n in benefits)),
+        "total_benefits": _tenge(sum(household[n] for n in paid_out)),
         "assumptions": sorted(set(sim.parameters.assumptions(situation.date)) & _used(rules, [v.name for v in measures])),
+        "warnings": warnings_for(None, situation.date, sim.warnings),
     }
     if with_explanation:
         names = [v.name for v in measures if household[v.name] != 0] or [v.name for v in measures]

@@ -8,15 +8,13 @@ import polars as pl
 from sqlalchemy import Engine, Float, and_, case, cast, column, func, select, table
 
 from komek.kz import regions
-from komek.kz.registry_inputs import quarter_before
+from komek.kz.standard import ages
+from komek.periods import quarter_before
 
 persons = table("persons", column("iin"), column("birth_date"), column("sex"), column("death_date"))
 members = table("households", column("household_id"), column("iin"), column("role"), column("to_date"))
 addresses = table("addresses", column("iin"), column("region_code"), column("urban"), column("registered_to"))
 incomes = table("incomes", column("iin"), column("month"), column("amount"))
-
-AGE_BANDS = list(range(0, 85, 5))
-
 
 def _frame(engine: Engine, query, schema: dict) -> pl.DataFrame:
     with engine.connect() as conn:
@@ -45,12 +43,12 @@ def people_by_region(engine: Engine) -> pl.DataFrame:
 
 
 def age_sex(engine: Engine, on: dt.date) -> pl.DataFrame:
-    """Living people by five-year age band and sex (85+ in the last band)."""
-    year = func.extract("year", persons.c.birth_date)
-    q = (select(year, persons.c.sex, func.count()).where(persons.c.death_date.is_(None))
-         .group_by(year, persons.c.sex))
-    f = _frame(engine, q, {"birth_year": pl.Int64, "sex": pl.String, "people": pl.Int64})
-    band = ((on.year - pl.col("birth_year")).clip(0, 85) // 5 * 5).clip(0, 85)
+    """Living people by five-year age band and sex (85+ in the last band), ages as the rules count them."""
+    q = (select(persons.c.birth_date, persons.c.sex, func.count()).where(persons.c.death_date.is_(None))
+         .group_by(persons.c.birth_date, persons.c.sex))       # a few tens of thousands of distinct days
+    f = _frame(engine, q, {"birth_date": pl.Date, "sex": pl.String, "people": pl.Int64})
+    f = f.with_columns(age=pl.Series(ages(f["birth_date"].to_numpy(), on), dtype=pl.Int64))
+    band = (pl.col("age").clip(0, 85) // 5 * 5).clip(0, 85)
     return (f.with_columns(band=band).group_by("band", "sex").agg(pl.col("people").sum()).sort("band")
             .pivot(on="sex", index="band", values="people").fill_null(0)
             .with_columns(label=pl.when(pl.col("band") == 85).then(pl.lit("85+"))
@@ -62,6 +60,12 @@ def household_sizes(engine: Engine) -> pl.DataFrame:
     q = (select(members.c.household_id, func.count()).where(members.c.to_date.is_(None))
          .group_by(members.c.household_id))
     return _frame(engine, q, {"household_id": pl.String, "size": pl.Int64})
+
+
+def has_incomes(engine: Engine) -> bool:
+    """Whether the registry holds any income record: without them incomes are not known, not zero."""
+    with engine.connect() as conn:
+        return conn.execute(select(incomes.c.iin).limit(1)).first() is not None
 
 
 def household_incomes(engine: Engine, on: dt.date) -> pl.DataFrame:

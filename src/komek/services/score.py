@@ -1,62 +1,80 @@
-"""Scoring services: index levels for every household of an extract or the registry, the
-household card, and the targeting of the standard's measures."""
+"""Scoring services: index levels for every household of a source, the household card's level,
+and the targeting of the standard's measures."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import polars as pl
 
-from komek.scoring import index
+from komek.errors import NotFound
+from komek.kz import registry_inputs
+from komek.kz.standard import benefits
+from komek.registry import Source
+from komek.scoring import index, synthetic
+from komek.scoring.targeting import by_measure
+from komek.services.sources import source
+from komek.synth import generate
+
+AS_OF, SURVEY_DAY = dt.date(2026, 11, 1), dt.date(2026, 10, 31)
 
 
-def score_households(extract: Path | None, on: dt.date, database: str | None = None) -> pl.DataFrame:
-    """Score, level and deprived indicators for every household living on `on`."""
-    from komek.kz import registry_inputs
-    tables = registry_inputs.scan_database(database) if database else registry_inputs.scan(Path(extract))
+def score_households(source: Source, on: dt.date) -> pl.DataFrame:
+    """Score, level and deprived indicators for every household living on `on`; an indicator
+    whose data the source lacks is not computed, and then neither is the level."""
+    tables = registry_inputs.tables_of(source)
     persons, households = registry_inputs.build(tables, on)
-    return index.score(persons, households, on)
+    return index.score(persons, households, on, tables)
 
 
-def write_levels(levels: pl.DataFrame, out: Path) -> Path:
+def sample_survey(out: Path, households: int, seed: int) -> pl.DataFrame:
+    """A labelled survey drawn from a synthetic country (`scoring.synthetic`), written as CSV with
+    the household id in `hhid` and the poverty class (1 poorest .. 4) in `poverty`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp), households, seed=seed, as_of=AS_OF)
+        tables = registry_inputs.tables_of(source(tmp))
+        persons, hh = registry_inputs.build(tables, SURVEY_DAY)
+    frame = synthetic.survey(persons, hh, SURVEY_DAY, seed).rename({"household_id": "hhid", "poverty_class": "poverty"})
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(out)
+    return frame
+
+
+def write_levels(levels: pl.DataFrame, out: Path, unknown: dict[str, str] | None = None) -> Path:
+    """levels.parquet, levels_by_region.parquet and indicators.parquet (each indicator: computed,
+    or why not; `unknown` from `index.unknown`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     levels.write_parquet(out / "levels.parquet")
     index.distribution(levels).write_parquet(out / "levels_by_region.parquet")
+    unknown = unknown or {}
+    names = [i.name for i in index.load_index().indicators]
+    pl.DataFrame({"indicator": names, "computed": [n not in unknown for n in names],
+                  "not_computed_because": [unknown.get(n) for n in names]},
+                 schema={"indicator": pl.String, "computed": pl.Boolean, "not_computed_because": pl.String}
+                 ).write_parquet(out / "indicators.parquet")
     return out / "levels.parquet"
 
 
-def household_card(levels: pl.DataFrame, household_id: str) -> dict:
-    """What a caseworker reads: the level, the score and each indicator that put it there, with why."""
+def household_card(levels: pl.DataFrame, household_id: str, unknown: dict[str, str] | None = None) -> dict:
+    """What a caseworker reads: the level, the score and each indicator that put it there, with
+    why; and the indicators that could not be computed (`unknown`, from `index.unknown`), with why."""
     row = levels.filter(pl.col("household_id") == household_id)
     if row.height == 0:
-        raise ValueError(f"household {household_id!r}: not scored")
+        raise NotFound(f"household {household_id!r}: not scored")
     r = row.row(0, named=True)
     ix = index.load_index()
     labels = {lv: label for lv, label, _ in ix.levels}
-    return {"household_id": household_id, "level": r["level"], "level_label": labels[r["level"]],
+    return {"household_id": household_id, "level": r["level"], "level_label": labels.get(r["level"], "not known"),
             "score": r["score"], "index_version": ix.version,
             "deprived": [{"indicator": i.name, "domain": i.domain, "label": i.label, "weight": i.weight, "why": i.why}
-                         for i in ix.indicators if i.name in r["deprived"]]}
+                         for i in ix.indicators if i.name in r["deprived"]],
+            "not_computed_indicators": [{"indicator": i.name, "label": i.label, "why": unknown[i.name]}
+                             for i in ix.indicators if unknown and i.name in unknown]}
 
 
 def targeting(run, levels: pl.DataFrame) -> pl.DataFrame:
-    """Per benefit of a simulation: spending to D-E and the bottom quintile, D-E coverage, leakage to A-B."""
-    from komek.kz.standard import CONTRIBUTIONS
-    from komek.scoring.targeting import by_measure
-    from komek.services.simulate import measure_names
-    group, person = measure_names()
-    measures = [m for m in group + person if m not in CONTRIBUTIONS and m in run.households.columns]
-    return by_measure(run.households, levels, measures)
-
-
-def distribution_table(levels: pl.DataFrame):
-    from rich.table import Table
-    ix = index.load_index()
-    d = index.distribution(levels, by=None).row(0, named=True)
-    t = Table(title=f"Vulnerability levels (index {ix.version}): {levels.height:,} households")
-    for col in ("level", "", "households", "share"):
-        t.add_column(col, justify="left" if col in ("level", "") else "right")
-    for lv, label, _ in ix.levels:
-        t.add_row(lv, label, f"{d[lv]:,}", f"{d[lv + ' %']:.1f}%")
-    return t
+    """Per benefit computed: spending to D-E and the bottom quintile, D-E coverage, leakage to A-B."""
+    measures = [m for m in benefits() if m in run.households.columns and m not in run.not_computed]
+    return by_measure(run.households, levels.filter(pl.col("level").is_not_null()), measures)

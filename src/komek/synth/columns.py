@@ -6,7 +6,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from komek.contract.schema import default_contract
+from komek.kz import contract
+from komek.money import decimals
 
 EPOCH = np.datetime64("1970-01-01", "D")
 _ARROW = [(pl.String, pa.string()), (pl.Date, pa.date32()), (pl.Float64, pa.float64()),
@@ -16,7 +17,7 @@ _ARROW = [(pl.String, pa.string()), (pl.Date, pa.date32()), (pl.Float64, pa.floa
 def arrow_schema(table: str) -> pa.Schema:
     """The contract's schema for a table, in Arrow types (money is decimal128(14, 2))."""
     fields = []
-    for name, dtype in default_contract().tables[table].schema.items():
+    for name, dtype in contract().tables[table].schema.items():
         if isinstance(dtype, pl.Decimal):
             arrow = pa.decimal128(dtype.precision, dtype.scale)
         else:
@@ -54,13 +55,11 @@ def words(vocabulary: list[str], index: np.ndarray, valid: np.ndarray | None = N
 
 
 def money(tiyn: np.ndarray) -> pa.Array:
-    """Exact decimal(14, 2) tenge from integer tiyn (the int128 is the tiyn count itself)."""
+    """Exact decimal(14, 2) tenge from integer tiyn; the contract's money is never negative."""
     tiyn = np.ascontiguousarray(tiyn, dtype=np.int64)
     if len(tiyn) and tiyn.min() < 0:
         raise ValueError("money must not be negative")
-    words128 = np.zeros((len(tiyn), 2), np.int64)
-    words128[:, 0] = tiyn
-    return pa.Array.from_buffers(pa.decimal128(14, 2), len(tiyn), [None, pa.py_buffer(words128)])
+    return decimals(tiyn)
 
 
 def dates(days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:

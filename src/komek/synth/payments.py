@@ -12,8 +12,11 @@ import numpy as np
 import polars as pl
 import yaml
 
-from komek.contract.schema import default_contract
-from komek.kz.standard import CONTRIBUTIONS
+from komek.kz import contract, registry_inputs
+from komek.kz.batch import region_results
+from komek.kz.standard import benefits
+from komek.periods import month_end, months_before
+from komek.registry import ExtractSource
 
 
 @cache
@@ -37,30 +40,24 @@ def _uniform(hashes: np.ndarray, measure: str, seed: int) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) / 2.0**53
 
 
-def months_before(as_of: dt.date, months: int) -> list[str]:
-    index = as_of.year * 12 + as_of.month - 1
-    return [f"{(i // 12):04d}-{i % 12 + 1:02d}" for i in range(index - months, index)]
-
-
 def payments(extract: Path, as_of: dt.date, months: int, seed: int, progress=None) -> pl.DataFrame:
     """The payments table of the contract for the `months` months before `as_of`."""
-    from komek.kz import registry_inputs
-    from komek.services.simulate import last_day, measure_names
     cfg = take_up()
     paid_months = months_before(as_of, months)
-    registry = registry_inputs.Registry(registry_inputs.scan(Path(extract)), dates=[last_day(m) for m in paid_months])
+    tables = registry_inputs.tables_of(ExtractSource(Path(extract), contract()))
+    registry = registry_inputs.Registry(tables, dates=[month_end(m) for m in paid_months])
     hashes = _key_hashes(registry.ids)            # by _hid
-    benefits = [c for c in sum(measure_names(), []) if c not in CONTRIBUTIONS]
+    paid_out = benefits()
     frames, contracts = [], []
     for i, month in enumerate(paid_months, 1):
-        on = last_day(month)
+        on = month_end(month)
         for _, part in registry.prepare(on).by_region():
-            paid, contract = _region_payments(part, month, hashes[part.hid], benefits, cfg, seed)
+            paid, registered = _region_payments(part, month, hashes[part.hid], paid_out, cfg, seed)
             frames.append(paid)
-            contracts.append(contract)
+            contracts.append(registered)
         if progress:
             progress(f"payments: {month}", i, months)
-    schema = default_contract().tables["payments"].schema
+    schema = contract().tables["payments"].schema
     if not frames:
         return pl.DataFrame(schema=schema), pl.DataFrame(schema={"iin": pl.String, "region_code": pl.String, "registered": pl.Date})
     out = pl.concat(frames).with_columns(
@@ -74,7 +71,6 @@ def _region_payments(part, month: str, hashes: np.ndarray, benefits: list[str], 
                      seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One region's payments for the month (`part`: the region's households prepared for the
     month's last day), and the social-contract registrations they imply."""
-    from komek.services.simulate import region_results
     on = part.on
     hh, people, _ = region_results(part, also=("tsa_unconditional", "able_bodied"))
     heads = (people.filter(pl.Series(part.is_head)).select("household_id", pl.col("iin").alias("head_iin"))
@@ -108,7 +104,7 @@ def _region_payments(part, month: str, hashes: np.ndarray, benefits: list[str], 
 def register_jobseekers(extract: Path, registrations: pl.DataFrame) -> None:
     """Add the social-contract registrations to the extract's jobseekers (replacing older records)."""
     path = Path(extract) / "jobseekers.parquet"
-    schema = default_contract().tables["jobseekers"].schema
+    schema = contract().tables["jobseekers"].schema
     seekers = pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema)
     added = registrations.with_columns(occupation_code=pl.lit("9629"), status=pl.lit("registered"), wage=pl.lit(None))
     seekers = seekers.filter(~pl.col("iin").is_in(registrations["iin"].implode()))

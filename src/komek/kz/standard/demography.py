@@ -2,8 +2,7 @@
 import numpy as np
 
 from komek.engine.dates import civil
-
-from komek.kz.standard import HOUSEHOLD, PERSON, rules
+from komek.kz.standard import PERSON, rules
 
 SOCIAL_CODE = "Social Code of the Republic of Kazakhstan No. 224-VII of 20 April 2023"
 

@@ -1,7 +1,7 @@
 """The family's income as each measure counts it (monthly averages over the reference quarter)."""
 import numpy as np
 
-from komek.kz.standard import INCOME_KINDS, PERSON, HOUSEHOLD, rules
+from komek.kz.standard import HOUSEHOLD, INCOME_KINDS, PERSON, rules
 from komek.kz.standard.demography import SOCIAL_CODE
 
 ALL_INCOMES = [f"income_{k}" for k in INCOME_KINDS]

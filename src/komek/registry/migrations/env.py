@@ -2,7 +2,6 @@
 from alembic import context
 
 from komek.registry.db import engine
-import komek.audit.models  # noqa: F401  (the audit's tables share the registry's metadata)
 from komek.registry.models import Base
 
 config = context.config

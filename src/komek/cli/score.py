@@ -1,6 +1,6 @@
 """`komek score`: index levels for every household, and the proxy means test (train, evaluate,
-explain). A thin face over komek.services.score and komek.scoring; bad input is one line of
-error and exit code 2, and no model is written."""
+explain; `survey` writes a sample survey to try them on). A thin face over komek.services.score
+and komek.scoring; bad input is one line of error and exit code 2, and no model is written."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,10 @@ from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
+
+from komek.cli import render
+from komek.cli.common import config, console, user_errors
+from komek.periods import month_end
 
 
 class ScoreGroup(TyperGroup):
@@ -40,11 +44,6 @@ Poor = Annotated[Optional[str], typer.Option("--poor-classes", help="Classes cou
 Threads = Annotated[int, typer.Option("--threads", min=0, help="Training threads [default: half the cores]")]
 
 
-def _errors():
-    from komek.cli import user_errors
-    return user_errors()
-
-
 @score_app.callback()
 def score(ctx: typer.Context,
           extract: Annotated[Optional[Path], typer.Option("--extract", hidden=True)] = None,
@@ -55,14 +54,18 @@ def score(ctx: typer.Context,
     """Score every household of EXTRACT (or of the registry database): level A-E and why."""
     if ctx.invoked_subcommand is not None:
         return
-    from komek.cli import _config, console
-    with _errors():
-        from komek.services.score import distribution_table, score_households, write_levels
-        from komek.services.simulate import last_day
-        db = None if extract else _config(data_dir, database).database
-        levels = score_households(extract, last_day(month), db)
-        path = write_levels(levels, out)
-        console.print(distribution_table(levels))
+    with user_errors():
+        from komek.kz import registry_inputs
+        from komek.scoring import index
+        from komek.services.score import score_households, write_levels
+        from komek.services.sources import source
+        registry = source(extract, None if extract else config(data_dir, database).database)
+        levels = score_households(registry, month_end(month))
+        unknown = index.unknown([t for t in registry_inputs.TABLES if registry.has(t)])
+        path = write_levels(levels, out, unknown)
+        console.print(render.distribution_table(levels))
+        for line in render.notes(unknown):
+            console.print(line)
         console.print(f"levels written to [bold]{path}[/]")
 
 
@@ -71,8 +74,7 @@ def train(data: Data, target: Target, household_id: HouseholdId, weight: Weight 
           out: Annotated[Path, typer.Option(help="Folder for the model and its features")] = Path("komek-data/pmt"),
           threads: Threads = 0) -> None:
     """Train the proxy means test on a labelled survey and save it."""
-    from komek.cli import console
-    with _errors():
+    with user_errors():
         from komek.scoring.pmt import train as fit
         info = fit(data, target, household_id, out, weight, poor_classes, threads)
         console.print_json(json.dumps(info, ensure_ascii=False))
@@ -85,7 +87,7 @@ def evaluate(data: Data, target: Target, household_id: HouseholdId, weight: Weig
              group: Annotated[Optional[list[str]], typer.Option("--group", help="Column for the fairness report (repeatable)")] = None,
              threads: Threads = 0) -> None:
     """Cross-validated F1, exclusion and inclusion errors, baselines and fairness, as JSON."""
-    with _errors():
+    with user_errors():
         from komek.scoring.pmt import evaluate as run
         result = run(data, target, household_id, weight, folds, poor_classes, income, tuple(group or ()), threads)
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -96,6 +98,19 @@ def explain(data: Data, model: Annotated[Path, typer.Option(help="Folder of a tr
             household: Annotated[Optional[list[str]], typer.Option("--household", help="Household id (repeatable)")] = None,
             top: Annotated[int, typer.Option(min=1, help="Contributions per household")] = 8) -> None:
     """Each feature's contribution to a household's poverty score (positive: towards poor)."""
-    with _errors():
+    with user_errors():
         from komek.scoring.explain import explain as run
         print(run(model, data, household, top).write_json())
+
+
+@score_app.command()
+def survey(out: Annotated[Path, typer.Option(help="CSV file for the sample survey")] = Path("survey.csv"),
+           households: Annotated[int, typer.Option(min=100, help="Households in the synthetic country it is drawn from")] = 3000,
+           seed: Annotated[int, typer.Option(help="Random seed")] = 0) -> None:
+    """Write a sample labelled household survey (person rows, poverty class 1-4 in `poverty`,
+    household id `hhid`), drawn from a synthetic country, to try `score evaluate` and `score train` on."""
+    with user_errors():
+        from komek.services.score import sample_survey
+        frame = sample_survey(out, households, seed)
+        console.print(f"{frame.height:,} person rows of {frame['hhid'].n_unique():,} households written to [bold]{out}[/] "
+                      "(target poverty, household id hhid)")

@@ -1,59 +1,39 @@
-"""The `komek` command: a thin face over the services. No logic lives here."""
+"""The `komek` command: a thin face over the services. No logic lives here: each command parses
+its options, calls a service and renders what comes back (cli.render)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from komek import __version__
+from komek.cli import render
+from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
+from komek.cli.score import score_app
+from komek.periods import month_end
 
 app = typer.Typer(help="Komek: social support measures, scoring, audit and data integration.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder [env KOMEK_DATA_DIR; default komek-data]")]
-Database = Annotated[Optional[str], typer.Option("--database", help="SQLAlchemy URL [env KOMEK_DATABASE_URL; default SQLite in the data folder]")]
 
 
-class UserError(Exception):
-    """A problem with what the user gave us: shown as one line, never as a traceback."""
+def _version(value: bool) -> None:
+    if value:
+        print(f"komek {__version__}")
+        raise typer.Exit()
 
 
-@contextmanager
-def user_errors() -> Iterator[None]:
-    from komek.contract.validate import ContractError
-    from komek.services.calc import SituationError
-    try:
-        yield
-    except (UserError, ContractError, SituationError, FileNotFoundError, ValueError) as e:
-        err.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(2) from None
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit")] = False) -> None:
+    """Komek: social support measures, scoring, audit and data integration."""
 
 
-@contextmanager
-def progress_bar() -> Iterator:
-    """A Rich progress bar and a `progress(label, done, total)` callback for the services."""
-    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(label: str, done: int, total: int) -> None:
-            stage = label.split(":")[0]
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total, description=label[:28])
-
-        yield progress
-
-
-def _config(data_dir: Path | None, database: str | None):
-    from komek.settings import settings
-    return settings(data_dir=data_dir, database_url=database)
+def _print(lines) -> None:
+    for line in lines:
+        console.print(line)
 
 
 @app.command()
@@ -68,11 +48,14 @@ def generate(
 ) -> None:
     """Write a synthetic Kazakhstan as a registry extract (Parquet, one file per table)."""
     with user_errors():
-        from komek.services.extracts import generate_extract, generation_table
+        from komek.services.extracts import generate_extract
+        try:
+            as_of_date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise UserError(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
         with progress_bar() as progress:
-            summary = generate_extract(out, households, seed, dt.date.fromisoformat(as_of), months, progress, payments,
-                                       irregularities)
-        console.print(generation_table(summary))
+            summary = generate_extract(out, households, seed, as_of_date, months, progress, payments, irregularities)
+        console.print(render.generation_table(summary))
         console.print(f"extract written to [bold]{out}[/]")
 
 
@@ -81,11 +64,12 @@ def validate(extract: Annotated[Path, typer.Argument(help="Extract folder")],
              quarantine: Annotated[Optional[Path], typer.Option(help="Write quarantined rows to this Parquet file")] = None) -> None:
     """Check an extract against the contract without loading it."""
     with user_errors():
-        from komek.services.extracts import validation_table, validate_folder
+        from komek.services.extracts import validate_folder
         result = validate_folder(extract)
-        console.print(validation_table(result))
+        console.print(render.validation_table(result.extract))
+        _print(render.absent_lines(result.cannot_compute))
         if quarantine is not None:
-            result.quarantine.write_parquet(quarantine)
+            result.extract.quarantine.write_parquet(quarantine)
             console.print(f"quarantined rows written to [bold]{quarantine}[/]")
 
 
@@ -94,7 +78,7 @@ def migrate(data_dir: DataDir = None, database: Database = None) -> None:
     """Create or upgrade the registry database schema (Alembic)."""
     with user_errors():
         from komek.registry.db import migrate as upgrade
-        cfg = _config(data_dir, database)
+        cfg = config(data_dir, database)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(cfg.database)
         console.print(f"database at head: {cfg.database_display}")
@@ -106,10 +90,11 @@ def ingest(extract: Annotated[Path, typer.Argument(help="Extract folder")],
     """Validate an extract and load it into the registry (idempotent; bad rows quarantined)."""
     with user_errors():
         from komek.services.extracts import ingest_extract
-        cfg = _config(data_dir, database)
+        cfg = config(data_dir, database)
         with progress_bar() as progress:
-            report, saved = ingest_extract(extract, cfg, progress)
-        console.print(report.render())
+            report, saved, cannot = ingest_extract(extract, cfg, progress)
+        console.print(render.ingestion_table(report))
+        _print(render.absent_lines(cannot))
         console.print(f"ingestion report saved to [bold]{saved}[/]")
 
 
@@ -118,17 +103,22 @@ def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (se
          explain: Annotated[bool, typer.Option("--explain", help="Add the explanation: values, parameters, articles")] = False,
          text: Annotated[bool, typer.Option("--text", help="Print the explanation as a readable tree instead of JSON")] = False) -> None:
     """What one household is entitled to this month, per measure and member, and why."""
-    import json
     with user_errors():
         from komek.services.calc import calculate
+        if Path(situation).is_dir():
+            raise UserError(f"{situation}: a folder, not a situation file (JSON, see docs/situation.schema.json)")
         try:
             data = json.loads(Path(situation).read_text("utf-8"))
-        except json.JSONDecodeError as e:
+        except FileNotFoundError:
+            raise UserError(f"{situation}: no such situation file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise UserError(f"{situation}: not valid JSON ({e})") from None
         result = calculate(data, with_explanation=explain or text)
         explanation = result.pop("explanation_text", None)
         if text:
             console.print(explanation, highlight=False, markup=False)
+            for w in result["warnings"]:
+                err.print(f"warning: {w}", highlight=False, markup=False)
         else:
             print(json.dumps(result, ensure_ascii=False, indent=2))
 
@@ -144,24 +134,26 @@ def simulate(
 ) -> None:
     """Every measure for every household of an extract (or the registry) for one month, region by region."""
     with user_errors():
-        db = None if extract else _config(data_dir, database).database
         from komek.engine.reform import Reform
         from komek.kz.standard import standard
-        from komek.services.simulate import compare, comparison_table, gainers_losers, last_day, simulate as run, summary_table
+        from komek.services.simulate import compare, gainers_losers
+        from komek.services.simulate import simulate as run
+        from komek.services.sources import source
+        on = month_end(month)
         change = Reform.load(reform) if reform else None
         if change:
             change.check(standard())
+        registry = source(extract, None if extract else config(data_dir, database).database)
         with progress_bar() as progress:
-            result = run(extract, last_day(month), scheduler, progress, database=db,
-                         out=out / "baseline" if change else out)
-            reformed = run(extract, last_day(month), scheduler, progress, change, database=db,
-                           out=out / "reform") if change else None
-        console.print(summary_table(result))
+            result = run(registry, on, scheduler, progress, out=out / "baseline" if change else out)
+            reformed = run(registry, on, scheduler, progress, change, out=out / "reform") if change else None
+        console.print(render.summary_table(result))
+        _print(render.notes(result.not_computed, result.assumptions, result.warnings))
         if reformed is not None:
             table = compare(result, reformed)
             table.write_parquet(out / "comparison.parquet")
             console.print(f"[bold]{change.name}[/]: households that gain, lose, stay the same: {gainers_losers(result, reformed)}")
-            console.print(comparison_table(table, f"Baseline and reform, {month}"))
+            console.print(render.comparison_table(table, f"Baseline and reform, {month}"))
         console.print(f"results written to [bold]{out}[/]")
 
 
@@ -174,11 +166,17 @@ def audit(
 ) -> None:
     """Find questionable payments with their evidence and amount at risk, for an auditor to review."""
     with user_errors():
-        from komek.services.audit import audit_table, run_audit
-        cfg = _config(data_dir, database)
+        from komek.services.audit import run_audit
+        from komek.services.sources import source
+        cfg = config(data_dir, database)
+        registry = source(extract, None if extract else cfg.database)
+        if save:
+            from komek.registry import require_current
+            require_current(cfg.database)       # before the work, not after it
         with progress_bar() as progress:
-            result = run_audit(extract, out, None if extract else cfg.database, cfg.database if save else None, progress)
-        console.print(audit_table(result))
+            result = run_audit(registry, out, cfg.database if save else None, progress)
+        console.print(render.audit_table(result))
+        _print(render.notes(result.not_run | result.partial))
         console.print(f"findings written to [bold]{out}[/]" + (f" and saved to {cfg.database_display}" if save else ""))
 
 
@@ -195,14 +193,11 @@ def review(
         from komek.audit import review as reviews
         if (confirm is None) == (dismiss is None):
             raise UserError("give either --confirm AMOUNT or --dismiss REASON")
-        url = _config(data_dir, database).database
-        try:
-            if confirm is not None:
-                reviews.confirm(url, finding, confirm, reviewer)
-            else:
-                reviews.dismiss(url, finding, dismiss, reviewer)
-        except ArithmeticError:
-            raise UserError(f"--confirm: {confirm!r} is not an amount") from None
+        url = config(data_dir, database).database
+        if confirm is not None:
+            reviews.confirm(url, finding, confirm, reviewer)
+        else:
+            reviews.dismiss(url, finding, dismiss, reviewer)
         console.print(f"finding {finding}: {'confirmed' if confirm is not None else 'dismissed'}")
 
 
@@ -225,8 +220,7 @@ def findings(
     """Saved audit findings for review: filtered, most severe and largest amount at risk first."""
     with user_errors():
         from komek.audit import listing
-        from komek.services.audit import findings_summary_table, findings_table
-        url = _config(data_dir, database).database
+        url = config(data_dir, database).database
         chosen = listing.Filters(check, region, state, severity, month, lane, household).validate()
         if summary:
             frame = listing.summary(url, chosen)
@@ -239,9 +233,9 @@ def findings(
         if as_json:
             print(listing.to_json(frame))
         elif summary:
-            console.print(findings_summary_table(frame))
+            console.print(render.findings_summary_table(frame))
         elif csv is None:
-            console.print(findings_table(frame, listing.count_findings(url, chosen)))
+            console.print(render.findings_table(frame, listing.count_findings(url, chosen)))
 
 
 @app.command()
@@ -255,15 +249,13 @@ def card(
 ) -> None:
     """One household for a caseworker: members (IINs masked), level A-E and why, the support it
     is entitled to with the articles, and open audit findings as information."""
-    import json
     with user_errors():
         from komek.services.card import card as household_card
-        from komek.services.card import card_table, tables_for
-        from komek.services.simulate import last_day
-        on = last_day(month)
-        registry = _config(data_dir, database).database
-        findings_from = registry if extract is None or database is not None else None
-        data = household_card(tables_for(extract, None if extract else registry), household, on, findings_from)
+        from komek.services.sources import source
+        on = month_end(month)
+        url = config(data_dir, database).database
+        findings_from = url if extract is None or database is not None else None
+        data = household_card(source(extract, None if extract else url), household, on, findings_from)
         if out is not None:
             from komek.report.card import write_card
             write_card(data, out)
@@ -271,8 +263,7 @@ def card(
         if as_json:
             print(json.dumps(data, ensure_ascii=False, indent=2))
         elif out is None:
-            for renderable in card_table(data):
-                console.print(renderable)
+            _print(render.card_table(data))
 
 
 @app.command()
@@ -284,15 +275,13 @@ def demo(
 ) -> None:
     """Generate a country, ingest it, run every capability and write OUT/index.html."""
     with user_errors():
-        from komek.services.demo import run_demo
+        from komek.report.demo import run_demo
         with progress_bar() as progress:
             result = run_demo(out, households, seed, database, progress)
-        for renderable in result.summary():
-            console.print(renderable)
+        _print([render.ingestion_table(result.ingestion), render.summary_table(result.simulation),
+                render.audit_table(result.audit), render.facts_table("Komek demo", result.facts)])
         console.print(f"report: [bold]{result.report}[/]")
 
-
-from komek.scoring.cli import score_app  # noqa: E402
 
 app.add_typer(score_app, name="score")
 

@@ -1,0 +1,76 @@
+"""Every error Komek raises about what it was given, in one place, shared by every floor.
+
+Each is a `KomekError`: a faulty input, a missing or unreachable source, a schema that is
+behind. Its message names the field or the thing and the problem; a face (the command line,
+later the API) turns it into one line (and exit code 2, or an HTTP status) without a
+traceback, and adds what to do where the face knows it (`FIX`).
+"""
+from __future__ import annotations
+
+
+class KomekError(ValueError):
+    """A problem with what Komek was given, told in one line."""
+
+
+class FieldError(KomekError):
+    """One field of the input is wrong: `field: problem`."""
+
+    def __init__(self, field: str, problem: str):
+        self.field, self.problem = field, problem
+        super().__init__(f"{field}: {problem}")
+
+
+class ContractError(KomekError):
+    """An extract as a whole breaks the contract (a file or a column is missing, a file unreadable)."""
+
+
+class SituationError(KomekError):
+    """A household situation is not valid; the message lists every problem with its JSON path."""
+
+
+class ParameterError(KomekError, KeyError):
+    """A parameter is unknown or has no value on the date asked."""
+
+    def __str__(self) -> str:    # KeyError quotes its message; we want it plain
+        return str(self.args[0])
+
+
+class RuleError(KomekError):
+    """The rules themselves are inconsistent (found when they load, never at run time)."""
+
+
+class InputError(KomekError):
+    """Inputs handed to the engine do not fit the rule set (unknown name, wrong length)."""
+
+
+class ReformError(KomekError):
+    """A reform file cannot be read or names what the rules do not have."""
+
+
+class SourceError(KomekError):
+    """A source of registry data cannot be used: a folder that is not an extract, a database
+    URL that is invalid or unreachable, a database without the registry."""
+
+
+class SchemaError(SourceError):
+    """The database schema is not at the version this code needs (it is migrated only on request)."""
+
+
+class NotFound(KomekError):
+    """A household, person or finding asked for is not there."""
+
+
+class ReviewError(KomekError):
+    """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
+
+
+class SurveyError(KomekError):
+    """A survey file cannot be used for the proxy means test."""
+
+
+class ClusterError(KomekError):
+    """A computing cluster (a Dask scheduler) cannot be reached."""
+
+
+# What a person at the command line does about each kind of error, where there is one thing to do.
+FIX = {SchemaError: "run `komek migrate` first"}

@@ -1,0 +1,91 @@
+"""The main job: a synthetic country through every capability, ending in one HTML report.
+
+Each capability adds one step here and its section to the report. It is a face: it calls the
+services in order and renders what they return as the report and the sample household cards.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from komek.audit.review import review_summary
+from komek.registry.db import engine as make_engine
+from komek.registry.db import migrate
+from komek.registry.report import IngestionReport
+from komek.report import Section, write_report
+from komek.report import population as sections
+from komek.report.audit import audit_section
+from komek.report.card import write_card
+from komek.report.measures import measures_section
+from komek.report.scoring import levels_section, targeting_section
+from komek.services.audit import run_audit
+from komek.services.card import card
+from komek.services.extracts import generate_extract, ingest_extract
+from komek.services.score import score_households, targeting, write_levels
+from komek.services.simulate import SimulationRun, benefit_spending, simulate
+from komek.services.sources import source
+from komek.settings import settings
+
+AS_OF = dt.date(2026, 11, 1)
+MONTH_END = dt.date(2026, 10, 31)      # the last whole month of the extract
+
+
+@dataclass
+class DemoResult:
+    """What the demo did: the report's path, its key facts, and the results behind them."""
+    report: Path
+    facts: dict[str, str] = field(default_factory=dict)
+    ingestion: IngestionReport | None = None
+    simulation: SimulationRun | None = None
+    audit: object = None
+
+
+def sample_cards(extract: Path, levels: pl.DataFrame, on: dt.date, folder: Path,
+                 findings_from: str | None = None) -> dict[str, Path]:
+    """One card per level (the household with the lowest id), written to `folder`: level -> file."""
+    registry = source(extract)
+    first = (levels.filter(pl.col("level").is_not_null()).sort("household_id")
+             .group_by("level", maintain_order=True).first().sort("level"))
+    return {lv: write_card(card(registry, hid, on, findings_from), Path(folder) / f"{hid}.html")
+            for lv, hid in first.select("level", "household_id").iter_rows()}
+
+
+def run_demo(out: Path, households: int, seed: int, database: str | None, progress=None) -> DemoResult:
+    out = Path(out)
+    cfg = settings(data_dir=out, database_url=database)
+    summary = generate_extract(out / "extract", households, seed, AS_OF, 12, progress)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(cfg.database)                       # the demo's own database: the schema step, then the load
+    report, _, _ = ingest_extract(out / "extract", cfg, progress)
+    engine = make_engine(cfg.database)
+    pop, _ = sections.population_section(engine)
+    pov, by_region = sections.poverty_section(engine, AS_OF)
+    extract = source(out / "extract")
+    run = simulate(extract, MONTH_END, progress=progress, out=out / "simulation")
+    audited = run_audit(extract, out / "audit", save_to=cfg.database, progress=progress)
+    levels = score_households(extract, MONTH_END)
+    write_levels(levels, out / "score")
+    cards = sample_cards(out / "extract", levels, MONTH_END, out / "cards", cfg.database)
+    links = {lv: path.relative_to(out).as_posix() for lv, path in cards.items()}
+    parts: list[Section] = [pop, sections.demography_section(engine, AS_OF), pov, measures_section(run),
+                            levels_section(levels, links), targeting_section(targeting(run, levels)),
+                            audit_section(audited, review_summary(cfg.database)), sections.ingestion_section(report.to_dict())]
+    poor, people = by_region["poor"].sum(), by_region["people"].sum()
+    facts = {
+        "Extract": f"synthetic Kazakhstan, seed {seed}, as of {AS_OF}",
+        "Households": f"{summary.households:,}",
+        "People": f"{summary.persons:,}",
+        "Rows ingested": f"{sum(t['rows_read'] - t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
+        "Rows quarantined": f"{sum(t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
+        "Poverty rate": f"{100 * poor / people:.1f}% of people" if people else "n/a",
+        f"Benefits, {MONTH_END:%B %Y}": f"{benefit_spending(run):,.0f} tenge",
+        "Audit: amount at risk": f"{float(audited.findings['amount_at_risk'].cast(float).sum()):,.0f} tenge, "
+                                 f"{audited.findings.height:,} findings",
+        "Database": cfg.database_display,
+    }
+    path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
+    engine.dispose()
+    return DemoResult(path, facts, report, run, audited)
