@@ -188,3 +188,16 @@ def test_targeting_shares(extract, levels):
     assert tsa["to_DE"] + tsa["leakage_AB"] <= 1 + 1e-9
     from komek.report.scoring import levels_section, targeting_section
     assert "<svg" in levels_section(levels).body and "tsa" in targeting_section(table).body
+
+
+def test_the_readme_survey_example_runs_as_written(tmp_path, monkeypatch):
+    """README: `komek score survey --out survey.csv`, then `komek score evaluate --data survey.csv
+    --target poverty --household-id hhid --folds 5` (here on a smaller country)."""
+    monkeypatch.chdir(tmp_path)
+    made = runner.invoke(app, ["score", "survey", "--out", "survey.csv", "--households", "800"])
+    assert made.exit_code == 0, made.output
+    out = runner.invoke(app, ["score", "evaluate", "--data", "survey.csv", "--target", "poverty", "--household-id", "hhid",
+                              "--folds", "5", "--threads", "1"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert result["households"] > 500 and 0 < result["macro_f1"] <= 1 and result["classes"] == ["1", "2", "3", "4"]

@@ -26,11 +26,10 @@ CHECKS = ("disability_no_exam", "disability_exam_expired", "disability_group_mis
 def _with_age(rows: pl.DataFrame) -> pl.DataFrame:
     """`age` at the month's end of each row (month, birth_date), as the rules count it."""
     age = np.zeros(rows.height, dtype=np.int64)
-    months = rows["month"].to_numpy()
     births = rows["birth_date"].fill_null(dt.date(1970, 1, 1)).to_numpy()     # an unknown birth date: no age (below)
-    for m in np.unique(months):
-        at = months == m
-        age[at] = ages(births[at], month_end(str(m)))
+    for m in rows["month"].unique().to_list():
+        at = (rows["month"] == m).to_numpy()
+        age[at] = ages(births[at], month_end(m))
     return rows.with_columns(age=pl.when(pl.col("birth_date").is_not_null()).then(pl.Series(age, dtype=pl.Int32)))
 
 

@@ -37,7 +37,7 @@ def not_run(absent: list[str]) -> dict[str, str]:
     for check, spec in config()["checks"].items():
         missing = [t for t in spec.get("needs", []) if t in absent]
         if missing:
-            out[check] = "not run: " + "; ".join(f"the {t} table is not in the source" for t in missing)
+            out[check] = "; ".join(f"the {t} table is not in the source" for t in missing)
     return out
 
 
@@ -80,7 +80,7 @@ def run_checks(data: AuditData, progress=None, anomalies: bool = True) -> AuditR
         lane = detect(paid)
     t3 = time.perf_counter()
     paid_unknown = sorted(set(pay["measure"].unique().to_list()) & set(unknown))
-    partial = ({"amount_differs": "not compared with the rules: " + "; ".join(f"{m} ({unknown[m]})" for m in paid_unknown)}
+    partial = ({"amount_differs": "payments not compared with the rules: " + "; ".join(f"{m} ({unknown[m]})" for m in paid_unknown)}
                if paid_unknown and "amount_differs" in wanted else {})
     return AuditResult(found, lane, data.problems, pay.height, data.quarantined,
                        {"rules engine": t1 - t0, "checks": t2 - t1, "anomalies": t3 - t2}, skipped, partial)

@@ -176,7 +176,7 @@ def audit(
         with progress_bar() as progress:
             result = run_audit(registry, out, cfg.database if save else None, progress)
         console.print(render.audit_table(result))
-        _print(render.notes(result.not_run | result.partial))
+        _print(render.notes(result.not_run, label="not run") + render.notes(result.partial, label="in part"))
         console.print(f"findings written to [bold]{out}[/]" + (f" and saved to {cfg.database_display}" if save else ""))
 
 

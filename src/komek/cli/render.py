@@ -14,9 +14,9 @@ from komek.services.simulate import SimulationRun, national
 
 
 def notes(not_computed: dict[str, str] | None = None, assumptions: dict[str, list[str]] | None = None,
-          warnings: list[str] | None = None) -> list[str]:
-    """Lines for what could not be computed and why, what rests on assumptions, and warnings."""
-    out = [f"[yellow]not computed[/] {name}: {why}" for name, why in (not_computed or {}).items()]
+          warnings: list[str] | None = None, label: str = "not computed") -> list[str]:
+    """Lines for what could not be computed (or run) and why, what rests on assumptions, and warnings."""
+    out = [f"[yellow]{label}[/] {name}: {why}" for name, why in (not_computed or {}).items()]
     assumed = sorted({a for items in (assumptions or {}).values() for a in items})
     out += [f"[dim]assumption:[/] {a}" for a in assumed]
     out += [f"[bold yellow]warning:[/] {w}" for w in warnings or []]

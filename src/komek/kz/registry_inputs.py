@@ -48,8 +48,8 @@ ASSUMED = {
     "self_employed_regime": "the tax regime of self-employment is in no table: the special regime is taken",
     "mother_award": "awards held are in no table: the award the children born qualify for is taken",
 }
-UNKNOWN = {"uapf_savings": "pension savings in the UAPF are in no table of the extract",
-           "uapf_years_paid": "payments from pension savings are in no table of the extract"}
+UNKNOWN = dict.fromkeys(("uapf_savings", "uapf_years_paid"),
+                        "pension savings in the UAPF, and payments from them, are in no table of the registry")
 
 NEVER = np.iinfo(np.int32).max      # an open end date, as a day number
 
@@ -74,7 +74,7 @@ def coverage(present: Iterable[str]) -> Coverage:
         missing = sorted({f"the {FROM[i]} table is not in the source" for i in needs
                           if i in FROM and FROM[i] not in present} | {UNKNOWN[i] for i in needs if i in UNKNOWN})
         if missing:
-            not_computed[m.name] = "not computed: " + "; ".join(missing)
+            not_computed[m.name] = "; ".join(missing)
         elif assumed := [ASSUMED[i] for i in needs if i in ASSUMED]:
             assumptions[m.name] = assumed
     return Coverage(not_computed, assumptions)

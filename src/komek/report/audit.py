@@ -2,6 +2,8 @@
 share of findings dismissed per check, and the anomaly lane apart."""
 from __future__ import annotations
 
+import html
+
 import polars as pl
 
 from komek.audit.run import AuditResult
@@ -29,6 +31,7 @@ def audit_section(result: AuditResult, review: pl.DataFrame | None = None) -> Se
             "are in <code>audit/findings.parquet</code>.</p>"
             + (f"<p>{result.problems.height:,} payments name an unknown person or measure and were left out "
                "(<code>audit/problems.parquet</code>).</p>" if result.problems.height else "")
+            + _not_run(result)
             + f'<div class="charts">{svg}</div>'
             + "<h3>By check</h3>" + table(checks.rename({"amount_at_risk": "at risk, tenge"}), money=("at risk, tenge",))
             + "<h3>By region</h3>" + table(by_region.rename({"amount_at_risk": "at risk, tenge"}), money=("at risk, tenge",)))
@@ -47,3 +50,12 @@ def audit_section(result: AuditResult, review: pl.DataFrame | None = None) -> Se
                  "payments look unusual to an isolation forest, with the features that deviate most (robust z-scores). "
                  f"The ten most unusual:</p>" + table(top))
     return Section("audit", "Social audit", body)
+
+
+def _not_run(result: AuditResult) -> str:
+    """The checks the source did not let run, or let run only in part, and why."""
+    items = {**result.not_run, **result.partial}
+    if not items:
+        return ""
+    return ("<p><strong>Not run, or run in part</strong> (the data they need is not in the source):</p><ul>"
+            + "".join(f"<li><code>{html.escape(c)}</code>: {html.escape(why)}</li>" for c, why in items.items()) + "</ul>")

@@ -76,7 +76,7 @@ def unknown(present: Iterable[str] | None) -> dict[str, str]:
     if present is None:
         return {}
     present = set(present)
-    return {i.name: "not computed: " + "; ".join(f"the {t} table is not in the source" for t in i.needs if t not in present)
+    return {i.name: "; ".join(f"the {t} table is not in the source" for t in i.needs if t not in present)
             for i in load_index().indicators if any(t not in present for t in i.needs)}
 
 

@@ -7,26 +7,33 @@ from komek.kz.standard import PERSON, rules
 SOCIAL_CODE = "Social Code of the Republic of Kazakhstan No. 224-VII of 20 April 2023"
 
 
-@rules.formula(PERSON, "int", "Year of birth", reference=SOCIAL_CODE, inputs=["birth_date"])
+@rules.formula(PERSON, "int", "Date of birth as the number YYYYMMDD", reference=SOCIAL_CODE, inputs=["birth_date"])
+def birth_ymd(x, p):
+    # One pass of the calendar for all three parts below (the slowest step of a country's ages).
+    year, month, day = civil(x.birth_date)
+    return year * 10_000 + month * 100 + day
+
+
+@rules.formula(PERSON, "int", "Year of birth", reference=SOCIAL_CODE, inputs=["birth_ymd"])
 def birth_year(x, p):
-    return civil(x.birth_date)[0]
+    return x.birth_ymd // 10_000
 
 
-@rules.formula(PERSON, "int", "Month of birth (1-12)", reference=SOCIAL_CODE, inputs=["birth_date"])
+@rules.formula(PERSON, "int", "Month of birth (1-12)", reference=SOCIAL_CODE, inputs=["birth_ymd"])
 def birth_month(x, p):
-    return civil(x.birth_date)[1]
+    return x.birth_ymd // 100 % 100
 
 
-@rules.formula(PERSON, "int", "Day of birth (1-31)", reference=SOCIAL_CODE, inputs=["birth_date"])
+@rules.formula(PERSON, "int", "Day of birth (1-31)", reference=SOCIAL_CODE, inputs=["birth_ymd"])
 def birth_day(x, p):
-    return civil(x.birth_date)[2]
+    return x.birth_ymd % 100
 
 
-@rules.formula(PERSON, "int", "Age in full years", reference=SOCIAL_CODE, inputs=["birth_year", "birth_month", "birth_day"])
+@rules.formula(PERSON, "int", "Age in full years", reference=SOCIAL_CODE, inputs=["birth_ymd"])
 def age(x, p):
     on = p.date
-    before_birthday = (on.month < x.birth_month) | ((on.month == x.birth_month) & (on.day < x.birth_day))
-    return on.year - x.birth_year - before_birthday
+    before_birthday = on.month * 100 + on.day < x.birth_ymd % 10_000
+    return on.year - x.birth_ymd // 10_000 - before_birthday
 
 
 @rules.formula(PERSON, "int", "Age in full months", reference=SOCIAL_CODE, inputs=["birth_year", "birth_month", "birth_day"])
