@@ -25,7 +25,12 @@ class ContractError(KomekError):
 
 
 class SituationError(KomekError):
-    """A household situation is not valid; the message lists every problem with its JSON path."""
+    """A household situation is not valid; the message lists every problem with its JSON path
+    (`problems`: the same as {path, message} pairs)."""
+
+    def __init__(self, message: str, problems: list[dict] | None = None):
+        self.problems = problems or []
+        super().__init__(message)
 
 
 class ParameterError(KomekError, KeyError):

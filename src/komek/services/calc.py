@@ -113,16 +113,26 @@ def _path(loc: tuple) -> str:
     return out or "(situation)"
 
 
-def parse(data: dict) -> Situation:
-    try:
-        situation = Situation.model_validate(data)
-    except ValidationError as e:
-        problems = [f"{_path(err['loc'])}: {err['msg']}" for err in e.errors()]
-        raise SituationError("invalid situation:\n  " + "\n  ".join(problems)) from None
+def problems(errors: list[dict], skip: int = 0) -> list[dict]:
+    """Pydantic's errors as (JSON path, message) pairs; `skip` leading parts of each location (the API's `body`)."""
+    return [{"path": _path(tuple(err["loc"])[skip:]), "message": err["msg"]} for err in errors]
+
+
+def parse(data: dict | Situation) -> Situation:
+    if isinstance(data, Situation):
+        situation = data
+    else:
+        try:
+            situation = Situation.model_validate(data)
+        except ValidationError as e:
+            found = problems(e.errors())
+            raise SituationError("invalid situation:\n  " + "\n  ".join(f"{p['path']}: {p['message']}" for p in found),
+                                 found) from None
     rules = standard()
     unknown = [n for n in situation.parameters if n not in rules.parameters]
     if unknown:
-        raise SituationError("invalid situation:\n  " + "\n  ".join(f"parameters.{n}: unknown parameter" for n in unknown))
+        found = [{"path": f"parameters.{n}", "message": "unknown parameter"} for n in unknown]
+        raise SituationError("invalid situation:\n  " + "\n  ".join(f"{p['path']}: {p['message']}" for p in found), found)
     return situation
 
 
@@ -167,7 +177,7 @@ def _tenge(v: float) -> float:
     return round(float(v), 2)       # amounts are already rounded by each measure's rule
 
 
-def calculate(data: dict, with_explanation: bool = False) -> dict:
+def calculate(data: dict | Situation, with_explanation: bool = False) -> dict:
     """Every measure's monthly amount for the household and each member (and, if asked, why)."""
     situation = parse(data)
     rules = standard()
@@ -176,7 +186,7 @@ def calculate(data: dict, with_explanation: bool = False) -> dict:
         measures = rules.measures()
         values = {v.name: sim.calculate(v.name) for v in measures}
     except ParameterError as e:
-        raise SituationError(f"date: {e}") from None
+        raise SituationError(f"date: {e}", [{"path": "date", "message": str(e)}]) from None
     ids = [m.id for m in situation.household.members]
     members = {pid: {v.name: _tenge(values[v.name][i]) for v in measures if v.entity.is_person} for i, pid in enumerate(ids)}
     household = {v.name: _tenge(values[v.name].sum() if v.entity.is_person else values[v.name][0]) for v in measures}

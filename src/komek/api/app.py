@@ -1,0 +1,75 @@
+"""The API application: what every response carries, how errors are answered, and the system
+routes (`/health`, `/ready`). Built from settings, so a test or a server makes its own."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from komek import __version__
+from komek.api import rules
+from komek.errors import KomekError, NotFound, SituationError, SourceError
+from komek.kz.standard import rules_version, standard
+from komek.registry.db import display, require_current, revisions
+from komek.services.calc import problems
+from komek.settings import Settings, settings
+
+PREFIX = "/api/v1"
+MAX_BODY = 1_000_000          # bytes: a household situation is a few kilobytes
+
+
+def create_app(config: Settings | None = None) -> FastAPI:
+    config = config or settings()
+    standard()                # the rules load and are checked before the first request
+    app = FastAPI(title="Komek", version=__version__, openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",
+                  redoc_url=None, description="The unified standard of support measures, as an API: every amount "
+                  "with its explanation to the article; the rules' parameters, variables and measures.")
+    app.state.settings = config
+
+    @app.middleware("http")
+    async def versions(request: Request, call_next):
+        """Every response says which code and which parameters answered it; a body too large is refused."""
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > MAX_BODY:
+            response = JSONResponse({"detail": f"request body of {int(size):,} bytes is over the limit of {MAX_BODY:,}"},
+                                    status_code=413)
+        else:
+            response = await call_next(request)
+        response.headers["Komek-Version"] = __version__
+        response.headers["Komek-Rules-Version"] = rules_version()
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError):
+        return JSONResponse({"detail": problems(list(e.errors()), skip=1)}, status_code=422)
+
+    @app.exception_handler(SituationError)
+    async def invalid_situation(request: Request, e: SituationError):
+        return JSONResponse({"detail": e.problems or [{"path": "(situation)", "message": str(e)}]}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, e: NotFound):
+        return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @app.exception_handler(KomekError)
+    async def refused(request: Request, e: KomekError):
+        return JSONResponse({"detail": str(e)}, status_code=400)
+
+    @app.get(f"{PREFIX}/health", tags=["system"], summary="The server is up")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, "rules_version": rules_version()}
+
+    @app.get(f"{PREFIX}/ready", tags=["system"], summary="The database is reachable and its schema current",
+             responses={503: {"description": "Not ready: the database cannot be reached or its schema is behind"}})
+    def ready():
+        url = app.state.settings.database
+        try:
+            require_current(url)
+            current, _ = revisions(url)
+        except (SourceError, SQLAlchemyError) as e:
+            return JSONResponse({"status": "not ready", "database": display(url), "reason": str(e)}, status_code=503)
+        return {"status": "ready", "database": display(url), "schema": current}
+
+    app.include_router(rules.router, prefix=PREFIX)
+    return app

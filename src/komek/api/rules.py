@@ -1,0 +1,53 @@
+"""The rules over HTTP, in the shapes of OpenFisca's web API: calculate and trace a situation
+(the format of `komek calc`), the parameters, the variables, the measures."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from komek.services import rules
+from komek.services.calc import Situation, calculate
+
+router = APIRouter(tags=["rules"])
+NOT_FOUND = {404: {"description": "No such parameter or variable"}}
+INVALID = {422: {"description": "The situation is not valid: every problem with its JSON path"}}
+
+
+@router.post("/calculate", summary="Every measure's monthly amount for a household and each member", responses=INVALID)
+def calculate_situation(situation: Situation) -> dict:
+    """The amounts `komek calc` gives for the same situation, with the rules version, the
+    assumptions used and the warnings (a date past the parameters' last known values)."""
+    result = calculate(situation)
+    result.pop("explanation_text", None)
+    return result
+
+
+@router.post("/trace", summary="The amounts and why: every value, parameter and article", responses=INVALID)
+def trace(situation: Situation) -> dict:
+    """As /calculate, with the explanation (`komek calc --explain`) and the same as readable text."""
+    return calculate(situation, with_explanation=True)
+
+
+@router.get("/parameters", summary="Every parameter with its latest value")
+def list_parameters() -> list[dict]:
+    return rules.parameters()
+
+
+@router.get("/parameters/{name}", summary="One parameter: every dated value with its source", responses=NOT_FOUND)
+def get_parameter(name: str) -> dict:
+    return rules.parameter(name)
+
+
+@router.get("/variables", summary="Every variable of the rules")
+def list_variables() -> list[dict]:
+    return rules.variables()
+
+
+@router.get("/variables/{name}", summary="One variable: entity, period, inputs, formula's parameters, reference",
+            responses=NOT_FOUND)
+def get_variable(name: str) -> dict:
+    return rules.variable(name)
+
+
+@router.get("/measures", summary="The support measures and contributions")
+def list_measures() -> list[dict]:
+    return rules.measures()
