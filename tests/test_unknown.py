@@ -133,3 +133,18 @@ def test_parameters_past_their_last_known_value_are_warned_of():
 def test_coverage_names_the_missing_source(measure):
     cover = registry_inputs.coverage(registry_inputs.TABLES)
     assert measure in cover.not_computed and set(cover.not_computed) <= set(benefits())
+
+
+def test_population_from_the_database_counts_ages_as_the_rules_do(extract, tmp_path, registry_url):
+    """The demo's population report reads the database: every living person once, in the age band
+    of the rules' age (full years)."""
+    from komek.kz.standard import ages
+    from komek.registry import engine
+    from komek.services import population
+    ingest_extract(extract, settings(data_dir=tmp_path / "data", database_url=registry_url))
+    on = dt.date(2026, 11, 1)
+    bands = population.age_sex(engine(registry_url), on)
+    persons = pl.read_parquet(extract / "persons.parquet").filter(pl.col("death_date").is_null())
+    assert int(bands["M"].sum() + bands["F"].sum()) == persons.height
+    expected = pl.Series(ages(persons["birth_date"].to_numpy(), on)).clip(0, 85) // 5 * 5
+    assert dict(zip(bands["band"], bands["M"] + bands["F"])) == dict(expected.value_counts().iter_rows())

@@ -73,6 +73,14 @@ class SurveyError(KomekError):
     """A survey file cannot be used for the proxy means test."""
 
 
+class SignInError(KomekError):
+    """A sign-in or a token that is refused: a wrong password, a locked account, an expired token."""
+
+
+class Forbidden(KomekError):
+    """The actor's role or regions do not allow what was asked."""
+
+
 class ClusterError(KomekError):
     """A computing cluster (a Dask scheduler) cannot be reached."""
 

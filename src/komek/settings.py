@@ -11,6 +11,19 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("komek-data")
     database_url: str | None = None   # default: SQLite inside data_dir
+    secret_key: str | None = None     # signs the API's tokens; default: a key made once in data_dir
+
+    def signing_key(self) -> str:
+        """KOMEK_SECRET_KEY, else the data folder's own key (made on first use, readable by its owner only)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), "utf-8")
+        return path.read_text("utf-8").strip()
 
     @property
     def database(self) -> str:

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import rules
-from komek.errors import KomekError, NotFound, SituationError, SourceError
+from komek.api import auth, rules
+from komek.errors import Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
@@ -52,6 +52,14 @@ def create_app(config: Settings | None = None) -> FastAPI:
     async def not_found(request: Request, e: NotFound):
         return JSONResponse({"detail": str(e)}, status_code=404)
 
+    @app.exception_handler(SignInError)
+    async def unauthorized(request: Request, e: SignInError):
+        return JSONResponse({"detail": str(e)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, e: Forbidden):
+        return JSONResponse({"detail": str(e)}, status_code=403)
+
     @app.exception_handler(KomekError)
     async def refused(request: Request, e: KomekError):
         return JSONResponse({"detail": str(e)}, status_code=400)
@@ -72,4 +80,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
         return {"status": "ready", "database": display(url), "schema": current}
 
     app.include_router(rules.router, prefix=PREFIX)
+    app.include_router(auth.router, prefix=PREFIX)
     return app

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from komek.audit import FINDING_SCHEMA, amounts, config, disability, need, presence
+from komek.audit.anomaly import anomalies as detect
 from komek.audit.data import AuditData
 from komek.audit.recompute import annotate
 from komek.kz import registry_inputs
@@ -76,7 +77,6 @@ def run_checks(data: AuditData, progress=None, anomalies: bool = True) -> AuditR
     t2 = time.perf_counter()
     lane = pl.DataFrame(schema=FINDING_SCHEMA)
     if anomalies:
-        from komek.audit.anomaly import anomalies as detect
         lane = detect(paid)
     t3 = time.perf_counter()
     paid_unknown = sorted(set(pay["measure"].unique().to_list()) & set(unknown))

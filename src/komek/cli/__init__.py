@@ -13,6 +13,7 @@ from komek import __version__
 from komek.cli import render
 from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
 from komek.cli.score import score_app
+from komek.cli.users import users_app
 from komek.periods import month_end
 
 app = typer.Typer(help="Komek: social support measures, scoring, audit and data integration.",
@@ -301,6 +302,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
 
 
 app.add_typer(score_app, name="score")
+app.add_typer(users_app, name="users")
 
 
 if __name__ == "__main__":

@@ -242,4 +242,38 @@ class AuditFinding(Base):
     last_found: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Account(Base):
+    """Who may sign in, with which role, for which regions (or household, for a citizen).
+    `token_version` rises when the account is disabled or its role changes: tokens signed before
+    then stop working."""
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[Code]
+    regions: Mapped[str | None]              # KATO codes, comma-separated; none: national (auditor, analyst)
+    iin: Mapped[Iin | None]                  # a citizen's own IIN
+    disabled: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessEntry(Base):
+    """One read (or refused read) of personal data: who, in which role, whose data, what, why,
+    when and from where. Append-only: nothing updates or deletes a row."""
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[Code]
+    subject_iin: Mapped[Iin | None] = mapped_column(index=True)
+    household_id: Mapped[str | None] = mapped_column(index=True)
+    what: Mapped[str]
+    purpose: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None]              # the client's address
+    allowed: Mapped[bool]
+
+
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}

@@ -10,10 +10,10 @@ from komek.audit.run import AuditResult
 from komek.kz import regions
 from komek.kz.iin import mask_expr
 from komek.report import Section, charts, table
+from komek.services.audit import by_check
 
 
 def audit_section(result: AuditResult, review: pl.DataFrame | None = None) -> Section:
-    from komek.services.audit import by_check
     f = result.findings
     checks = by_check(f)
     names = {c: r["name"] for c, r in regions().items()}

@@ -23,6 +23,7 @@ import polars as pl
 
 from komek.errors import FieldError
 from komek.scoring import survey as sv
+from komek.scoring.fairness import by_group
 
 MODEL_FILE = "model.joblib"
 PARAMS = dict(n_estimators=150, learning_rate=0.08, num_leaves=31, min_child_samples=20, subsample=0.8,
@@ -201,7 +202,6 @@ def evaluate(path: Path, target: str, household_id: str, weight: str | None = No
     else:
         result["baselines"]["income_means_test"] = {"skipped": "no --income column given"}
     if groups:
-        from komek.scoring.fairness import by_group
         selected = select(scores["model"], w, coverage)
         result["fairness"] = by_group(s.households, groups, is_poor, selected, w)
     return _round(result)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import Engine, Float, and_, case, cast, column, func, select, table
+from sqlalchemy import Date, Engine, Float, and_, case, cast, column, func, select, table
 
 from komek.kz import regions
 from komek.kz.standard import ages
 from komek.periods import quarter_before
 
-persons = table("persons", column("iin"), column("birth_date"), column("sex"), column("death_date"))
+persons = table("persons", column("iin"), column("birth_date", Date), column("sex"), column("death_date", Date))
 members = table("households", column("household_id"), column("iin"), column("role"), column("to_date"))
 addresses = table("addresses", column("iin"), column("region_code"), column("urban"), column("registered_to"))
 incomes = table("incomes", column("iin"), column("month"), column("amount"))

@@ -1,0 +1,12 @@
+"""Who may see what: accounts with roles and regions, passwords hashed with Argon2, short-lived
+signed tokens, and the access log of every read of personal data. A wing: the services ask it
+who the actor is and write to its log; the faces only carry the token."""
+from komek.access import accounts
+from komek.access.accounts import Actor, add, authenticate, disable, find, list_accounts, set_role
+from komek.access.log import entries, record
+from komek.access.tokens import Tokens
+
+ROLES = accounts.ROLES
+
+__all__ = ["ROLES", "Actor", "Tokens", "add", "authenticate", "disable", "entries", "find", "list_accounts", "record",
+           "set_role"]

@@ -1,0 +1,27 @@
+"""The access log: every read of personal data, allowed or refused, written in the same database
+and never changed. A citizen may read who has looked at their own data; that read is logged too."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from komek.access.accounts import Actor
+from komek.registry.db import session
+from komek.registry.models import AccessEntry
+
+
+def record(url: str, actor: Actor, what: str, *, iin: str | None = None, household_id: str | None = None,
+           purpose: str | None = None, source: str | None = None, allowed: bool = True) -> None:
+    with session(url) as s:
+        s.add(AccessEntry(at=dt.datetime.now(dt.UTC), actor=actor.username, role=actor.role, subject_iin=iin,
+                          household_id=household_id, what=what, purpose=purpose, source=source, allowed=allowed))
+
+
+def entries(url: str, iin: str, limit: int = 200) -> list[dict]:
+    """The reads of one person's data, newest first."""
+    with session(url) as s:
+        rows = s.scalars(select(AccessEntry).where(AccessEntry.subject_iin == iin)
+                         .order_by(AccessEntry.at.desc(), AccessEntry.id.desc()).limit(limit))
+        return [{"at": r.at.isoformat(), "who": r.actor, "role": r.role, "what": r.what, "purpose": r.purpose,
+                 "allowed": r.allowed} for r in rows]

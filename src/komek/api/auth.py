@@ -1,0 +1,77 @@
+"""Signing in and who is asking: the OAuth2 password flow (`POST /token`), refresh, and the
+actor behind a bearer token, which every route that needs one depends on."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from komek import access
+from komek.errors import Forbidden, SignInError
+
+router = APIRouter(tags=["access"])
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
+UNAUTHORIZED = {401: {"description": "No token, or one that is not valid or has expired"}}
+
+
+class Refresh(BaseModel):
+    refresh_token: str
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+def _tokens(request: Request) -> access.Tokens:
+    return access.Tokens(request.app.state.settings.signing_key())
+
+
+def current_actor(request: Request, token: str | None = Depends(bearer)) -> access.Actor:
+    """The enabled account a valid access token names, at the token's version."""
+    if not token:
+        raise SignInError("sign in first: no bearer token")
+    account, version = _tokens(request).read(token)
+    actor = access.find(request.app.state.settings.database, account)
+    if actor is None or actor.token_version != version:
+        raise SignInError("the token is no longer valid: sign in again")
+    return actor
+
+
+@router.post("/token", summary="Sign in: a short-lived access token and a refresh token", responses=UNAUTHORIZED)
+def token(request: Request, form: OAuth2PasswordRequestForm = Depends()) -> TokenPair:
+    actor = access.authenticate(request.app.state.settings.database, form.username, form.password)
+    return TokenPair(**_tokens(request).issue(actor))
+
+
+@router.post("/token/refresh", summary="A new access token for a refresh token", responses=UNAUTHORIZED)
+def refresh(request: Request, body: Refresh) -> TokenPair:
+    account, version = _tokens(request).read(body.refresh_token, kind="refresh")
+    actor = access.find(request.app.state.settings.database, account)
+    if actor is None or actor.token_version != version:
+        raise SignInError("the token is no longer valid: sign in again")
+    return TokenPair(**_tokens(request).issue(actor))
+
+
+@router.get("/me", summary="Who is signed in: username, role, regions", responses=UNAUTHORIZED)
+def me(actor: access.Actor = Depends(current_actor)) -> dict:
+    return {"username": actor.username, "role": actor.role, "regions": list(actor.regions)}
+
+
+@router.get("/me/access-log", summary="A citizen: who has looked at my data", responses={**UNAUTHORIZED, 403: {
+    "description": "Only a citizen's own account reads its own log"}})
+def my_access_log(request: Request, actor: access.Actor = Depends(current_actor)) -> list[dict]:
+    url = request.app.state.settings.database
+    if actor.role != "citizen" or not actor.iin:
+        access.record(url, actor, "access log of a citizen", allowed=False, source=_client(request))
+        raise Forbidden("only a citizen reads the log of who looked at their own data")
+    seen = access.entries(url, actor.iin)
+    access.record(url, actor, "own access log", iin=actor.iin, purpose="a citizen reads who looked at their data",
+                  source=_client(request))
+    return seen
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
