@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import auth, rules
+from komek.api import auth, registry, rules
 from komek.errors import Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
@@ -81,4 +81,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
 
     app.include_router(rules.router, prefix=PREFIX)
     app.include_router(auth.router, prefix=PREFIX)
+    app.include_router(registry.router, prefix=PREFIX)
     return app

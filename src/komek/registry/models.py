@@ -224,7 +224,7 @@ class AuditFinding(Base):
     lane: Mapped[Code]                      # rule or anomaly
     payment_id: Mapped[str | None]
     iin: Mapped[Iin] = mapped_column(index=True)
-    household_id: Mapped[str | None]
+    household_id: Mapped[str | None] = mapped_column(index=True)
     region_code: Mapped[Region | None]
     month: Mapped[Period | None]
     measure: Mapped[str | None]

@@ -126,6 +126,46 @@ class DatabaseSource(Source):
     def spec(self) -> tuple[str, str]:
         return "database", self.url
 
+    def household(self, household_id: str, tables: Iterable[str]) -> FrameSource:
+        """One household's part of the registry, by indexed queries: its memberships, and for its
+        members every membership (to place a person listed in two households), the civil record,
+        registrations and the other person tables named; the household's own rows of the others."""
+        tables = [t for t in tables if self.has(t)]
+        by_household = {t for t in tables if "household_id" in self.contract.tables[t].key[:1]}
+        with reaching(self.url), engine(self.url).connect() as conn:
+            def rows(table: str, column: str, values: list[str]) -> pl.DataFrame:
+                spec, model = self.contract.tables[table], RECORDS[table].__table__
+                found = conn.execute(select(*(model.c[c] for c in spec.columns)).where(model.c[column].in_(values))).all() \
+                    if values else []
+                return pl.DataFrame(found, schema=spec.schema, orient="row")
+            members = rows("households", "household_id", [household_id])
+            iins = sorted(set(members["iin"].to_list()))
+            frames = {"households": rows("households", "iin", iins)}
+            for t in tables:
+                if t != "households":
+                    frames[t] = rows(t, "household_id", [household_id]) if t in by_household else rows(t, "iin", iins)
+        return FrameSource(frames, self.contract, f"{self.name}, household {household_id}", self.as_of, tables)
+
+
+class FrameSource(Source):
+    """Tables already in memory (a slice of a database, or a test's): the source they came from
+    says which tables it has and as of when."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame], contract: Contract, name: str, as_of: dt.date | None,
+                 present: Iterable[str]):
+        self.frames, self.contract, self.name, self.as_of = frames, contract, name, as_of
+        self.present = set(present)
+
+    def has(self, table: str) -> bool:
+        return table in self.present
+
+    def _scan(self, table: str) -> pl.LazyFrame:
+        return self.frames[table].lazy()
+
+    @property
+    def spec(self) -> tuple[str, str]:
+        raise NotImplementedError("an in-memory slice cannot be reopened elsewhere")
+
 
 def _date(value, field: str) -> dt.date | None:
     if value is None:

@@ -1,4 +1,5 @@
-"""Accounts (roles, regions, sign-in lockout) and the access log of reads of personal data.
+"""Accounts (roles, regions, sign-in lockout), the access log of reads of personal data, and the
+audit findings looked up by household (a household card).
 
 Revision ID: 0003
 Revises: 0002
@@ -45,8 +46,10 @@ def upgrade() -> None:
     )
     for c in ("at", "actor", "subject_iin", "household_id"):
         op.create_index(f"ix_access_log_{c}", "access_log", [c])
+    op.create_index("ix_audit_findings_household_id", "audit_findings", ["household_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_findings_household_id", "audit_findings")
     op.drop_table("access_log")
     op.drop_table("accounts")
