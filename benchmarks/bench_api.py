@@ -2,7 +2,7 @@
 POST /calculate at a fixed rate for a fixed time, with latency percentiles and errors.
 
     python benchmarks/bench_api.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        --extract /tmp/api-100k --households 100000 --rate 200 --seconds 60
+        --extract /tmp/api-100k --households 100000 --card-rate 20 --rate 200 --seconds 30
 
 The extract is generated (and ingested into the database, after `migrate`) first if the folder
 has none; that part is not timed. The server runs in a child process on 127.0.0.1 and is
@@ -71,14 +71,14 @@ def serve(args) -> subprocess.Popen:
     raise SystemExit("the server did not start")
 
 
-def load(args, method: str, path_of, body: bytes | None, headers: dict) -> dict:
+def load(args, rate: float, method: str, path_of, body: bytes | None, headers: dict) -> dict:
     """Requests at `rate` per second for `seconds`, spread over threads with their own connection."""
     latencies, errors, lock = [], [0], threading.Lock()
-    start, n = time.perf_counter(), int(args.rate * args.seconds)
+    start, n = time.perf_counter(), int(rate * args.seconds)
     local = threading.local()
 
     def one(i: int) -> None:
-        delay = start + i / args.rate - time.perf_counter()
+        delay = start + i / rate - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
         if not hasattr(local, "c"):
@@ -110,7 +110,8 @@ def main() -> None:
     ap.add_argument("--extract", type=Path, required=True)
     ap.add_argument("--households", type=int, default=100_000)
     ap.add_argument("--month", default="2026-10")
-    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--rate", type=float, default=200, help="POST /calculate requests per second")
+    ap.add_argument("--card-rate", type=float, default=200, help="GET /households/{id} requests per second")
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--threads", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
@@ -124,12 +125,12 @@ def main() -> None:
                   headers={"content-type": "application/x-www-form-urlencoded"})
         token = json.loads(c.getresponse().read())["access_token"]
         rng = random.Random(1)
-        picks = [rng.choice(households) for _ in range(int(args.rate * args.seconds))]
+        picks = [rng.choice(households) for _ in range(int(args.card_rate * args.seconds))]
         auth = {"Authorization": f"Bearer {token}"}
-        card = load(args, "GET", lambda i: f"/api/v1/households/{picks[i]}?month={args.month}&purpose=benchmark", None, auth)
+        card = load(args, args.card_rate, "GET", lambda i: f"/api/v1/households/{picks[i]}?month={args.month}&purpose=benchmark", None, auth)
         situation = (Path(__file__).parents[1] / "docs" / "examples" / "situation.json").read_bytes()
-        calc = load(args, "POST", lambda i: "/api/v1/calculate", situation, {"content-type": "application/json"})
-        print(json.dumps({"households in the region": len(households), "rate": args.rate, "workers": args.workers,
+        calc = load(args, args.rate, "POST", lambda i: "/api/v1/calculate", situation, {"content-type": "application/json"})
+        print(json.dumps({"households in the region": len(households), "workers": args.workers,
                           "GET /households/{id}": card, "POST /calculate": calc}, indent=2))
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -118,3 +118,31 @@ def test_openapi_document_is_committed(api):
     """
     served = api.get("/api/v1/openapi.json").json()
     assert json.loads((ROOT / "docs" / "openapi.json").read_text("utf-8")) == served
+
+
+def test_what_if_finds_the_threshold_to_the_tenge_and_verifies_it(api):
+    """The single mother of the TSA case: line 46,200 a person, two people; at a wage of 92,400
+    the per-capita income reaches the line and TSA stops; at 92,399 it is still paid."""
+    r = api.post("/api/v1/calculate/what-if", json=plain(SITUATION))
+    assert r.status_code == 200
+    tsa = next(m for m in r.json()["measures"] if m["measure"] == "tsa")
+    assert tsa["amount"] == 2400 and tsa["turns"] == "off"
+    wage = next(c for c in tsa["changes"] if c["lever"] == "head_wage")
+    assert (wage["now"], wage["to"], wage["amount_then"], wage["per_capita_income_then"]) == (90000, 92400, 0, 46200)
+    below = plain(SITUATION)
+    below["household"]["members"][0]["incomes"]["wage"] = 92399
+    assert calculate(below)["household"]["tsa"] > 0
+    for m in r.json()["measures"]:             # every change reported was checked by recomputation
+        for c in m["changes"]:
+            assert c["verified"] and (c["amount_then"] > 0) != m["paid"]
+
+
+def test_calc_what_if_on_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from komek.cli import app
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(plain(SITUATION)))
+    out = CliRunner().invoke(app, ["calc", str(path), "--what-if"])
+    assert out.exit_code == 0, out.output
+    assert any(m["measure"] == "tsa" and m["changes"] for m in json.loads(out.output)["measures"])

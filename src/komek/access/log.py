@@ -12,10 +12,13 @@ from komek.registry.models import AccessEntry
 
 
 def record(url: str, actor: Actor, what: str, *, iin: str | None = None, household_id: str | None = None,
-           purpose: str | None = None, source: str | None = None, allowed: bool = True) -> None:
+           purpose: str | None = None, source: str | None = None, allowed: bool = True,
+           iins: list[str | None] | None = None) -> None:
+    """One entry, or one per person of `iins` (a household read: every member's data), in one transaction."""
+    now = dt.datetime.now(dt.UTC)
     with session(url) as s:
-        s.add(AccessEntry(at=dt.datetime.now(dt.UTC), actor=actor.username, role=actor.role, subject_iin=iin,
-                          household_id=household_id, what=what, purpose=purpose, source=source, allowed=allowed))
+        s.add_all([AccessEntry(at=now, actor=actor.username, role=actor.role, subject_iin=who, household_id=household_id,
+                               what=what, purpose=purpose, source=source, allowed=allowed) for who in (iins or [iin])])
 
 
 def entries(url: str, iin: str, limit: int = 200) -> list[dict]:

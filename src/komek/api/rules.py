@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from komek.services import rules
 from komek.services.calc import Situation, calculate
+from komek.services.whatif import what_if
 
 router = APIRouter(tags=["rules"])
 NOT_FOUND = {404: {"description": "No such parameter or variable"}}
@@ -19,6 +20,15 @@ def calculate_situation(situation: Situation) -> dict:
     result = calculate(situation)
     result.pop("explanation_text", None)
     return result
+
+
+@router.post("/calculate/what-if", summary="What would change the decision: the nearest change turning each measure on or off",
+             responses=INVALID)
+def what_if_situation(situation: Situation) -> dict:
+    """For each support measure: its amount now and, for each lever its inputs depend on (the
+    head's wage, the number of children, the home's area, its utility costs), the nearest value
+    that turns it on (or off), exact to the unit and verified by computing the changed situation."""
+    return what_if(situation)
 
 
 @router.post("/trace", summary="The amounts and why: every value, parameter and article", responses=INVALID)

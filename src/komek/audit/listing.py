@@ -71,9 +71,13 @@ def count_findings(url: str, filters: Filters = Filters()) -> int:
         return conn.execute(select(func.count()).select_from(AuditFinding.__table__).where(*filters.validate().where())).scalar()
 
 
-def list_findings(url: str, filters: Filters = Filters(), limit: int | None = None, full_iin: bool = False) -> pl.DataFrame:
-    """Findings as a frame (COLUMNS), most severe first, then the largest amount at risk."""
-    _saved(url)
+def list_findings(url: str, filters: Filters = Filters(), limit: int | None = None, full_iin: bool = False,
+                  checked: bool = False) -> pl.DataFrame:
+    """Findings as a frame (COLUMNS), most severe first, then the largest amount at risk. `checked`:
+    the caller has already found the schema current (a card read from the database), so an empty
+    list is an answer, not "no audit saved"."""
+    if not checked:
+        _saved(url)
     t = AuditFinding.__table__
     severity = case(*((t.c.severity == s, rank) for s, rank in SEVERITY_ORDER.items()), else_=len(SEVERITY_ORDER))
     q = (select(*(t.c[c] for c in COLUMNS)).where(*filters.validate().where())

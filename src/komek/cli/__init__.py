@@ -102,7 +102,8 @@ def ingest(extract: Annotated[Path, typer.Argument(help="Extract folder")],
 @app.command()
 def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (see docs/situation.schema.json)")],
          explain: Annotated[bool, typer.Option("--explain", help="Add the explanation: values, parameters, articles")] = False,
-         text: Annotated[bool, typer.Option("--text", help="Print the explanation as a readable tree instead of JSON")] = False) -> None:
+         text: Annotated[bool, typer.Option("--text", help="Print the explanation as a readable tree instead of JSON")] = False,
+         what_if: Annotated[bool, typer.Option("--what-if", help="The nearest change that would turn each measure on or off")] = False) -> None:
     """What one household is entitled to this month, per measure and member, and why."""
     with user_errors():
         from komek.services.calc import calculate
@@ -114,6 +115,10 @@ def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (se
             raise UserError(f"{situation}: no such situation file") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise UserError(f"{situation}: not valid JSON ({e})") from None
+        if what_if:
+            from komek.services.whatif import what_if as nearest
+            print(json.dumps(nearest(data), ensure_ascii=False, indent=2))
+            return
         result = calculate(data, with_explanation=explain or text)
         explanation = result.pop("explanation_text", None)
         if text:

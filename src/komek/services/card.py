@@ -79,11 +79,11 @@ def entitlements(sim: Simulation, iins: list[str], not_computed: dict[str, str])
     return out
 
 
-def open_findings(url: str, household_id: str) -> list[dict] | None:
+def open_findings(url: str, household_id: str, checked: bool = False) -> list[dict] | None:
     """Open audit findings on the household's payments (IINs masked); None when the database
-    holds no audit."""
+    holds no audit (`checked`: the schema is known current; then the list may just be empty)."""
     try:
-        frame = list_findings(url, Filters(state="open", household=household_id))
+        frame = list_findings(url, Filters(state="open", household=household_id), checked=checked)
     except NotFound:          # no audit saved in this database
         return None
     titles = {k: v["title"] for k, v in config()["checks"].items()} | {"anomaly": config()["anomalies"]["title"]}
@@ -93,7 +93,8 @@ def open_findings(url: str, household_id: str) -> list[dict] | None:
             for r in frame.iter_rows(named=True)]
 
 
-def card(source: Source, household_id: str, on: dt.date, findings_from: str | None = None) -> dict:
+def card(source: Source, household_id: str, on: dt.date, findings_from: str | None = None,
+         checked: bool = False) -> dict:
     """The card of one household on `on` as plain data (JSON-able); `findings_from` is a
     database URL with saved audit findings, if there is one."""
     tables = registry_inputs.tables_of(source)
@@ -112,4 +113,4 @@ def card(source: Source, household_id: str, on: dt.date, findings_from: str | No
             "assumptions": {m: a for m, a in cover.assumptions.items() if m in benefits()},
             "warnings": warnings_for(source, on, sim.warnings),
             "rules_version": rules_version(),
-            "findings": open_findings(findings_from, household_id) if findings_from else None}
+            "findings": open_findings(findings_from, household_id, checked) if findings_from else None}
