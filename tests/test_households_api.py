@@ -64,3 +64,36 @@ def test_household_cards_by_role(extract, registry, registry_url, tmp_path):
     seen = client.get("/api/v1/me/access-log", headers=as_("citizen")).json()
     assert ("case", "caseworker", "application 42") in {(e["who"], e["role"], e["purpose"]) for e in seen}
     assert source(database=registry_url).household(hid, ["persons"]).has("persons")
+
+
+def test_person_records_by_role(extract, registry_url, tmp_path):
+    ingest_extract(extract, settings(data_dir=tmp_path / "data", database_url=registry_url))
+    addresses = pl.read_parquet(extract / "addresses.parquet").filter(pl.col("registered_to").is_null())
+    iin, region = addresses.sort("iin").select("iin", "region_code").row(0)
+    stranger = addresses.filter(pl.col("region_code") != region).sort("iin")["iin"][0]
+    access.add(registry_url, "me", PASSWORD, "citizen", iin=iin)
+    access.add(registry_url, "case", PASSWORD, "caseworker", (region,))
+    access.add(registry_url, "analyst", PASSWORD, "analyst")
+    client = TestClient(create_app(Settings(data_dir=tmp_path, database_url=registry_url, secret_key="k" * 40)))
+
+    def as_(user: str) -> dict:
+        token = client.post("/api/v1/token", data={"username": user, "password": PASSWORD}).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    r = client.get(f"/api/v1/persons/{iin}?purpose=a%20request", headers=as_("case"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    civil = pl.read_parquet(extract / "persons.parquet").filter(pl.col("iin") == iin).row(0, named=True)
+    assert body["person"]["birth_date"] == civil["birth_date"].isoformat()
+    assert [a["region_code"] for a in body["registrations"]][-1] == region
+    paid = pl.read_parquet(extract / "payments.parquet").filter(pl.col("iin") == iin)
+    assert len(body["payments"]) == paid.height
+    assert client.get(f"/api/v1/persons/{iin}", headers=as_("me")).status_code == 200
+    assert client.get(f"/api/v1/persons/{stranger}", headers=as_("me")).status_code == 404       # not "forbidden"
+    assert client.get(f"/api/v1/persons/{stranger}", headers=as_("case")).status_code == 403
+    assert client.get(f"/api/v1/persons/{iin}", headers=as_("analyst")).status_code == 403
+    assert client.get("/api/v1/persons/12345", headers=as_("case")).status_code == 422
+    with session(registry_url) as s:
+        log = {(e.actor, e.subject_iin, e.allowed) for e in s.scalars(select(AccessEntry))}
+    assert {("case", iin, True), ("me", iin, True), ("me", stranger, False), ("case", stranger, False),
+            ("analyst", iin, False)} <= log

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from komek import access
 from komek.api.auth import UNAUTHORIZED, current_actor
@@ -11,6 +11,7 @@ from komek.kz import contract
 from komek.periods import month_end
 from komek.registry import DatabaseSource
 from komek.services.households import household
+from komek.services.persons import person
 
 router = APIRouter(tags=["registry"])
 FRESH = 60.0          # seconds a read of the registry's ingestions (which tables it has) is reused
@@ -34,3 +35,14 @@ def get_household(request: Request, household_id: str,
                   actor: access.Actor = Depends(current_actor)) -> dict:
     client = request.client.host if request.client else None
     return household(actor, _source(request), household_id, month_end(month), purpose, client)
+
+
+@router.get("/persons/{iin}", summary="A person: civil record, households, registrations, disability, payments, findings",
+            responses={**UNAUTHORIZED, 403: {"description": "The role or region does not allow it (logged)"},
+                       404: {"description": "No such person, or not the citizen's own"}})
+def get_person(request: Request, iin: str = Path(pattern=r"^\d{12}$", description="The 12-digit IIN"),
+               month: str = Query("2026-10", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM: registrations on its last day"),
+               purpose: str | None = Query(None, max_length=500, description="Why it is read: kept in the access log"),
+               actor: access.Actor = Depends(current_actor)) -> dict:
+    client = request.client.host if request.client else None
+    return person(actor, _source(request), iin, month_end(month), purpose, client)

@@ -39,6 +39,7 @@ class Filters:
     month: str | None = None
     lane: str | None = None
     household: str | None = None
+    iin: str | None = None
 
     def validate(self) -> Filters:
         known = {"check": [*config()["checks"], "anomaly"], "region": list(regions()), "state": list(STATES),
@@ -54,7 +55,8 @@ class Filters:
     def where(self) -> list:
         t = AuditFinding.__table__
         columns = {"check": t.c.check, "region": t.c.region_code, "state": t.c.review_state,
-                   "severity": t.c.severity, "month": t.c.month, "lane": t.c.lane, "household": t.c.household_id}
+                   "severity": t.c.severity, "month": t.c.month, "lane": t.c.lane, "household": t.c.household_id,
+                   "iin": t.c.iin}
         return [col == getattr(self, name) for name, col in columns.items() if getattr(self, name) is not None]
 
 

@@ -126,24 +126,27 @@ class DatabaseSource(Source):
     def spec(self) -> tuple[str, str]:
         return "database", self.url
 
+    def rows(self, table: str, column: str, values: Iterable[str]) -> pl.DataFrame:
+        """The table's rows whose `column` is one of `values`, typed as the contract says (an indexed
+        query: every column looked up this way leads a key or has an index)."""
+        spec, model, values = self.contract.tables[table], RECORDS[table].__table__, sorted(set(values))
+        if not values or not self.has(table):
+            return pl.DataFrame(schema=spec.schema)
+        with reaching(self.url), engine(self.url).connect() as conn:
+            found = conn.execute(select(*(model.c[c] for c in spec.columns)).where(model.c[column].in_(values))).all()
+        return pl.DataFrame(found, schema=spec.schema, orient="row")
+
     def household(self, household_id: str, tables: Iterable[str]) -> FrameSource:
         """One household's part of the registry, by indexed queries: its memberships, and for its
         members every membership (to place a person listed in two households), the civil record,
         registrations and the other person tables named; the household's own rows of the others."""
         tables = [t for t in tables if self.has(t)]
         by_household = {t for t in tables if "household_id" in self.contract.tables[t].key[:1]}
-        with reaching(self.url), engine(self.url).connect() as conn:
-            def rows(table: str, column: str, values: list[str]) -> pl.DataFrame:
-                spec, model = self.contract.tables[table], RECORDS[table].__table__
-                found = conn.execute(select(*(model.c[c] for c in spec.columns)).where(model.c[column].in_(values))).all() \
-                    if values else []
-                return pl.DataFrame(found, schema=spec.schema, orient="row")
-            members = rows("households", "household_id", [household_id])
-            iins = sorted(set(members["iin"].to_list()))
-            frames = {"households": rows("households", "iin", iins)}
-            for t in tables:
-                if t != "households":
-                    frames[t] = rows(t, "household_id", [household_id]) if t in by_household else rows(t, "iin", iins)
+        iins = self.rows("households", "household_id", [household_id])["iin"].to_list()
+        frames = {"households": self.rows("households", "iin", iins)}
+        for t in tables:
+            if t != "households":
+                frames[t] = self.rows(t, "household_id", [household_id]) if t in by_household else self.rows(t, "iin", iins)
         return FrameSource(frames, self.contract, f"{self.name}, household {household_id}", self.as_of, tables)
 
 
