@@ -23,6 +23,12 @@ ON = dt.date(2026, 10, 31)
 PASSWORD = "correct horse battery"
 
 
+def as_(client: TestClient, user: str) -> dict:
+    """The header of a user signed in."""
+    token = client.post("/api/v1/token", data={"username": user, "password": PASSWORD}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_household_cards_by_role(extract, registry, registry_url, tmp_path):
     ingest_extract(extract, settings(data_dir=tmp_path / "data", database_url=registry_url))
     tables = registry_inputs.tables_of(registry)
@@ -37,23 +43,19 @@ def test_household_cards_by_role(extract, registry, registry_url, tmp_path):
     access.add(registry_url, "audit", PASSWORD, "auditor")
     client = TestClient(create_app(Settings(data_dir=tmp_path, database_url=registry_url, secret_key="k" * 40)))
 
-    def as_(user: str) -> dict:
-        token = client.post("/api/v1/token", data={"username": user, "password": PASSWORD}).json()["access_token"]
-        return {"Authorization": f"Bearer {token}"}
-
     url = f"/api/v1/households/{hid}?month=2026-10&purpose=application%2042"
     assert client.get(url).status_code == 401
-    r = client.get(url, headers=as_("case"))
+    r = client.get(url, headers=as_(client, "case"))
     assert r.status_code == 200, r.text
     from_db, from_extract = r.json(), card(registry, hid, ON)
     for key in ("level", "score", "entitlements", "total_support", "members", "region_code", "not_computed"):
         assert from_db[key] == from_extract[key], key
-    assert client.get(f"/api/v1/households/{hid}", headers=as_("citizen")).status_code == 200
-    assert client.get(f"/api/v1/households/{other_hid}", headers=as_("citizen")).status_code == 404
-    assert client.get(url, headers=as_("elsewhere")).status_code == 403
-    assert client.get(url, headers=as_("audit")).status_code == 403
-    assert client.get("/api/v1/households/H000000000", headers=as_("case")).status_code == 404
-    assert client.get(f"/api/v1/households/{hid}?month=2026-13", headers=as_("case")).status_code == 422
+    assert client.get(f"/api/v1/households/{hid}", headers=as_(client, "citizen")).status_code == 200
+    assert client.get(f"/api/v1/households/{other_hid}", headers=as_(client, "citizen")).status_code == 404
+    assert client.get(url, headers=as_(client, "elsewhere")).status_code == 403
+    assert client.get(url, headers=as_(client, "audit")).status_code == 403
+    assert client.get("/api/v1/households/H000000000", headers=as_(client, "case")).status_code == 404
+    assert client.get(f"/api/v1/households/{hid}?month=2026-13", headers=as_(client, "case")).status_code == 422
 
     with session(registry_url) as s:
         log = [(e.actor, e.subject_iin, e.household_id, e.purpose, e.allowed) for e in
@@ -61,7 +63,7 @@ def test_household_cards_by_role(extract, registry, registry_url, tmp_path):
     assert [e for e in log if e[0] == "case" and e[4]] == [("case", iin, hid, "application 42", True) for iin in members]
     assert {(e[0], e[4]) for e in log} >= {("elsewhere", False), ("audit", False), ("citizen", False), ("citizen", True)}
     # The citizen sees the caseworker's read of the family.
-    seen = client.get("/api/v1/me/access-log", headers=as_("citizen")).json()
+    seen = client.get("/api/v1/me/access-log", headers=as_(client, "citizen")).json()
     assert ("case", "caseworker", "application 42") in {(e["who"], e["role"], e["purpose"]) for e in seen}
     assert source(database=registry_url).household(hid, ["persons"]).has("persons")
 
@@ -76,11 +78,7 @@ def test_person_records_by_role(extract, registry_url, tmp_path):
     access.add(registry_url, "analyst", PASSWORD, "analyst")
     client = TestClient(create_app(Settings(data_dir=tmp_path, database_url=registry_url, secret_key="k" * 40)))
 
-    def as_(user: str) -> dict:
-        token = client.post("/api/v1/token", data={"username": user, "password": PASSWORD}).json()["access_token"]
-        return {"Authorization": f"Bearer {token}"}
-
-    r = client.get(f"/api/v1/persons/{iin}?purpose=a%20request", headers=as_("case"))
+    r = client.get(f"/api/v1/persons/{iin}?purpose=a%20request", headers=as_(client, "case"))
     assert r.status_code == 200, r.text
     body = r.json()
     civil = pl.read_parquet(extract / "persons.parquet").filter(pl.col("iin") == iin).row(0, named=True)
@@ -88,11 +86,11 @@ def test_person_records_by_role(extract, registry_url, tmp_path):
     assert [a["region_code"] for a in body["registrations"]][-1] == region
     paid = pl.read_parquet(extract / "payments.parquet").filter(pl.col("iin") == iin)
     assert len(body["payments"]) == paid.height
-    assert client.get(f"/api/v1/persons/{iin}", headers=as_("me")).status_code == 200
-    assert client.get(f"/api/v1/persons/{stranger}", headers=as_("me")).status_code == 404       # not "forbidden"
-    assert client.get(f"/api/v1/persons/{stranger}", headers=as_("case")).status_code == 403
-    assert client.get(f"/api/v1/persons/{iin}", headers=as_("analyst")).status_code == 403
-    assert client.get("/api/v1/persons/12345", headers=as_("case")).status_code == 422
+    assert client.get(f"/api/v1/persons/{iin}", headers=as_(client, "me")).status_code == 200
+    assert client.get(f"/api/v1/persons/{stranger}", headers=as_(client, "me")).status_code == 404       # not "forbidden"
+    assert client.get(f"/api/v1/persons/{stranger}", headers=as_(client, "case")).status_code == 403
+    assert client.get(f"/api/v1/persons/{iin}", headers=as_(client, "analyst")).status_code == 403
+    assert client.get("/api/v1/persons/12345", headers=as_(client, "case")).status_code == 422
     with session(registry_url) as s:
         log = {(e.actor, e.subject_iin, e.allowed) for e in s.scalars(select(AccessEntry))}
     assert {("case", iin, True), ("me", iin, True), ("me", stranger, False), ("case", stranger, False),
