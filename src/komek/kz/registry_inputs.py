@@ -85,7 +85,8 @@ def tables_of(source: Source) -> dict[str, pl.LazyFrame]:
     return source.tables(TABLES)
 
 
-def _current(frame: pl.LazyFrame, start: str, end: str, on: dt.date) -> pl.LazyFrame:
+def in_force(frame, start: str, end: str, on: dt.date):
+    """The rows (of a frame or a lazy frame) in force on `on`: started by then, not yet ended."""
     return frame.filter((pl.col(start) <= on) & (pl.col(end).is_null() | (pl.col(end) > on)))
 
 
@@ -93,9 +94,9 @@ def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
     """household_id -> region_code (the head's latest current registration) for households
     living on `on`: a light query for callers that need only this (one card, a region list).
     Of two current registrations, the later (then the one listed last) counts, as in `prepare`."""
-    members = _current(tables["households"], "from_date", "to_date", on).with_columns(iin_key())
+    members = in_force(tables["households"], "from_date", "to_date", on).with_columns(iin_key())
     heads = members.filter(pl.col("role") == "head").select("household_id", "_iin")
-    addr = _current(tables["addresses"].with_row_index("_row"), "registered_from", "registered_to", on).with_columns(iin_key())
+    addr = in_force(tables["addresses"].with_row_index("_row"), "registered_from", "registered_to", on).with_columns(iin_key())
     return (heads.join(addr.select("_iin", "region_code", "registered_from", "_row"), on="_iin", how="inner")
             .sort("registered_from", "_row").unique("household_id", keep="last").select("household_id", "region_code"))
 

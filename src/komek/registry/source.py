@@ -113,13 +113,18 @@ class DatabaseSource(Source):
     def has(self, table: str) -> bool:
         return table in self.delivered
 
+    def _select(self, table: str, column: str | None = None, values: list[str] = ()) -> pl.DataFrame:
+        """The table's contract columns, typed as the contract says; only rows whose `column` is one of `values`."""
+        spec, model = self.contract.tables[table], RECORDS[table].__table__
+        query = select(*(model.c[c] for c in spec.columns))
+        if column is not None:
+            query = query.where(model.c[column].in_(values))
+        with reaching(self.url), engine(self.url).connect() as conn:
+            return pl.DataFrame(conn.execute(query).all(), schema=spec.schema, orient="row")
+
     def _scan(self, table: str) -> pl.LazyFrame:
         if table not in self._frames:
-            spec = self.contract.tables[table]
-            model = RECORDS[table].__table__
-            with reaching(self.url), engine(self.url).connect() as conn:
-                rows = conn.execute(select(*(model.c[c] for c in spec.columns))).all()
-            self._frames[table] = pl.DataFrame(rows, schema=spec.schema, orient="row")
+            self._frames[table] = self._select(table)
         return self._frames[table].lazy()
 
     @property
@@ -129,12 +134,10 @@ class DatabaseSource(Source):
     def rows(self, table: str, column: str, values: Iterable[str]) -> pl.DataFrame:
         """The table's rows whose `column` is one of `values`, typed as the contract says (an indexed
         query: every column looked up this way leads a key or has an index)."""
-        spec, model, values = self.contract.tables[table], RECORDS[table].__table__, sorted(set(values))
+        values = sorted(set(values))
         if not values or not self.has(table):
-            return pl.DataFrame(schema=spec.schema)
-        with reaching(self.url), engine(self.url).connect() as conn:
-            found = conn.execute(select(*(model.c[c] for c in spec.columns)).where(model.c[column].in_(values))).all()
-        return pl.DataFrame(found, schema=spec.schema, orient="row")
+            return pl.DataFrame(schema=self.contract.tables[table].schema)
+        return self._select(table, column, values)
 
     def household(self, household_id: str, tables: Iterable[str]) -> FrameSource:
         """One household's part of the registry, by indexed queries: its memberships, and for its

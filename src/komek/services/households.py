@@ -35,7 +35,7 @@ def household(actor: access.Actor, source: DatabaseSource, household_id: str, on
     memberships = part.frames["households"].filter(pl.col("household_id") == household_id)
     if memberships.is_empty():
         raise NotFound(f"household {household_id!r}: not in the registry")
-    current = memberships.filter((pl.col("from_date") <= on) & (pl.col("to_date").is_null() | (pl.col("to_date") > on)))
+    current = registry_inputs.in_force(memberships, "from_date", "to_date", on)
     iins = sorted(set(current["iin"].to_list()))
     if actor.role == "citizen" and actor.iin not in iins:
         access.record(url, actor, "household card", household_id=household_id, purpose=purpose, source=client,

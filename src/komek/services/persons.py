@@ -14,14 +14,11 @@ import polars as pl
 from komek import access
 from komek.audit.listing import Filters, list_findings
 from komek.errors import Forbidden, NotFound
+from komek.kz import registry_inputs
 from komek.kz.iin import mask
 from komek.registry import DatabaseSource
 
 READERS = ("citizen", "caseworker")
-
-
-def _in_force(frame: pl.DataFrame, start: str, end: str, on: dt.date) -> pl.DataFrame:
-    return frame.filter((pl.col(start) <= on) & (pl.col(end).is_null() | (pl.col(end) > on)))
 
 
 def _rows(frame: pl.DataFrame) -> list[dict]:
@@ -45,7 +42,7 @@ def person(actor: access.Actor, source: DatabaseSource, iin: str, on: dt.date, p
             log(False)
         raise NotFound(f"person {mask(iin)}: not in the registry")
     addresses = source.rows("addresses", "iin", [iin]).sort("registered_from")
-    regions = set(_in_force(addresses, "registered_from", "registered_to", on)["region_code"].to_list())
+    regions = set(registry_inputs.in_force(addresses, "registered_from", "registered_to", on)["region_code"].to_list())
     if actor.role == "caseworker" and not regions & set(actor.regions):
         log(False)
         raise Forbidden("the person is not registered in a region this caseworker serves")
