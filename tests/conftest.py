@@ -73,6 +73,13 @@ def registry(extract):
     return source(extract)
 
 
+@pytest.fixture(scope="session")
+def audited(registry, tmp_path_factory):
+    """The audit of the shared extract (rule checks and anomalies)."""
+    from komek.services.audit import run_audit
+    return run_audit(registry, tmp_path_factory.mktemp("audit"))
+
+
 @pytest.fixture
 def registry_url(database_url):
     """An empty registry database at the schema's head (`komek migrate` run on it)."""

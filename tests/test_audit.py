@@ -175,12 +175,6 @@ def test_assets_signal_spares_the_family_home():
 
 # -- extract cases ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def audited(extract, tmp_path_factory):
-    from komek.services.audit import run_audit
-    return run_audit(source(extract), tmp_path_factory.mktemp("audit"))
-
-
 def test_answer_key_lies_outside_the_extract(extract):
     key = pl.read_parquet(answer_key_path(extract))
     assert answer_key_path(extract).parent == extract.parent

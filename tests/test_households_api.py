@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -95,3 +96,70 @@ def test_person_records_by_role(extract, registry_url, tmp_path):
         log = {(e.actor, e.subject_iin, e.allowed) for e in s.scalars(select(AccessEntry))}
     assert {("case", iin, True), ("me", iin, True), ("me", stranger, False), ("case", stranger, False),
             ("analyst", iin, False)} <= log
+
+
+def test_household_history(extract, registry_url, tmp_path):
+    ingest_extract(extract, settings(data_dir=tmp_path / "data", database_url=registry_url))
+    memberships = pl.read_parquet(extract / "households.parquet")
+    moved = memberships.filter(pl.col("to_date").is_not_null())["household_id"].sort()[0]   # a household whose makeup changed
+    rows = memberships.filter(pl.col("household_id") == moved)
+    former = rows.filter(pl.col("to_date").is_not_null())["iin"][0]
+    living = registry_inputs.households_on(registry_inputs.tables_of(source(extract)), ON).collect()
+    region = living.filter(pl.col("household_id") == moved)["region_code"].to_list()
+    region = region[0] if region else living["region_code"][0]
+    access.add(registry_url, "former", PASSWORD, "citizen", iin=former)
+    access.add(registry_url, "case", PASSWORD, "caseworker", (region,))
+    client = TestClient(create_app(Settings(data_dir=tmp_path, database_url=registry_url, secret_key="k" * 40)))
+
+    r = client.get(f"/api/v1/households/{moved}/history", headers=as_(client, "case"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["members"]) == rows.height
+    assert sum(m["to"] is not None for m in body["members"]) == rows["to_date"].is_not_null().sum()
+    assert all(m["iin"].startswith("********") for m in body["members"])
+    paid = pl.read_parquet(extract / "payments.parquet").filter(
+        (pl.col("household_id") == moved) | (pl.col("household_id").is_null() & pl.col("iin").is_in(rows["iin"].implode())))
+    assert sum(p["payments"] for p in body["payments"]) == paid.height
+    assert sum(p["amount"] for p in body["payments"]) == pytest.approx(float(paid["amount"].sum()))
+    housing = pl.read_parquet(extract / "housing.parquet").filter(pl.col("household_id") == moved)
+    assert [q["quarter"] for q in body["housing"]] == housing["quarter"].sort().to_list()
+    # A former member reads the history of the household they left (not its card of today).
+    assert client.get(f"/api/v1/households/{moved}/history", headers=as_(client, "former")).status_code == 200
+    with session(registry_url) as s:
+        logged = {e.subject_iin for e in s.scalars(select(AccessEntry).where(AccessEntry.actor == "case"))}
+    assert logged == set(rows["iin"].to_list())
+
+
+def test_search_needs_an_iin_or_a_full_name_with_birth_date(extract, registry_url, tmp_path):
+    ingest_extract(extract, settings(data_dir=tmp_path / "data", database_url=registry_url))
+    persons = pl.read_parquet(extract / "persons.parquet")
+    current = pl.read_parquet(extract / "addresses.parquet").filter(pl.col("registered_to").is_null())
+    someone = persons.join(current, on="iin").sort("iin").row(0, named=True)
+    access.add(registry_url, "case", PASSWORD, "caseworker", (someone["region_code"],))
+    access.add(registry_url, "audit", PASSWORD, "auditor")
+    client = TestClient(create_app(Settings(data_dir=tmp_path, database_url=registry_url, secret_key="k" * 40)))
+    case = as_(client, "case")
+
+    by_name = {"last_name": f"  {someone['last_name'].upper()} ", "first_name": someone["first_name"].lower(),
+               "birth_date": someone["birth_date"].isoformat()}
+    found = client.get("/api/v1/persons", params=by_name, headers=case)
+    assert found.status_code == 200, found.text
+    namesakes = persons.join(current, on="iin").filter(
+        (pl.col("last_name") == someone["last_name"]) & (pl.col("first_name") == someone["first_name"])
+        & (pl.col("birth_date") == someone["birth_date"]) & (pl.col("region_code") == someone["region_code"]))
+    assert [p["iin"] for p in found.json()] == namesakes["iin"].sort().to_list()
+    assert someone["iin"] in [p["iin"] for p in found.json()]
+    assert [p["iin"] for p in client.get("/api/v1/persons", params={"iin": someone["iin"]}, headers=case).json()] \
+        == [someone["iin"]]
+    elsewhere = persons.join(current, on="iin").filter(pl.col("region_code") != someone["region_code"]).row(0, named=True)
+    assert client.get("/api/v1/persons", params={"iin": elsewhere["iin"]}, headers=case).json() == []
+    nobody = client.get("/api/v1/persons", params={**by_name, "birth_date": "1900-01-01"}, headers=case)
+    assert nobody.json() == []
+    # A name alone is refused, naming what is missing; other roles do not search.
+    alone = client.get("/api/v1/persons", params={"last_name": someone["last_name"]}, headers=case)
+    assert alone.status_code == 422 and alone.json()["detail"][0]["path"] == "iin"
+    assert client.get("/api/v1/persons", params={"iin": someone["iin"]}, headers=as_(client, "audit")).status_code == 403
+    with session(registry_url) as s:
+        log = [(e.actor, e.subject_iin, e.allowed) for e in s.scalars(select(AccessEntry).order_by(AccessEntry.id))]
+    assert ("case", someone["iin"], True) in log and ("case", None, True) in log and ("audit", None, False) in log
+    assert ("case", elsewhere["iin"], True) not in log

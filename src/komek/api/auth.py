@@ -65,13 +65,14 @@ def me(actor: access.Actor = Depends(current_actor)) -> dict:
 def my_access_log(request: Request, actor: access.Actor = Depends(current_actor)) -> list[dict]:
     url = request.app.state.settings.database
     if actor.role != "citizen" or not actor.iin:
-        access.record(url, actor, "access log of a citizen", allowed=False, source=_client(request))
+        access.record(url, actor, "access log of a citizen", allowed=False, source=client(request))
         raise Forbidden("only a citizen reads the log of who looked at their own data")
     seen = access.entries(url, actor.iin)
     access.record(url, actor, "own access log", iin=actor.iin, purpose="a citizen reads who looked at their data",
-                  source=_client(request))
+                  source=client(request))
     return seen
 
 
-def _client(request: Request) -> str | None:
+def client(request: Request) -> str | None:
+    """The caller's address, for the access log."""
     return request.client.host if request.client else None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 
 import polars as pl
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from komek.audit import SEVERITY_ORDER, config
 from komek.audit.review import review_summary
-from komek.errors import FieldError, NotFound
+from komek.errors import FieldError, Forbidden, NotFound
 from komek.kz import regions
 from komek.kz.iin import mask_expr
 from komek.money import MONEY
@@ -40,6 +41,7 @@ class Filters:
     lane: str | None = None
     household: str | None = None
     iin: str | None = None
+    regions: tuple[str, ...] = ()      # within these regions only (an auditor's); empty: national
 
     def validate(self) -> Filters:
         known = {"check": [*config()["checks"], "anomaly"], "region": list(regions()), "state": list(STATES),
@@ -48,6 +50,8 @@ class Filters:
             given = getattr(self, option)
             if given is not None and given not in allowed:
                 raise FieldError(option, f"unknown {option} {given!r} (one of: {', '.join(allowed)})")
+        if self.region is not None and self.regions and self.region not in self.regions:
+            raise Forbidden(f"region {self.region} is not one this account covers ({', '.join(self.regions)})")
         if self.month is not None and not MONTH.fullmatch(self.month):
             raise FieldError("month", f"{self.month!r} is not a month (YYYY-MM)")
         return self
@@ -57,7 +61,8 @@ class Filters:
         columns = {"check": t.c.check, "region": t.c.region_code, "state": t.c.review_state,
                    "severity": t.c.severity, "month": t.c.month, "lane": t.c.lane, "household": t.c.household_id,
                    "iin": t.c.iin}
-        return [col == getattr(self, name) for name, col in columns.items() if getattr(self, name) is not None]
+        where = [col == getattr(self, name) for name, col in columns.items() if getattr(self, name) is not None]
+        return where + ([t.c.region_code.in_(self.regions)] if self.regions else [])
 
 
 def _saved(url: str) -> None:
@@ -73,21 +78,39 @@ def count_findings(url: str, filters: Filters = Filters()) -> int:
         return conn.execute(select(func.count()).select_from(AuditFinding.__table__).where(*filters.validate().where())).scalar()
 
 
+def _rank():
+    t = AuditFinding.__table__
+    return case(*((t.c.severity == s, rank) for s, rank in SEVERITY_ORDER.items()), else_=len(SEVERITY_ORDER))
+
+
+def position(row: dict) -> tuple[int, Decimal, str]:
+    """Where a finding stands in the list's order: its severity's rank, amount at risk and id."""
+    return SEVERITY_ORDER.get(row["severity"], len(SEVERITY_ORDER)), Decimal(row["amount_at_risk"]), row["finding_id"]
+
+
 def list_findings(url: str, filters: Filters = Filters(), limit: int | None = None, full_iin: bool = False,
-                  checked: bool = False) -> pl.DataFrame:
-    """Findings as a frame (COLUMNS), most severe first, then the largest amount at risk. `checked`:
-    the caller has already found the schema current (a card read from the database), so an empty
+                  checked: bool = False, after: tuple[int, Decimal, str] | None = None) -> pl.DataFrame:
+    """Findings as a frame (COLUMNS), most severe first, then the largest amount at risk, then the
+    id; `after`, the `position` of the last row of a page, starts the next one. `checked`: the
+    caller has already found the schema current (a card read from the database), so an empty
     list is an answer, not "no audit saved"."""
     if not checked:
         _saved(url)
     t = AuditFinding.__table__
-    severity = case(*((t.c.severity == s, rank) for s, rank in SEVERITY_ORDER.items()), else_=len(SEVERITY_ORDER))
-    q = (select(*(t.c[c] for c in COLUMNS)).where(*filters.validate().where())
-         .order_by(severity, t.c.amount_at_risk.desc(), t.c.finding_id).limit(limit))
+    rank, amount, fid = _rank(), t.c.amount_at_risk, t.c.finding_id
+    q = select(*(t.c[c] for c in COLUMNS)).where(*filters.validate().where())
+    if after is not None:
+        r, a, f = after
+        q = q.where(or_(rank > r, and_(rank == r, amount < a), and_(rank == r, amount == a, fid > f)))
     with engine(url).connect() as conn:
-        rows = conn.execute(q).all()
+        rows = conn.execute(q.order_by(rank, amount.desc(), fid).limit(limit)).all()
     frame = pl.DataFrame([tuple(r) for r in rows], schema=COLUMNS, orient="row")
-    return frame if full_iin else frame.with_columns(mask_expr(pl.col(c)) for c in PERSONAL)
+    return frame if full_iin else masked(frame)
+
+
+def masked(frame: pl.DataFrame) -> pl.DataFrame:
+    """The findings with every IIN in their text masked."""
+    return frame.with_columns(mask_expr(pl.col(c)) for c in PERSONAL)
 
 
 def summary(url: str, filters: Filters = Filters()) -> pl.DataFrame:

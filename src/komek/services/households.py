@@ -1,5 +1,5 @@
-"""A household for a person signed in: the card, from the registry database by indexed queries,
-if the actor's role allows it, with every read written to the access log.
+"""A household for a person signed in: the card and the history, from the registry database by
+indexed queries, if the actor's role allows it, with every read written to the access log.
 
 Who may read a household card: a citizen their own household (any other is "not found", so a
 citizen learns nothing of other families), a caseworker the households of the regions served.
@@ -12,41 +12,91 @@ import datetime as dt
 import polars as pl
 
 from komek import access
+from komek.audit.listing import Filters, list_findings
 from komek.errors import Forbidden, NotFound
 from komek.kz import registry_inputs
+from komek.kz.iin import mask
 from komek.registry import DatabaseSource
 from komek.services.card import card
 
 READERS = ("citizen", "caseworker")
 
 
-def household(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
-              purpose: str | None = None, client: str | None = None) -> dict:
+def _allowed(actor: access.Actor, source: DatabaseSource, part, household_id: str, on: dt.date, what: str,
+             purpose: str | None, client: str | None) -> list[str]:
+    """The household's members on `on` (IINs) if the actor may read it; else refused, and logged.
+    A citizen's own household is one the citizen belongs to (or belonged to, for its history)."""
     url = source.url
 
-    def refuse(why: str, iins=(None,)) -> None:
-        access.record(url, actor, "household card", iins=list(iins), household_id=household_id, purpose=purpose,
-                      source=client, allowed=False)
-        raise Forbidden(why)
+    def refuse(error: Exception, iins=(None,)) -> None:
+        access.record(url, actor, what, iins=list(iins), household_id=household_id, purpose=purpose, source=client,
+                      allowed=False)
+        raise error
 
     if actor.role not in READERS:
-        refuse(f"a {actor.role} does not read household cards")
-    part = source.household(household_id, registry_inputs.TABLES)
+        refuse(Forbidden(f"a {actor.role} does not read household records"))
     memberships = part.frames["households"].filter(pl.col("household_id") == household_id)
     if memberships.is_empty():
         raise NotFound(f"household {household_id!r}: not in the registry")
     current = registry_inputs.in_force(memberships, "from_date", "to_date", on)
     iins = sorted(set(current["iin"].to_list()))
-    if actor.role == "citizen" and actor.iin not in iins:
-        access.record(url, actor, "household card", household_id=household_id, purpose=purpose, source=client,
-                      allowed=False)
-        raise NotFound(f"household {household_id!r}: not in the registry")
+    ever = set(memberships["iin"].to_list()) if what == "household history" else set(iins)
+    if actor.role == "citizen" and actor.iin not in ever:
+        refuse(NotFound(f"household {household_id!r}: not in the registry"))
     if actor.role == "caseworker":     # the region first: a refusal computes nothing
         home = registry_inputs.households_on(registry_inputs.tables_of(part), on).collect()
         region = home.filter(pl.col("household_id") == household_id)["region_code"].to_list()
         if region and region[0] not in actor.regions:
-            refuse(f"household {household_id} is registered in region {region[0]}, not one this caseworker serves", iins)
-    data = card(part, household_id, on, findings_from=url, checked=True)   # the source checked the schema
+            refuse(Forbidden(f"household {household_id} is registered in region {region[0]}, not one this caseworker "
+                             "serves"), iins)
+    return iins
+
+
+def household(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
+              purpose: str | None = None, client: str | None = None) -> dict:
+    part = source.household(household_id, registry_inputs.TABLES)
+    iins = _allowed(actor, source, part, household_id, on, "household card", purpose, client)
+    data = card(part, household_id, on, findings_from=source.url, checked=True)   # the source checked the schema
     # Whose data was read: every member's, one entry each.
-    access.record(url, actor, "household card", iins=iins, household_id=household_id, purpose=purpose, source=client)
+    access.record(source.url, actor, "household card", iins=iins, household_id=household_id, purpose=purpose,
+                  source=client)
     return data
+
+
+def history(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
+            purpose: str | None = None, client: str | None = None) -> dict:
+    """The household over time: who belonged to it and when, its housing by quarter, the support
+    paid to it (or to a member, with no household named) by month and measure, and every audit
+    finding with its review (IINs masked)."""
+    part = source.household(household_id, ("households", "persons", "addresses", "housing", "payments"))
+    _allowed(actor, source, part, household_id, on, "household history", purpose, client)
+    memberships = part.frames["households"].filter(pl.col("household_id") == household_id).sort("from_date", "iin")
+    payments = part.frames.get("payments")
+    if payments is not None:    # paid to the household, or to a member with no household named
+        payments = payments.filter((pl.col("household_id") == household_id) | pl.col("household_id").is_null())
+    housing = part.frames.get("housing")
+    findings = list_findings(source.url, Filters(household=household_id), checked=True).sort("month", "finding_id")
+    everyone = sorted(set(memberships["iin"].to_list()))
+    access.record(source.url, actor, "household history", iins=everyone, household_id=household_id, purpose=purpose,
+                  source=client)
+    return {
+        "household_id": household_id, "date": on.isoformat(),
+        "members": [{"iin": mask(r["iin"]), "role": r["role"], "from": _day(r["from_date"]), "to": _day(r["to_date"])}
+                    for r in memberships.iter_rows(named=True)],
+        "housing": None if housing is None else _plain(housing.sort("quarter").drop("household_id")),
+        "payments": None if payments is None else _plain(
+            payments.group_by("month", "measure").agg(amount=pl.col("amount").sum(), payments=pl.len(),
+                                                      people=pl.col("iin").n_unique()).sort("month", "measure")),
+        "findings": _plain(findings.select("finding_id", "check", "severity", "review_state", "month", "measure",
+                                           "iin", "amount_at_risk", "recovery_amount", "dismiss_reason")),
+        "not_known": [t for t in ("housing", "payments") if not source.has(t)],
+    }
+
+
+def _day(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _plain(frame: pl.DataFrame) -> list[dict]:
+    """Rows as JSON-able dicts: money as numbers, dates as ISO text."""
+    return frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64), pl.col(pl.Date).cast(pl.String)).to_dicts()
