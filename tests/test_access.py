@@ -15,7 +15,7 @@ from komek.cli import app as cli
 from komek.errors import FieldError, SignInError
 from komek.kz.iin import make
 from komek.registry.db import session
-from komek.registry.models import AccessEntry, Account
+from komek.registry.models import AccessEntry, Account, ApiKey
 from komek.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -131,3 +131,27 @@ def test_users_command(registry_url, tmp_path):
     assert "dana" in listed.output and "auditor" in listed.output and "yes" in listed.output
     bad = runner.invoke(cli, ["users", "add", "x", "--role", "king", "--password-file", str(secret), "--database", registry_url])
     assert bad.exit_code == 2 and "--role" in bad.output and "Traceback" not in bad.output
+
+
+def test_api_keys_for_systems(accounts, tmp_path):
+    client = api(accounts, tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(cli, ["users", "key", "add", "regional-office", "--role", "caseworker", "--region", "75",
+                               "--database", accounts])
+    assert made.exit_code == 0, made.output
+    key = made.output.strip().splitlines()[-1]
+    assert key.startswith("kmk_") and len(key) > 40
+    me = client.get("/api/v1/me", headers={"X-API-Key": key})
+    assert me.status_code == 200 and me.json() == {"username": "key:regional-office", "role": "caseworker", "regions": ["75"]}
+    assert client.get("/api/v1/me", headers={"X-API-Key": key[:-1] + "x"}).status_code == 401
+    with session(accounts) as s:                      # only the hash is kept
+        assert key not in {k.key_hash for k in s.scalars(select(ApiKey))}
+    listed = runner.invoke(cli, ["users", "key", "list", "--database", accounts])
+    assert "regional-office" in listed.output and key not in listed.output
+    assert runner.invoke(cli, ["users", "key", "revoke", "regional-office", "--database", accounts]).exit_code == 0
+    assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 401
+    # A key is never a citizen's or an administrator's, and names a known region.
+    for role, regions in (("citizen", ()), ("administrator", ()), ("caseworker", ("99",))):
+        with pytest.raises(FieldError):
+            access.add_key(accounts, f"sys-{role}", role, regions)
+    assert runner.invoke(cli, ["users", "key", "add", "x", "--role", "citizen", "--database", accounts]).exit_code == 2

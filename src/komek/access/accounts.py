@@ -36,7 +36,7 @@ def _actor(a: Account) -> Actor:
     return Actor(a.id, a.username, a.role, tuple(a.regions.split(",")) if a.regions else (), a.iin, a.token_version)
 
 
-def _check(role: str, regions: tuple[str, ...], iin: str | None) -> None:
+def check(role: str, regions: tuple[str, ...], iin: str | None) -> None:
     if role not in ROLES:
         raise FieldError("role", f"unknown role {role!r} (one of: {', '.join(ROLES)})")
     unknown = [r for r in regions if r not in kz_regions()]
@@ -49,7 +49,7 @@ def _check(role: str, regions: tuple[str, ...], iin: str | None) -> None:
 
 
 def add(url: str, username: str, password: str, role: str, regions: tuple[str, ...] = (), iin: str | None = None) -> Actor:
-    _check(role, regions, iin)
+    check(role, regions, iin)
     if len(password) < 12:
         raise FieldError("password", "at least 12 characters")
     require_current(url)
@@ -95,7 +95,7 @@ def set_role(url: str, username: str, role: str, regions: tuple[str, ...] = (), 
     require_current(url)
     with session(url) as s:
         a = _one(s, username)
-        _check(role, regions, iin or a.iin)
+        check(role, regions, iin or a.iin)
         a.role, a.regions, a.iin = role, ",".join(regions) or None, iin or a.iin
         a.token_version += 1
         s.flush()

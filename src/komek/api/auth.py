@@ -1,9 +1,10 @@
 """Signing in and who is asking: the OAuth2 password flow (`POST /token`), refresh, and the
-actor behind a bearer token, which every route that needs one depends on."""
+actor behind a bearer token or a system's API key (`X-API-Key`), which every route that needs
+one depends on."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from komek import access
@@ -11,7 +12,8 @@ from komek.errors import Forbidden, SignInError
 
 router = APIRouter(tags=["access"])
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
-UNAUTHORIZED = {401: {"description": "No token, or one that is not valid or has expired"}}
+api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A system's key (`komek users key add`)")
+UNAUTHORIZED = {401: {"description": "No token or key, or one that is not valid, has expired or was revoked"}}
 
 
 class Refresh(BaseModel):
@@ -29,10 +31,14 @@ def _tokens(request: Request) -> access.Tokens:
     return access.Tokens(request.app.state.settings.signing_key())
 
 
-def current_actor(request: Request, token: str | None = Depends(bearer)) -> access.Actor:
-    """The enabled account a valid access token names, at the token's version."""
+def current_actor(request: Request, token: str | None = Depends(bearer),
+                  key: str | None = Depends(api_key)) -> access.Actor:
+    """The enabled account a valid access token names, at the token's version; or the system
+    an unrevoked API key names."""
+    if not token and key:
+        return access.key_actor(request.app.state.settings.database, key)
     if not token:
-        raise SignInError("sign in first: no bearer token")
+        raise SignInError("sign in first: no bearer token or API key")
     account, version = _tokens(request).read(token)
     actor = access.find(request.app.state.settings.database, account)
     if actor is None or actor.token_version != version:

@@ -66,3 +66,43 @@ def set_role(username: Annotated[str, typer.Argument(help="User name")], role: R
             raise UserError(f"--role: unknown role {role!r} (one of: {', '.join(access.ROLES)})")
         actor = access.set_role(config(data_dir, database).database, username, role, tuple(region or ()), iin)
         console.print(f"account {actor.username}: {actor.role}" + (f", regions {', '.join(actor.regions)}" if actor.regions else ""))
+
+
+keys_app = typer.Typer(help="API keys of other systems: a role and regions, shown once, revocable.", no_args_is_help=True)
+users_app.add_typer(keys_app, name="key")
+
+
+@keys_app.command("add")
+def key_add(name: Annotated[str, typer.Argument(help="The system's name")],
+            role: Annotated[str, typer.Option("--role", help="caseworker, auditor or analyst")], region: Regions = None,
+            data_dir: DataDir = None, database: Database = None) -> None:
+    """Make a key for a system; it is printed once, here, and kept only as a hash."""
+    with user_errors():
+        from komek import access
+        key = access.add_key(config(data_dir, database).database, name, role, tuple(region or ()))
+        console.print(f"API key for {name} ({role}); it is shown only now, send it as the X-API-Key header:")
+        print(key)
+
+
+@keys_app.command("list")
+def key_list(data_dir: DataDir = None, database: Database = None) -> None:
+    """The keys: name, prefix, role, regions, made and revoked (never the key)."""
+    with user_errors():
+        from komek import access
+        t = Table(title="API keys")
+        for col in ("name", "prefix", "role", "regions", "created", "revoked"):
+            t.add_column(col)
+        for k in access.list_keys(config(data_dir, database).database):
+            t.add_row(k["name"], k["prefix"], k["role"], k["regions"], f"{k['created']:%Y-%m-%d}",
+                      f"{k['revoked']:%Y-%m-%d}" if k["revoked"] else "")
+        console.print(t)
+
+
+@keys_app.command("revoke")
+def key_revoke(name: Annotated[str, typer.Argument(help="The system's name")], data_dir: DataDir = None,
+               database: Database = None) -> None:
+    """Revoke a system's key: it stops working at once."""
+    with user_errors():
+        from komek import access
+        access.revoke_key(config(data_dir, database).database, name)
+        console.print(f"API key {name} revoked")

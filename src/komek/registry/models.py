@@ -42,7 +42,7 @@ class Record(Base):
 class Person(Record):
     __tablename__ = "persons"
     iin: Mapped[Iin] = mapped_column(primary_key=True)
-    birth_date: Mapped[dt.date]
+    birth_date: Mapped[dt.date] = mapped_column(index=True)     # a search: full name with birth date
     sex: Mapped[Code]
     death_date: Mapped[dt.date | None]
     citizenship: Mapped[str]
@@ -258,6 +258,21 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """A system's key: what it may do is a role (with regions), as for a person. Only a SHA-256
+    of the key is kept (a key is 256 random bits, so a fast hash is safe and a request costs no
+    Argon2); `prefix` names it in lists and logs. A revoked key stops working at once."""
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Code]
+    regions: Mapped[str | None]
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AccessEntry(Base):
