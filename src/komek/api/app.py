@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +17,9 @@ from komek.services.calc import problems
 from komek.settings import Settings, settings
 
 PREFIX = "/api/v1"
+PROBLEM = {"title": "Problem", "type": "object", "required": ["path", "message"], "properties": {
+    "path": {"type": "string", "title": "Path", "description": "Where: a JSON path, a query parameter or a field"},
+    "message": {"type": "string", "title": "Message", "description": "What is wrong with it"}}}
 MAX_BODY = 1_000_000          # bytes: a household situation is a few kilobytes
 
 
@@ -87,6 +91,15 @@ def create_app(config: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "not ready", "database": display(url), "reason": str(e)}, status_code=503)
         return {"status": "ready", "database": display(url), "schema": current}
 
+    def document() -> dict:
+        """The OpenAPI document, with the 422 body this API gives (each problem's path and message)."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema["components"]["schemas"]["ValidationError"] = PROBLEM
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = document
     app.include_router(rules.router, prefix=PREFIX)
     app.include_router(auth.router, prefix=PREFIX)
     app.include_router(registry.router, prefix=PREFIX)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from komek import access
-from komek.api.auth import UNAUTHORIZED, client, current_actor
+from komek.api.auth import PERSONAL, UNAUTHORIZED, client, current_actor
 from komek.audit.listing import Filters
 from komek.services import findings as service
 
@@ -36,7 +36,7 @@ def filters(check: str | None = Query(None, description="A check of checks.yaml,
     return Filters(check, region, state, severity, month, lane, household, iin)
 
 
-@router.get("/findings", summary="Findings, most severe and largest at risk first, a page at a time", responses=REFUSED)
+@router.get("/findings", openapi_extra=PERSONAL, summary="Findings, most severe and largest at risk first, a page at a time", responses=REFUSED)
 def get_findings(request: Request, chosen: Filters = Depends(filters),
                  cursor: str | None = Query(None, max_length=200, description="next_cursor of the previous page"),
                  limit: int = Query(50, ge=1, le=service.MAX_PAGE),
@@ -54,7 +54,7 @@ def get_summary(request: Request, chosen: Filters = Depends(filters),
     return service.check_summary(actor, request.app.state.settings.database, chosen, client(request))
 
 
-@router.get("/findings/{finding_id}", summary="A finding with its evidence and review", responses={
+@router.get("/findings/{finding_id}", openapi_extra=PERSONAL, summary="A finding with its evidence and review", responses={
     **REFUSED, 404: {"description": "No such finding among those the account covers"}})
 def get_finding(request: Request, finding_id: str,
                 purpose: str | None = Query(None, max_length=500, description="Why it is read: kept in the access log"),
@@ -62,7 +62,7 @@ def get_finding(request: Request, finding_id: str,
     return service.finding(actor, request.app.state.settings.database, finding_id, purpose, client(request))
 
 
-@router.post("/findings/{finding_id}/review", summary="Confirm a finding with the amount, or dismiss it with the reason",
+@router.post("/findings/{finding_id}/review", openapi_extra=PERSONAL, summary="Confirm a finding with the amount, or dismiss it with the reason",
              responses={**REFUSED, 404: {"description": "No such finding among those the account covers"},
                         409: {"description": "The finding was already reviewed otherwise"}})
 def post_review(request: Request, finding_id: str, body: Review, actor: access.Actor = Depends(current_actor)) -> dict:

@@ -13,6 +13,9 @@ from komek.errors import Forbidden, SignInError
 router = APIRouter(tags=["access"])
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A system's key (`komek users key add`)")
+# Marks a route that answers with personal data: every call writes the access log (a test walks
+# the OpenAPI document and proves it for each route so marked, and that no other route gives any).
+PERSONAL = {"x-personal-data": True}
 UNAUTHORIZED = {401: {"description": "No token or key, or one that is not valid, has expired or was revoked"}}
 
 
@@ -66,7 +69,7 @@ def me(actor: access.Actor = Depends(current_actor)) -> dict:
     return {"username": actor.username, "role": actor.role, "regions": list(actor.regions)}
 
 
-@router.get("/me/access-log", summary="A citizen: who has looked at my data", responses={**UNAUTHORIZED, 403: {
+@router.get("/me/access-log", summary="A citizen: who has looked at my data", openapi_extra=PERSONAL, responses={**UNAUTHORIZED, 403: {
     "description": "Only a citizen's own account reads its own log"}})
 def my_access_log(request: Request, actor: access.Actor = Depends(current_actor)) -> list[dict]:
     url = request.app.state.settings.database

@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from komek import access
-from komek.api.auth import UNAUTHORIZED, client, current_actor
+from komek.api.auth import PERSONAL, UNAUTHORIZED, client, current_actor
 from komek.kz import contract
 from komek.periods import month_end
 from komek.registry import DatabaseSource
@@ -30,7 +30,7 @@ def _source(request: Request) -> DatabaseSource:
     return state.registry[0]
 
 
-@router.get("/households/{household_id}", summary="A household's card: members, level and why, support with articles",
+@router.get("/households/{household_id}", openapi_extra=PERSONAL, summary="A household's card: members, level and why, support with articles",
             responses={**UNAUTHORIZED, 403: {"description": "The role or region does not allow it (logged)"},
                        404: {"description": "No such household, or not the citizen's own"}})
 def get_household(request: Request, household_id: str,
@@ -40,7 +40,7 @@ def get_household(request: Request, household_id: str,
     return household(actor, _source(request), household_id, month_end(month), purpose, client(request))
 
 
-@router.get("/persons/{iin}", summary="A person: civil record, households, registrations, disability, payments, findings",
+@router.get("/persons/{iin}", openapi_extra=PERSONAL, summary="A person: civil record, households, registrations, disability, payments, findings",
             responses={**UNAUTHORIZED, 403: {"description": "The role or region does not allow it (logged)"},
                        404: {"description": "No such person, or not the citizen's own"}})
 def get_person(request: Request, iin: str = Path(pattern=r"^\d{12}$", description="The 12-digit IIN"),
@@ -50,14 +50,14 @@ def get_person(request: Request, iin: str = Path(pattern=r"^\d{12}$", descriptio
     return person(actor, _source(request), iin, month_end(month), purpose, client(request))
 
 
-@router.get("/households/{household_id}/history", summary="A household over time: members, housing, payments, findings",
+@router.get("/households/{household_id}/history", openapi_extra=PERSONAL, summary="A household over time: members, housing, payments, findings",
             responses={**REFUSED, 404: {"description": "No such household, or not the citizen's own"}})
 def get_history(request: Request, household_id: str, month: str = MONTH, purpose: str | None = PURPOSE,
                 actor: access.Actor = Depends(current_actor)) -> dict:
     return history(actor, _source(request), household_id, month_end(month), purpose, client(request))
 
 
-@router.get("/persons", summary="Find a person by IIN, or by full name with the birth date (a caseworker's regions)",
+@router.get("/persons", openapi_extra=PERSONAL, summary="Find a person by IIN, or by full name with the birth date (a caseworker's regions)",
             responses={**REFUSED, 422: {"description": "Neither an IIN nor a full name with the birth date"}})
 def find_persons(request: Request, iin: str | None = Query(None, pattern=r"^\d{12}$"),
                  last_name: str | None = Query(None, min_length=1, max_length=100),

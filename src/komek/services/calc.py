@@ -6,6 +6,7 @@ an impossible date or a negative amount is an error naming its JSON path.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -87,7 +88,7 @@ class Household(Strict):
 
 class Situation(Strict):
     date: dt.date
-    region_code: str
+    region_code: str = Field(json_schema_extra={"enum": list(regions())}, description="KATO region code")
     parameters: dict[str, float | dict[str, float]] = {}
     household: Household
 
@@ -177,16 +178,23 @@ def _tenge(v: float) -> float:
     return round(float(v), 2)       # amounts are already rounded by each measure's rule
 
 
+@contextmanager
+def dated():
+    """A parameter with no value on the situation's date is a fault of the date, named as such."""
+    try:
+        yield
+    except ParameterError as e:
+        raise SituationError(f"date: {e}", [{"path": "date", "message": str(e)}]) from None
+
+
 def calculate(data: dict | Situation, with_explanation: bool = False) -> dict:
     """Every measure's monthly amount for the household and each member (and, if asked, why)."""
     situation = parse(data)
     rules = standard()
-    try:
+    with dated():
         sim = simulation_for(situation, rules, trace=with_explanation)
         measures = rules.measures()
         values = {v.name: sim.calculate(v.name) for v in measures}
-    except ParameterError as e:
-        raise SituationError(f"date: {e}", [{"path": "date", "message": str(e)}]) from None
     ids = [m.id for m in situation.household.members]
     members = {pid: {v.name: _tenge(values[v.name][i]) for v in measures if v.entity.is_person} for i, pid in enumerate(ids)}
     household = {v.name: _tenge(values[v.name].sum() if v.entity.is_person else values[v.name][0]) for v in measures}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from komek.kz.standard import benefits, standard
-from komek.services.calc import Member, Situation, parse, simulation_for
+from komek.services.calc import Member, Situation, dated, parse, simulation_for
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ def what_if(data: dict | Situation) -> dict:
     """For each benefit: its amount now, and per lever the nearest verified change that turns it on or off."""
     s = parse(data)
     rules = standard()
-    now = _amounts(s)
+    with dated():              # every situation tried keeps the date: the first computation tells
+        now = _amounts(s)
     out = []
     for measure in benefits():
         needs = set(rules.needs(measure))
