@@ -10,6 +10,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from komek.api import create_app
+from komek.api.limits import nesting
 from komek.kz.standard import rules_version, standard
 from komek.services.calc import calculate
 from komek.settings import Settings
@@ -87,7 +88,18 @@ def test_an_invalid_situation_names_each_path(api):
 
 def test_an_oversized_body_is_refused(api):
     r = api.post("/api/v1/calculate", content=b" " * 1_000_001, headers={"content-type": "application/json"})
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.headers["Komek-Version"]
+    chunked = api.post("/api/v1/calculate", content=iter([b" " * 600_000] * 2), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413          # no declared length: counted as it comes
+
+
+def test_a_body_nested_too_deep_is_refused_and_a_normal_one_passes(api):
+    deep = b'{"a":' * 40 + b"1" + b"}" * 40
+    r = api.post("/api/v1/calculate", content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"] == [{"path": "(body)", "message": "nested deeper than 32 levels"}]
+    tricky = json.dumps({**SITUATION, "note": "[" * 100}, default=str).encode()     # brackets in a string are text
+    assert "nested" not in api.post("/api/v1/calculate", content=tricky, headers={"content-type": "application/json"}).text
+    assert nesting(b'{"a": [1, {"b": "]]]"}], "c": "\\"}') == 3 and nesting(b"[[[]]]") == 3
 
 
 def test_parameters_with_every_dated_value_and_its_source(api):

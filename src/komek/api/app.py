@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
 from komek.api import audit, auth, registry, rules
+from komek.api.limits import BodyLimits
 from komek.errors import FieldError, Forbidden, KomekError, NotFound, ReviewError, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
@@ -20,7 +21,6 @@ PREFIX = "/api/v1"
 PROBLEM = {"title": "Problem", "type": "object", "required": ["path", "message"], "properties": {
     "path": {"type": "string", "title": "Path", "description": "Where: a JSON path, a query parameter or a field"},
     "message": {"type": "string", "title": "Message", "description": "What is wrong with it"}}}
-MAX_BODY = 1_000_000          # bytes: a household situation is a few kilobytes
 
 
 def create_app(config: Settings | None = None) -> FastAPI:
@@ -30,16 +30,12 @@ def create_app(config: Settings | None = None) -> FastAPI:
                   redoc_url=None, description="The unified standard of support measures, as an API: every amount "
                   "with its explanation to the article; the rules' parameters, variables and measures.")
     app.state.settings = config
+    app.add_middleware(BodyLimits)       # inside `versions`, so a refusal carries the versions too
 
     @app.middleware("http")
     async def versions(request: Request, call_next):
-        """Every response says which code and which parameters answered it; a body too large is refused."""
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > MAX_BODY:
-            response = JSONResponse({"detail": f"request body of {int(size):,} bytes is over the limit of {MAX_BODY:,}"},
-                                    status_code=413)
-        else:
-            response = await call_next(request)
+        """Every response says which code and which parameters answered it."""
+        response = await call_next(request)
         response.headers["Komek-Version"] = __version__
         response.headers["Komek-Rules-Version"] = rules_version()
         return response
