@@ -3,6 +3,7 @@ that name the field, the rules version on every response, and the committed Open
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,17 @@ def test_calc_what_if_on_the_command_line(tmp_path):
     out = CliRunner().invoke(app, ["calc", str(path), "--what-if"])
     assert out.exit_code == 0, out.output
     assert any(m["measure"] == "tsa" and m["changes"] for m in json.loads(out.output)["measures"])
+
+
+def test_iins_are_masked_in_the_server_logs(api, caplog):
+    iin = "900101300001"
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1", "GET",
+                                                 f"/api/v1/persons/{iin}?month=2026-10", "1.1", 200)
+        logging.getLogger("uvicorn.error").info(f"search for iin={iin}")
+        try:
+            raise ValueError(f"person {iin}")
+        except ValueError:
+            logging.getLogger("uvicorn.error").exception("failed")
+    assert iin not in caplog.text and "********0001" in caplog.text
+    assert all(iin not in (r.exc_text or "") for r in caplog.records)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from komek import __version__
 from komek.api import audit, auth, registry, rules
 from komek.api.limits import BodyLimits
+from komek.api.logs import mask_logs
 from komek.errors import FieldError, Forbidden, KomekError, NotFound, ReviewError, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
@@ -26,6 +27,7 @@ PROBLEM = {"title": "Problem", "type": "object", "required": ["path", "message"]
 def create_app(config: Settings | None = None) -> FastAPI:
     config = config or settings()
     standard()                # the rules load and are checked before the first request
+    mask_logs()
     app = FastAPI(title="Komek", version=__version__, openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",
                   redoc_url=None, description="The unified standard of support measures, as an API: every amount "
                   "with its explanation to the article; the rules' parameters, variables and measures.")

@@ -10,6 +10,7 @@ IIN layout: YYMMDD of birth, then a digit for century and sex (1/2: 1800s, 3/4: 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import polars as pl
@@ -87,10 +88,18 @@ def sex_expr(col: pl.Expr) -> pl.Expr:
     return pl.when(_digits(col, 6) % 2 == 1).then(pl.lit("M")).otherwise(pl.lit("F"))
 
 
+IN_TEXT = r"\b\d{8}(\d{4})\b"       # a 12-digit number, standing alone or inside an id
+
+
 def mask_expr(col: pl.Expr) -> pl.Expr:
     """Polars expression: every 12-digit number in a text column masked as `mask` does, also
     inside ids and evidence (payment ids and asset holders carry IINs)."""
-    return col.str.replace_all(r"\b\d{8}(\d{4})\b", "********$1")
+    return col.str.replace_all(IN_TEXT, "********$1")
+
+
+def mask_text(text: str) -> str:
+    """Every 12-digit number in a text masked as `mask` does (a log line, a path)."""
+    return re.sub(IN_TEXT, r"********\1", text)
 
 
 def make_many(births: np.ndarray, male: np.ndarray, serials: np.ndarray) -> np.ndarray:
