@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import auth, registry, rules
-from komek.errors import Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError
+from komek.api import auth, jobs, registry, rules
+from komek.errors import FieldError, Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
@@ -48,6 +48,10 @@ def create_app(config: Settings | None = None) -> FastAPI:
     async def invalid_situation(request: Request, e: SituationError):
         return JSONResponse({"detail": e.problems or [{"path": "(situation)", "message": str(e)}]}, status_code=422)
 
+    @app.exception_handler(FieldError)
+    async def invalid_field(request: Request, e: FieldError):
+        return JSONResponse({"detail": [{"path": e.field, "message": e.problem}]}, status_code=422)
+
     @app.exception_handler(NotFound)
     async def not_found(request: Request, e: NotFound):
         return JSONResponse({"detail": str(e)}, status_code=404)
@@ -82,4 +86,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(rules.router, prefix=PREFIX)
     app.include_router(auth.router, prefix=PREFIX)
     app.include_router(registry.router, prefix=PREFIX)
+    app.include_router(jobs.router, prefix=PREFIX)
     return app
