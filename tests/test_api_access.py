@@ -32,6 +32,7 @@ from komek.registry.db import session
 from komek.registry.models import AccessEntry
 from komek.services.extracts import ingest_extract
 from komek.services.sources import source
+from komek.services.worker import work
 from komek.settings import Settings
 from komek.settings import settings as komek_settings
 
@@ -82,7 +83,13 @@ def world(extract, audited, tmp_path_factory):
                    .json()["access_token"]} for u in ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere",
                                                         "analyst", "admin")}
     headers["key:office-system"] = {"X-API-Key": key}
-    yield {"url": url, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
+    # Jobs: an audit run by a worker (its findings name people), a simulation and a scoring left queued.
+    post = lambda path, who, body: client.post(path, json=body, headers=headers[who]).json()["id"]  # noqa: E731
+    audit_job = post("/api/v1/audits", "auditor", {})
+    work(Settings(data_dir=tmp, database_url=url), once=True)
+    jobs = {"audit": audit_job, "simulation": post("/api/v1/simulations", "analyst", {"month": "2026-10"}),
+            "score": post("/api/v1/scores", "analyst", {"month": "2026-10"})}
+    yield {"jobs": jobs, "url": url, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
            "there": there, "iins": set(pl.read_parquet(extract / "persons.parquet")["iin"].to_list())}
     db.engine(url).dispose()
@@ -115,6 +122,18 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("GET", "/api/v1/findings/{finding_id}"): {"as": "auditor", "finding_id": w["fid"]},
         ("POST", "/api/v1/findings/{finding_id}/review"): {"as": "auditor", "finding_id": next(w["fids"]),
                                                             "json": {"decision": "dismiss", "reason": "in order"}},
+        ("POST", "/api/v1/simulations"): {"as": "analyst", "json": {"month": "2026-10"}},
+        ("POST", "/api/v1/scores"): {"as": "analyst", "json": {"month": "2026-10"}},
+        ("POST", "/api/v1/audits"): {"as": "auditor", "json": {}},
+        ("GET", "/api/v1/simulations/{job_id}"): {"as": "analyst", "job_id": str(w["jobs"]["simulation"])},
+        ("GET", "/api/v1/scores/{job_id}"): {"as": "analyst", "job_id": str(w["jobs"]["score"])},
+        ("GET", "/api/v1/audits/{job_id}"): {"as": "auditor", "job_id": str(w["jobs"]["audit"])},
+        ("GET", "/api/v1/simulations/{job_id}/results/{name}"): {"as": "analyst", "job_id": str(w["jobs"]["simulation"]),
+                                                                 "name": "national.csv"},
+        ("GET", "/api/v1/scores/{job_id}/results/{name}"): {"as": "analyst", "job_id": str(w["jobs"]["score"]),
+                                                            "name": "levels.csv"},
+        ("GET", "/api/v1/audits/{job_id}/results/{name}"): {"as": "auditor", "job_id": str(w["jobs"]["audit"]),
+                                                            "name": "findings.csv"},
     }
     assert (method, path) in calls, f"{method} {path}: say in request_for how the walk calls it"
     return calls[(method, path)]
@@ -149,7 +168,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 21 and len(personal) == 8
+    assert walked >= 30 and len(personal) == 9
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -161,6 +180,10 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "finding": ("GET", "/api/v1/findings/{finding_id}", {"finding_id": "fid"}),
     "summary": ("GET", "/api/v1/findings/summary", {}),
     "own log": ("GET", "/api/v1/me/access-log", {}),
+    "audit job": ("GET", "/api/v1/audits/{job_id}", {"job_id": "audit"}),
+    "audit results": ("GET", "/api/v1/audits/{job_id}/results/{name}", {"job_id": "audit", "name": "file"}),
+    "simulation job": ("GET", "/api/v1/simulations/{job_id}", {"job_id": "simulation"}),
+    "score job": ("GET", "/api/v1/scores/{job_id}", {"job_id": "score"}),
 }
 # Expected status per route and actor. "other" rows ask for another family's or region's record.
 MATRIX = {
@@ -175,6 +198,10 @@ MATRIX = {
     "finding":    (403,    403,  403,      200,    404,     403,    403,   403),
     "summary":    (403,    403,  403,      200,    200,     403,    403,   403),
     "own log":    (200,    403,  403,      403,    403,     403,    403,   403),
+    "audit job":  (403,    403,  403,      200,    403,     403,    403,   403),
+    "audit results": (403, 403,  403,      200,    403,     403,    403,   403),
+    "simulation job": (403, 403, 403,      403,    403,     200,    200,   403),
+    "score job":  (403,    403,  403,      403,    403,     200,    403,   403),
 }
 ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "analyst", "admin", "key:office-system")
 
@@ -184,7 +211,8 @@ def test_role_matrix(world, row):
     route = row.removesuffix(" other")
     method, path, fill = ROUTES[route]
     other = {"hid": "other_hid", "citizen": "stranger"} if row.endswith(" other") else {}
-    spec = {name: world[other.get(key, key)] for name, key in fill.items()}
+    known = {**world, **{k: str(v) for k, v in world["jobs"].items()}, "file": "findings.csv"}
+    spec = {name: known[other.get(key, key)] for name, key in fill.items()}
     spec["params"] = {"iin": world["citizen"]} if route == "search" else {}
     for actor, expected in zip(ACTORS, MATRIX[row]):
         refused_before = _refusals(world, actor)

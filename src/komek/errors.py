@@ -49,7 +49,12 @@ class InputError(KomekError):
 
 
 class ReformError(KomekError):
-    """A reform file cannot be read or names what the rules do not have."""
+    """A reform file cannot be read or names what the rules do not have; `field` is the part of
+    the reform that is wrong (`start`, `parameters.NAME`), when it is one part."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(message)
 
 
 class SourceError(KomekError):

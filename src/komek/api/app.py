@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import audit, auth, registry, rules
+from komek.api import audit, auth, jobs, registry, rules
 from komek.api.limits import BodyLimits
 from komek.api.logs import mask_logs
 from komek.errors import FieldError, Forbidden, KomekError, NotFound, ReviewError, SignInError, SituationError, SourceError
@@ -102,4 +102,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(auth.router, prefix=PREFIX)
     app.include_router(registry.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
+    app.include_router(jobs.router, prefix=PREFIX)
     return app

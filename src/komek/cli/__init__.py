@@ -306,6 +306,22 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
         uvicorn.run("komek.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
 
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once")] = 1,
+           once: Annotated[bool, typer.Option("--once", "--burst", help="Run the jobs queued, then exit")] = False,
+           stale: Annotated[float, typer.Option(min=0, help="Seconds without a heartbeat after which a running job has lost its worker and is run again")] = 60,
+           data_dir: DataDir = None, database: Database = None) -> None:
+    """Run the batch jobs submitted over the API (simulations, scores, audits) until SIGTERM or SIGINT."""
+    with user_errors():
+        import logging
+
+        from komek.services.worker import work
+        cfg = config(data_dir, database)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        err.print(f"Komek worker on {cfg.database_display}, {concurrency} at a time" + (", until the queue is empty" if once else ""))
+        work(cfg, concurrency, once, dt.timedelta(seconds=stale))
+
+
 app.add_typer(score_app, name="score")
 app.add_typer(users_app, name="users")
 

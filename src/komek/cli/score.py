@@ -55,13 +55,11 @@ def score(ctx: typer.Context,
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        from komek.kz import registry_inputs
-        from komek.scoring import index
-        from komek.services.score import score_households, write_levels
+        from komek.services.score import not_computed, score_households, write_levels
         from komek.services.sources import source
         registry = source(extract, None if extract else config(data_dir, database).database)
         levels = score_households(registry, month_end(month))
-        unknown = index.unknown([t for t in registry_inputs.TABLES if registry.has(t)])
+        unknown = not_computed(registry)
         path = write_levels(levels, out, unknown)
         console.print(render.distribution_table(levels))
         for line in render.notes(unknown):

@@ -38,6 +38,16 @@ def display(url: str) -> str:
         return "(not a database URL)"
 
 
+def libpq(url: str) -> str:
+    """A PostgreSQL URL as libpq takes it (for psycopg used without SQLAlchemy: the job queue)."""
+    return make_url(normalize_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def backend(url: str) -> str:
+    """postgresql or sqlite (or another SQLAlchemy backend's name)."""
+    return make_url(normalize_url(url)).get_backend_name()
+
+
 @cache
 def engine(url: str) -> Engine:
     """One engine (and pool) per database URL."""
@@ -70,6 +80,12 @@ def engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN")
 
     return eng
+
+
+def ours(name: str | None, type_: str, parent_names: dict) -> bool:
+    """What the models describe, for Alembic's comparisons: every table but the job queue's
+    (procrastinate's own schema on PostgreSQL, which migration 0005 applies as it is)."""
+    return not (type_ == "table" and name and name.startswith("procrastinate_"))
 
 
 def alembic_config() -> Config:

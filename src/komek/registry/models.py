@@ -291,4 +291,29 @@ class AccessEntry(Base):
     allowed: Mapped[bool]
 
 
+
+class Job(Base):
+    """A batch job (a simulation, a scoring or an audit run), the one record of its state on every
+    database: queued, running (with its progress and a heartbeat), then succeeded (with the summary
+    and the folder of its results), failed (with the error) or cancelled. `params` and `summary`
+    are JSON; `attempts` counts the runs begun (a run whose worker stopped is begun again)."""
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[Code]                       # simulation, score, audit
+    params: Mapped[str] = mapped_column(Text)
+    state: Mapped[Code] = mapped_column(index=True)   # queued, running, succeeded, failed, cancelled
+    progress: Mapped[float]                  # 0 .. 1
+    step: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Code]
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    folder: Mapped[str | None]               # where the results are, once it succeeded
+
+
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}

@@ -28,6 +28,11 @@ def score_households(source: Source, on: dt.date) -> pl.DataFrame:
     return index.score(persons, households, on, tables)
 
 
+def not_computed(source: Source) -> dict[str, str]:
+    """The indicators a source cannot support (its tables are not there), with why."""
+    return index.unknown([t for t in registry_inputs.TABLES if source.has(t)])
+
+
 def sample_survey(out: Path, households: int, seed: int) -> pl.DataFrame:
     """A labelled survey drawn from a synthetic country (`scoring.synthetic`), written as CSV with
     the household id in `hhid` and the poverty class (1 poorest .. 4) in `poverty`."""
@@ -48,13 +53,17 @@ def write_levels(levels: pl.DataFrame, out: Path, unknown: dict[str, str] | None
     out.mkdir(parents=True, exist_ok=True)
     levels.write_parquet(out / "levels.parquet")
     index.distribution(levels).write_parquet(out / "levels_by_region.parquet")
+    indicators(unknown).write_parquet(out / "indicators.parquet")
+    return out / "levels.parquet"
+
+
+def indicators(unknown: dict[str, str] | None = None) -> pl.DataFrame:
+    """Each indicator of the index: computed, or why not (`unknown`, from `index.unknown`)."""
     unknown = unknown or {}
     names = [i.name for i in index.load_index().indicators]
-    pl.DataFrame({"indicator": names, "computed": [n not in unknown for n in names],
-                  "not_computed_because": [unknown.get(n) for n in names]},
-                 schema={"indicator": pl.String, "computed": pl.Boolean, "not_computed_because": pl.String}
-                 ).write_parquet(out / "indicators.parquet")
-    return out / "levels.parquet"
+    return pl.DataFrame({"indicator": names, "computed": [n not in unknown for n in names],
+                         "not_computed_because": [unknown.get(n) for n in names]},
+                        schema={"indicator": pl.String, "computed": pl.Boolean, "not_computed_because": pl.String})
 
 
 def household_card(levels: pl.DataFrame, household_id: str, unknown: dict[str, str] | None = None) -> dict:

@@ -1,14 +1,14 @@
 """Alembic environment: run by komek.registry.db.migrate with an open connection."""
 from alembic import context
 
-from komek.registry.db import engine
+from komek.registry.db import engine, ours
 from komek.registry.models import Base
 
 config = context.config
 
 
 def _configure(**kw) -> None:
-    context.configure(target_metadata=Base.metadata, compare_type=True, **kw)
+    context.configure(target_metadata=Base.metadata, compare_type=True, include_name=ours, **kw)
 
 
 if context.is_offline_mode():   # `alembic upgrade --sql`: print the DDL for a database administrator

@@ -1,0 +1,114 @@
+"""The worker (`komek worker`): runs the queued jobs of services.jobs in a process of its own.
+
+On PostgreSQL it is a procrastinate worker: the task `komek.job` takes a job id from
+procrastinate's queue and runs it (`jobs.run`). On SQLite, which procrastinate cannot use, the
+worker claims queued records from the jobs table itself, looking every second. Either way the
+job record is the one truth: procrastinate only carries the job id to a worker, and a delivery
+of a job that is no longer queued does nothing.
+
+A worker runs `concurrency` jobs at once; it stops on SIGTERM or SIGINT when the jobs running have
+finished, and with `once` as soon as nothing is queued. When it starts, and every `stale` while it
+waits, it sweeps: a running job whose heartbeat is older than `stale` (its worker was killed) is
+queued again and runs from the start. On PostgreSQL the procrastinate jobs of workers that stopped
+beating are retried, and every queued record is deferred (at most one delivery waits: the queueing
+lock), so a record queued while no worker could take it is carried too.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from komek.registry import require_current
+from komek.registry.db import backend, libpq
+from komek.services import jobs
+from komek.settings import Settings
+
+POLL = 1.0          # seconds between looks at the jobs table (SQLite)
+
+
+def work(cfg: Settings, concurrency: int = 1, once: bool = False, stale: dt.timedelta = jobs.STALE) -> None:
+    """Run queued jobs until stopped (SIGTERM, SIGINT), or with `once` until none is queued."""
+    require_current(cfg.database)
+    if backend(cfg.database) == "postgresql":
+        asyncio.run(_procrastinate(cfg, concurrency, once, stale))
+    else:
+        _poll(cfg, concurrency, once, stale)
+
+
+async def _procrastinate(cfg: Settings, concurrency: int, once: bool, stale: dt.timedelta) -> None:
+    from procrastinate import App, PsycopgConnector
+    from procrastinate.exceptions import AlreadyEnqueued, ProcrastinateException
+
+    url = cfg.database
+    queue = App(connector=PsycopgConnector(conninfo=libpq(url), min_size=1, max_size=concurrency + 3))
+
+    @queue.task(name=jobs.TASK)
+    def job(job_id: int) -> None:
+        jobs.run(cfg, job_id)
+
+    async def sweep() -> None:
+        await asyncio.to_thread(jobs.requeue_stale, url, stale)
+        for stalled in await queue.job_manager.get_stalled_jobs(task_name=jobs.TASK,
+                                                                seconds_since_heartbeat=stale.total_seconds()):
+            try:
+                await queue.job_manager.retry_job(stalled)
+            except ProcrastinateException:       # retried by another worker meanwhile
+                pass
+        for job_id in await asyncio.to_thread(jobs.queued, url):
+            try:
+                await queue.configure_task(jobs.TASK, queueing_lock=jobs.lock(job_id)).defer_async(job_id=job_id)
+            except AlreadyEnqueued:
+                pass
+
+    async def sweeping() -> None:
+        while True:
+            await asyncio.sleep(stale.total_seconds() or POLL)
+            await sweep()
+
+    async with queue.open_async():
+        await sweep()
+        sweeper = None if once else asyncio.create_task(sweeping())
+        try:
+            await queue.run_worker_async(concurrency=concurrency, wait=not once, install_signal_handlers=True)
+        finally:
+            if sweeper:
+                sweeper.cancel()
+
+
+def _poll(cfg: Settings, concurrency: int, once: bool, stale: dt.timedelta) -> None:
+    url, stop = cfg.database, threading.Event()
+    handlers = _on_stop(stop.set)
+    running: set[Future] = set()
+    swept = None
+    try:
+        with ThreadPoolExecutor(concurrency, thread_name_prefix="komek-job") as pool:
+            while True:
+                if swept is None or (not once and dt.datetime.now(dt.UTC) - swept >= stale):
+                    jobs.requeue_stale(url, stale)
+                    swept = dt.datetime.now(dt.UTC)
+                while not stop.is_set() and len(running) < concurrency and (claimed := jobs.claim_next(url)):
+                    running.add(pool.submit(jobs.execute, cfg, *claimed))
+                if not running:
+                    if once or stop.is_set():
+                        return
+                    stop.wait(POLL)
+                    continue
+                done, running = wait(running, timeout=POLL, return_when=FIRST_COMPLETED)
+                for finished in done:
+                    finished.result()
+    finally:
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
+
+
+def _on_stop(callback) -> dict:
+    """SIGTERM and SIGINT call `callback` (the main thread only can set handlers); the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: callback())
+    return previous
