@@ -18,6 +18,7 @@ from komek.kz import registry_inputs
 from komek.kz.iin import mask
 from komek.registry import DatabaseSource
 from komek.services.card import card
+from komek.services.persons import rows
 
 READERS = ("citizen", "caseworker")
 
@@ -83,11 +84,11 @@ def history(actor: access.Actor, source: DatabaseSource, household_id: str, on: 
         "household_id": household_id, "date": on.isoformat(),
         "members": [{"iin": mask(r["iin"]), "role": r["role"], "from": _day(r["from_date"]), "to": _day(r["to_date"])}
                     for r in memberships.iter_rows(named=True)],
-        "housing": None if housing is None else _plain(housing.sort("quarter").drop("household_id")),
-        "payments": None if payments is None else _plain(
+        "housing": None if housing is None else rows(housing.sort("quarter").drop("household_id")),
+        "payments": None if payments is None else rows(
             payments.group_by("month", "measure").agg(amount=pl.col("amount").sum(), payments=pl.len(),
                                                       people=pl.col("iin").n_unique()).sort("month", "measure")),
-        "findings": _plain(findings.select("finding_id", "check", "severity", "review_state", "month", "measure",
+        "findings": rows(findings.select("finding_id", "check", "severity", "review_state", "month", "measure",
                                            "iin", "amount_at_risk", "recovery_amount", "dismiss_reason")),
         "not_known": [t for t in ("housing", "payments") if not source.has(t)],
     }
@@ -95,8 +96,3 @@ def history(actor: access.Actor, source: DatabaseSource, household_id: str, on: 
 
 def _day(d: dt.date | None) -> str | None:
     return None if d is None else d.isoformat()
-
-
-def _plain(frame: pl.DataFrame) -> list[dict]:
-    """Rows as JSON-able dicts: money as numbers, dates as ISO text."""
-    return frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64), pl.col(pl.Date).cast(pl.String)).to_dicts()

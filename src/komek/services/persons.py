@@ -23,7 +23,8 @@ from komek.registry import DatabaseSource
 READERS = ("citizen", "caseworker")
 
 
-def _rows(frame: pl.DataFrame) -> list[dict]:
+def rows(frame: pl.DataFrame) -> list[dict]:
+    """Rows as JSON-able dicts: money as numbers, dates as ISO text."""
     plain = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64), pl.col(pl.Date).cast(pl.String))
     return plain.to_dicts()
 
@@ -50,11 +51,11 @@ def person(actor: access.Actor, source: DatabaseSource, iin: str, on: dt.date, p
         raise Forbidden("the person is not registered in a region this caseworker serves")
     record = {
         "iin": iin, "date": on.isoformat(),
-        "person": _rows(civil.drop("iin"))[0],
-        "households": _rows(source.rows("households", "iin", [iin]).sort("from_date")),
-        "registrations": _rows(addresses.drop("iin")),
-        "disability": _rows(source.rows("disability", "iin", [iin]).sort("valid_from").drop("iin")),
-        "payments": _rows(source.rows("payments", "iin", [iin]).sort("month", "payment_id").drop("iin")),
+        "person": rows(civil.drop("iin"))[0],
+        "households": rows(source.rows("households", "iin", [iin]).sort("from_date")),
+        "registrations": rows(addresses.drop("iin")),
+        "disability": rows(source.rows("disability", "iin", [iin]).sort("valid_from").drop("iin")),
+        "payments": rows(source.rows("payments", "iin", [iin]).sort("month", "payment_id").drop("iin")),
         "findings": _findings(url, iin),
         "not_known": [t for t in ("disability", "payments") if not source.has(t)],
     }
@@ -65,7 +66,7 @@ def person(actor: access.Actor, source: DatabaseSource, iin: str, on: dt.date, p
 def _findings(url: str, iin: str) -> list[dict]:
     """The person's audit findings, shown as information (a finding is a reason to look, never a decision)."""
     frame = list_findings(url, Filters(iin=iin), checked=True)
-    return _rows(frame.select("finding_id", "check", "severity", "review_state", "month", "measure", "amount_at_risk"))
+    return rows(frame.select("finding_id", "check", "severity", "review_state", "month", "measure", "amount_at_risk"))
 
 
 def search(actor: access.Actor, source: DatabaseSource, on: dt.date, iin: str | None = None,
