@@ -113,12 +113,15 @@ class DatabaseSource(Source):
     def has(self, table: str) -> bool:
         return table in self.delivered
 
-    def _select(self, table: str, column: str | None = None, values: list[str] = ()) -> pl.DataFrame:
-        """The table's contract columns, typed as the contract says; only rows whose `column` is one of `values`."""
+    def _select(self, table: str, column: str | None = None, values: list[str] = (), conn=None) -> pl.DataFrame:
+        """The table's contract columns, typed as the contract says; only rows whose `column` is one
+        of `values`. On `conn` when given (one household's queries share a connection)."""
         spec, model = self.contract.tables[table], RECORDS[table].__table__
         query = select(*(model.c[c] for c in spec.columns))
         if column is not None:
             query = query.where(model.c[column].in_(values))
+        if conn is not None:
+            return pl.DataFrame(conn.execute(query).all(), schema=spec.schema, orient="row")
         with reaching(self.url), engine(self.url).connect() as conn:
             return pl.DataFrame(conn.execute(query).all(), schema=spec.schema, orient="row")
 
@@ -131,25 +134,28 @@ class DatabaseSource(Source):
     def spec(self) -> tuple[str, str]:
         return "database", self.url
 
-    def rows(self, table: str, column: str, values: Iterable[str]) -> pl.DataFrame:
+    def rows(self, table: str, column: str, values: Iterable[str], conn=None) -> pl.DataFrame:
         """The table's rows whose `column` is one of `values`, typed as the contract says (an indexed
         query: every column looked up this way leads a key or has an index)."""
         values = sorted(set(values))
         if not values or not self.has(table):
             return pl.DataFrame(schema=self.contract.tables[table].schema)
-        return self._select(table, column, values)
+        return self._select(table, column, values, conn)
 
     def household(self, household_id: str, tables: Iterable[str]) -> FrameSource:
-        """One household's part of the registry, by indexed queries: its memberships, and for its
-        members every membership (to place a person listed in two households), the civil record,
-        registrations and the other person tables named; the household's own rows of the others."""
+        """One household's part of the registry, by indexed queries on one connection: its
+        memberships, and for its members every membership (to place a person listed in two
+        households), the civil record, registrations and the other person tables named; the
+        household's own rows of the others."""
         tables = [t for t in tables if self.has(t)]
         by_household = {t for t in tables if "household_id" in self.contract.tables[t].key[:1]}
-        iins = self.rows("households", "household_id", [household_id])["iin"].to_list()
-        frames = {"households": self.rows("households", "iin", iins)}
-        for t in tables:
-            if t != "households":
-                frames[t] = self.rows(t, "household_id", [household_id]) if t in by_household else self.rows(t, "iin", iins)
+        with reaching(self.url), engine(self.url).connect() as conn:
+            iins = self.rows("households", "household_id", [household_id], conn)["iin"].to_list()
+            frames = {"households": self.rows("households", "iin", iins, conn)}
+            for t in tables:
+                if t != "households":
+                    frames[t] = (self.rows(t, "household_id", [household_id], conn) if t in by_household
+                                 else self.rows(t, "iin", iins, conn))
         return FrameSource(frames, self.contract, f"{self.name}, household {household_id}", self.as_of, tables)
 
 

@@ -22,7 +22,7 @@ from komek.errors import NotFound
 from komek.kz import regions, registry_inputs
 from komek.kz.iin import mask
 from komek.kz.standard import benefits, rules_version, standard
-from komek.registry import Source
+from komek.registry import DatabaseSource, Source
 from komek.scoring import index
 from komek.services.score import household_card
 from komek.services.sources import warnings_for
@@ -97,6 +97,8 @@ def card(source: Source, household_id: str, on: dt.date, findings_from: str | No
          checked: bool = False) -> dict:
     """The card of one household on `on` as plain data (JSON-able); `findings_from` is a
     database URL with saved audit findings, if there is one."""
+    if isinstance(source, DatabaseSource):      # the household's rows by indexed queries, not the whole registry
+        source = source.household(household_id, registry_inputs.TABLES)
     tables = registry_inputs.tables_of(source)
     cover = registry_inputs.coverage(tables)
     prepared = _prepared(tables, household_id, on)
