@@ -1,5 +1,6 @@
 """Why a household gets what it gets: every value used, each formula's inputs, the parameters
-with their dates and sources, the exception that applied, and the article, as JSON or text."""
+with their dates and sources, the exception that applied, and the article, as JSON or text.
+A value given in the situation says so and by whom; what its formula would have read is left out."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,6 +54,8 @@ def _exception(sim: Simulation, var: Variable, group: int, members: np.ndarray) 
     out = []
     rows = members if var.entity.is_person else np.array([group])
     for row in rows:
+        if sim.given_by(var.name, int(row)) is not None:
+            continue
         gate = sim.values.get(var.eligible) if var.eligible else None
         if gate is not None and not gate[row]:
             continue
@@ -73,9 +76,11 @@ def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str]
     for n in names:
         sim.calculate(n)
     nodes = {}
-    for name in sim.rules.closure(names):
+    for name in sim.closure(names):
         var = sim.variable(name)
         kind = "input" if var.is_input else "aggregate" if var.aggregate else "formula"
+        if sim.fully_given(name):
+            kind = "given"
         node = {"label": var.label, "entity": var.entity.name, "period": var.period, "kind": kind,
                 "value": _value(sim, var, group, members, ids)}
         if var.reference:
@@ -83,7 +88,11 @@ def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str]
         if kind == "aggregate":
             of, how, role = var.aggregate
             node["aggregate"] = f"{how} of {of} over members" + (f" with role {role}" if role else "")
-        if var.dependencies():
+        if name in sim.given:
+            rows = members if var.entity.is_person else np.array([group])
+            by = {(ids[list(members).index(r)] if var.entity.is_person else None): sim.given_by(name, int(r)) for r in rows}
+            node["given"] = [{"member": m, "by": b} for m, b in by.items() if b is not None]
+        if var.dependencies() and kind != "given":
             node["inputs"] = var.dependencies()
         if var.eligible:
             node["eligible_by"] = var.eligible
@@ -97,6 +106,7 @@ def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str]
                 node["exceptions_applied"] = exc
         nodes[name] = node
     return {"date": sim.date.isoformat(), "explains": names, "variables": nodes}
+
 
 
 def to_text(explanation: dict) -> str:
@@ -120,6 +130,9 @@ def to_text(explanation: dict) -> str:
             return
         shown.add(name)
         lines.append(f"{pad}{name} = {fmt(n['value'])}  — {n['label']}{ref}")
+        for g in n.get("given", []):
+            who = f" for {g['member']}" if g.get("member") else ""
+            lines.append(f"{pad}  ! GIVEN{who}, not computed: {g['by']}")
         for e in n.get("exceptions_applied", []):
             who = f" for {e['member']}" if e.get("member") else ""
             lines.append(f"{pad}  ! exception{who}: {e['exception']} ({e['reference']}): {e['value']}")
