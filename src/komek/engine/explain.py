@@ -24,21 +24,28 @@ def _value(sim: Simulation, var: Variable, group: int, members: np.ndarray, ids:
     return _plain(arr[group])
 
 
+def parameter_value(sim: Simulation, name: str, group: int, date=None):
+    """A parameter's value for one group on `date` (the simulation's by default), a regional
+    one for the group's region (or the default)."""
+    value = sim.parameters[name].at(date or sim.date).value
+    if isinstance(value, dict):
+        region = sim.values.get(sim.rules.region_variable)
+        code = str(region[group]) if region is not None else "default"
+        value = value.get(code, value.get("default"))
+    return value
+
+
 def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
     used = {}
     for owner, name, date in sim.param_log or []:
         if owner == var.name or owner.startswith(var.name + ":"):
             used[(name, date)] = None
     out = []
-    region = sim.values.get(sim.rules.region_variable)
     for name, date in used:
         p = sim.parameters[name]
         d = p.at(date)
-        value = d.value
-        if isinstance(value, dict):
-            code = str(region[group]) if region is not None else "default"
-            value = value.get(code, value.get("default"))
-        elif hasattr(value, "thresholds"):
+        value = parameter_value(sim, name, group, date)
+        if hasattr(value, "thresholds"):
             value = {"thresholds": list(value.thresholds), "values": list(value.values)}
         entry = {"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
                  "looked_up_on": date.isoformat(), "source": d.source, "confirmed": d.confirmed,
@@ -49,23 +56,28 @@ def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
     return out
 
 
+def applied_exception(sim: Simulation, var: Variable, row: int):
+    """The exception that decided `var` on `row` (first listed wins), or None: none held, the
+    row is not eligible, or its value was given."""
+    if sim.given_by(var.name, int(row)) is not None:
+        return None
+    gate = sim.values.get(var.eligible) if var.eligible else None
+    if gate is not None and not gate[row]:
+        return None
+    for e in var.exceptions:
+        cond = sim.values[e.when]
+        if cond[sim.group_of[row]] if var.entity.is_person and len(cond) == sim.n_groups else cond[row]:
+            return e
+    return None
+
+
 def _exception(sim: Simulation, var: Variable, group: int, members: np.ndarray) -> list[dict]:
-    """The exception that decided the value, per row of the household (first listed wins)."""
+    """The exception that decided the value, per row of the household."""
     out = []
-    rows = members if var.entity.is_person else np.array([group])
-    for row in rows:
-        if sim.given_by(var.name, int(row)) is not None:
-            continue
-        gate = sim.values.get(var.eligible) if var.eligible else None
-        if gate is not None and not gate[row]:
-            continue
-        for e in var.exceptions:
-            cond = sim.values[e.when]
-            hit = cond[sim.group_of[row]] if var.entity.is_person and len(cond) == sim.n_groups else cond[row]
-            if hit:
-                out.append({"row": int(row), "exception": e.label, "when": e.when, "reference": e.reference,
-                            "value": "zero" if e.formula is None else "by the exception's formula"})
-                break
+    for row in members if var.entity.is_person else np.array([group]):
+        if (e := applied_exception(sim, var, row)) is not None:
+            out.append({"row": int(row), "exception": e.label, "when": e.when, "reference": e.reference,
+                        "value": "zero" if e.formula is None else "by the exception's formula"})
     return out
 
 

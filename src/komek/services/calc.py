@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from komek.engine import RuleSet, Simulation
 from komek.engine.explain import explain, to_text
 from komek.errors import ParameterError, SituationError
-from komek.kz import contract, regions
+from komek.kz import contract, regions, summary
 from komek.kz.standard import INCOME_KINDS, ROLES, benefits, rules_version, standard
 from komek.services.sources import warnings_for
 
@@ -272,8 +272,11 @@ def dated():
         raise SituationError(f"date: {e}", [{"path": "date", "message": str(e)}]) from None
 
 
-def calculate(data: dict | Situation, with_explanation: bool = False) -> dict:
-    """Every measure's monthly amount for the household and each member (and, if asked, why)."""
+def calculate(data: dict | Situation, with_explanation: bool = False, lang: str = "en") -> dict:
+    """Every measure's monthly amount for the household and each member (and, if asked, why:
+    the summary sentences in `lang`, en, kk or ru, then the tree)."""
+    if with_explanation:
+        summary.translations(lang)          # an unknown language is refused before anything is computed
     situation = parse(data)
     rules = standard()
     with dated():
@@ -293,9 +296,10 @@ def calculate(data: dict | Situation, with_explanation: bool = False) -> dict:
     }
     if with_explanation:
         names = [v.name for v in measures if household[v.name] != 0] or [v.name for v in measures]
-        tree = explain(sim, names, 0, ids)
+        sentences = summary.summary(sim, paid_out, 0, ids, lang)
+        tree = {"summary": sentences, "lang": lang, **explain(sim, names, 0, ids)}
         result["explanation"] = tree
-        result["explanation_text"] = to_text(tree)
+        result["explanation_text"] = summary.to_text(sentences) + "\n\n" + to_text(tree)
     return result
 
 
