@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator, model_validator
 
 from komek.engine import RuleSet, Simulation
 from komek.engine.explain import explain, to_text
@@ -41,7 +41,8 @@ class Strict(BaseModel):
 class Given(Strict):
     """A computed variable's value taken as it is (a per-capita income proved by documents, a
     poverty line for a what-if), with who or what it comes from."""
-    value: bool | Decimal | str = Field(description="The value, of the variable's type: money and numbers as numbers "
+    # Left to right, strict first: true stays yes, "0123" stays text, and only a JSON number is a number.
+    value: StrictBool | StrictStr | Decimal = Field(union_mode="left_to_right", description="The value, of the variable's type: money and numbers as numbers "
                                                     "(money in tenge, at most 2 decimals, not negative), yes/no as "
                                                     "true/false, dates as YYYY-MM-DD, text as text")
     given_by: str | None = Field(None, min_length=1, max_length=500,
