@@ -1,4 +1,5 @@
-"""One household with its explanation: the time `komek calc --explain` spends computing.
+"""One household with its explanation and its summary sentences: the time `komek calc --explain`
+spends computing, in each language of the summary (the catalogs are compiled once, when warm).
 
     python benchmarks/bench_calc.py [--repeat 500]
 """
@@ -21,15 +22,16 @@ def main() -> None:
     t0 = time.perf_counter()
     standard()
     load = time.perf_counter() - t0
-    for explain in (False, True):
-        calculate(SITUATION, with_explanation=explain)          # warm
+    for explain, lang in ((False, "en"), (True, "en"), (True, "kk"), (True, "ru")):
+        calculate(SITUATION, with_explanation=explain, lang=lang)          # warm
         times = []
         for _ in range(args.repeat):
             t = time.perf_counter()
-            calculate(SITUATION, with_explanation=explain)
+            calculate(SITUATION, with_explanation=explain, lang=lang)
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
-        print(f"{'with' if explain else 'without'} explanation: median {statistics.median(times):.2f} ms, "
+        what = f"with explanation and summary ({lang})" if explain else "without explanation"
+        print(f"{what}: median {statistics.median(times):.2f} ms, "
               f"p95 {times[int(0.95 * len(times))]:.2f} ms over {args.repeat} runs")
     print(f"rules loaded and checked once in {load * 1000:.0f} ms")
 

@@ -15,11 +15,13 @@ from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from io import BytesIO
+from string import Formatter
 
 import numpy as np
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import parse_pattern
 from babel.support import Translations
 
 from komek.engine import Simulation
@@ -255,11 +257,14 @@ class Percent(float):
     """A share shown as a percentage in the locale."""
 
 
+MONEY, PERCENT = parse_pattern("#,##0.##"), parse_pattern("#,##0.##%")   # to the tiyn; shares as 7% or 7.5%
+
+
 class Words:
     """A sentence's words and numbers in one language."""
 
     def __init__(self, lang: str):
-        self.lang, self._t = lang, translations(lang)
+        self.lang, self._t, self._locale = lang, translations(lang), Locale.parse(lang)
 
     def __call__(self, message: str) -> str:
         return self._t.gettext(message)
@@ -267,15 +272,27 @@ class Words:
     def number(self, v) -> str:
         if isinstance(v, Term):
             return ", ".join(self(m) for m in v.messages)
-        if isinstance(v, Percent):
-            return format_percent(Decimal(repr(float(v))), "#,##0.##%", locale=self.lang)
         if isinstance(v, str):
             return v
+        if isinstance(v, Percent):
+            return PERCENT.apply(Decimal(repr(float(v))), self._locale)
         # Money is the engine's value to the tiyn; counts show as whole numbers.
-        return format_decimal(Decimal(f"{float(v):.2f}"), "#,##0.##", locale=self.lang)
+        return MONEY.apply(Decimal(f"{float(v):.2f}"), self._locale)
 
     def fill(self, template: str, values: dict) -> str:
-        return self(template).format(**{k: self.number(v) for k, v in values.items()})
+        text = self(template)
+        return text.format(**{k: self.number(values[k]) for k in _fields(text)})
+
+
+@cache
+def _fields(template: str) -> tuple[str, ...]:
+    """The placeholders a template uses: only those are formatted."""
+    return tuple(dict.fromkeys(f for _, f, _, _ in Formatter().parse(template) if f))
+
+
+@cache
+def _words(lang: str) -> Words:
+    return Words(lang)
 
 
 def _given_notes(words: Words, sim: Simulation, on: list[str], group: int, row: int | None) -> list[str]:
@@ -292,7 +309,7 @@ def sentence(sim: Simulation, measure: str, group: int, row: int | None, member:
     """The summary of one measure for a household, or for one member paid a person's measure
     (`row`): the sentence, then a note for each value it turns on that was given; and the
     reference it cites (the exception's, when one decided the amount)."""
-    words, var = Words(lang), sim.variable(measure)
+    words, var = _words(lang), sim.variable(measure)
     index = row if var.entity.is_person else group          # None: a person's measure no member is paid
     amount = 0.0 if index is None else float(sim.calculate(measure)[index])
     base = {"measure": Term(MEASURES.get(measure, var.label)), "amount": amount, "member": member or ""}
