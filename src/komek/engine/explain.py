@@ -27,7 +27,10 @@ def _value(sim: Simulation, var: Variable, group: int, members: np.ndarray, ids:
 def parameter_value(sim: Simulation, name: str, group: int, date=None):
     """A parameter's value for one group on `date` (the simulation's by default), a regional
     one for the group's region (or the default)."""
-    value = sim.parameters[name].at(date or sim.date).value
+    return _for_group(sim, sim.parameters[name].at(date or sim.date).value, group)
+
+
+def _for_group(sim: Simulation, value, group: int):
     if isinstance(value, dict):
         region = sim.values.get(sim.rules.region_variable)
         code = str(region[group]) if region is not None else "default"
@@ -44,7 +47,7 @@ def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
     for name, date in used:
         p = sim.parameters[name]
         d = p.at(date)
-        value = parameter_value(sim, name, group, date)
+        value = _for_group(sim, d.value, group)
         if hasattr(value, "thresholds"):
             value = {"thresholds": list(value.thresholds), "values": list(value.values)}
         entry = {"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
