@@ -123,7 +123,6 @@ def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str]
     return {"date": sim.date.isoformat(), "explains": names, "variables": nodes}
 
 
-
 def to_text(explanation: dict) -> str:
     """The explanation as an indented tree; a value already shown is referred to, not repeated."""
     nodes, shown, lines = explanation["variables"], set(), []

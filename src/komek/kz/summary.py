@@ -94,6 +94,18 @@ EXCEPTIONS = {"disabled_under_7": N_("a child under 7"),
               "disabled_since_childhood": N_("a child aged 7 to 18 or disabled since childhood")}
 AWARDS = {"kumis_alka": N_("“Kumis alka”"), "altyn_alka": N_("“Altyn alka”")}
 
+
+class Term:
+    """Words from the catalog inside a sentence (a disability group, an award), joined by commas."""
+
+    def __init__(self, *messages: str):
+        self.message, self.messages = messages[0], messages
+
+
+class Percent(float):
+    """A share shown as a percentage in the locale."""
+
+
 GIVEN_MEASURE = N_("{measure}: {amount} tenge, a value given, not computed ({by}).")
 GIVEN_NOTE = N_("{term}: a value given, not computed ({by}).")
 PLAIN = N_("{measure}: {amount} tenge ({reference}).")
@@ -246,17 +258,6 @@ SENTENCES: dict[str, Callable[[_Row, float, str], Sentence]] = {
 }
 
 
-class Term:
-    """Words from the catalog inside a sentence (a disability group, an award), joined by commas."""
-
-    def __init__(self, *messages: str):
-        self.message, self.messages = messages[0], messages
-
-
-class Percent(float):
-    """A share shown as a percentage in the locale."""
-
-
 MONEY, PERCENT = parse_pattern("#,##0.##"), parse_pattern("#,##0.##%")   # to the tiyn; shares as 7% or 7.5%
 
 
@@ -331,14 +332,11 @@ def summary(sim: Simulation, measures: list[str], group: int, member_ids: list[s
     members = np.flatnonzero(sim.group_of == group)
     out = []
     for name in measures:
-        values = sim.calculate(name)
-        if sim.variable(name).entity.is_person:
-            rows = [(member_ids[i], int(r)) for i, r in enumerate(members) if values[r] != 0] or [(None, None)]
-        else:
-            rows = [(None, None)]
-        for member, row in rows:
+        values, person = sim.calculate(name), sim.variable(name).entity.is_person
+        rows = [(member_ids[i], int(r)) for i, r in enumerate(members) if values[r] != 0] if person else []
+        for member, row in rows or [(None, None)]:
             text, reference = sentence(sim, name, group, row, member, lang)
-            amount = values[group] if row is None and not sim.variable(name).entity.is_person else (0 if row is None else values[row])
+            amount = values[row] if row is not None else (0 if person else values[group])
             out.append({"measure": name, "member": member, "amount": round(float(amount), 2), "text": text,
                         "reference": reference})
     return sorted(out, key=lambda s: s["amount"] == 0)

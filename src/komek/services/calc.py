@@ -42,9 +42,10 @@ class Given(Strict):
     """A computed variable's value taken as it is (a per-capita income proved by documents, a
     poverty line for a what-if), with who or what it comes from."""
     # Left to right, strict first: true stays yes, "0123" stays text, and only a JSON number is a number.
-    value: StrictBool | StrictStr | Decimal = Field(union_mode="left_to_right", description="The value, of the variable's type: money and numbers as numbers "
-                                                    "(money in tenge, at most 2 decimals, not negative), yes/no as "
-                                                    "true/false, dates as YYYY-MM-DD, text as text")
+    value: StrictBool | StrictStr | Decimal = Field(
+        union_mode="left_to_right",
+        description="The value, of the variable's type: money and numbers as numbers (money in tenge, at most 2 "
+                    "decimals, not negative), yes/no as true/false, dates as YYYY-MM-DD, text as text")
     given_by: str | None = Field(None, min_length=1, max_length=500,
                                  description="Who or what the value comes from (a document, an office, a what-if): "
                                              "shown in the explanation")
