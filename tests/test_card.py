@@ -63,6 +63,14 @@ def test_card_amounts_are_the_simulations(extract, levels, simulated):
     child = card(tables, disabled[0], ON)
     benefit = next(e for e in child["entitlements"] if e["measure"] == "disability_benefit")
     assert "art. 177" in benefit["reference"] and benefit["member"].startswith("********")
+    # Its sentence names the member by the masked IIN and shows the amount the card shows.
+    assert benefit["summary"].startswith(f"Member {benefit['member']} has a disability (")
+    assert f"so the disability benefit is {benefit['amount']:,.0f} tenge a month ({benefit['reference']})" in benefit["summary"]
+    assert {(s["measure"], s["member"]) for s in child["summary"] if s["amount"]} == \
+        {(e["measure"], e["member"]) for e in child["entitlements"]}
+    said = card(tables, disabled[0], ON, lang="ru")
+    mine = next(s for s in said["summary"] if s["measure"] == "disability_benefit" and s["amount"])
+    assert f"поэтому пособие по инвалидности составляет {benefit['amount']:,.0f}".replace(",", "\xa0") in mine["text"]
 
 
 def test_card_page_masks_every_iin(extract, levels, tmp_path):

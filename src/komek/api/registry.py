@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
@@ -36,8 +37,9 @@ def _source(request: Request) -> DatabaseSource:
 def get_household(request: Request, household_id: str,
                   month: str = Query("2026-10", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, as of its last day"),
                   purpose: str | None = Query(None, max_length=500, description="Why it is read: kept in the access log"),
+                  lang: Literal["en", "kk", "ru"] = Query("en", description="Language of the summary sentences"),
                   actor: access.Actor = Depends(current_actor)) -> dict:
-    return household(actor, _source(request), household_id, month_end(month), purpose, client(request))
+    return household(actor, _source(request), household_id, month_end(month), purpose, client(request), lang)
 
 
 @router.get("/persons/{iin}", openapi_extra=PERSONAL, summary="A person: civil record, households, registrations, disability, payments, findings",

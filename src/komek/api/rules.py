@@ -2,7 +2,9 @@
 (the format of `komek calc`), the parameters, the variables, the measures."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Literal
+
+from fastapi import APIRouter, Query
 
 from komek.services import rules
 from komek.services.calc import Situation, calculate
@@ -32,9 +34,11 @@ def what_if_situation(situation: Situation) -> dict:
 
 
 @router.post("/trace", summary="The amounts and why: every value, parameter and article", responses=INVALID)
-def trace(situation: Situation) -> dict:
-    """As /calculate, with the explanation (`komek calc --explain`) and the same as readable text."""
-    return calculate(situation, with_explanation=True)
+def trace(situation: Situation, lang: Literal["en", "kk", "ru"] = Query("en", description="Language of the summary sentences")) -> dict:
+    """As /calculate, with the explanation (`komek calc --explain`) and the same as readable text;
+    the explanation starts with its summary: per measure, the amount, the comparison that decided
+    it and the article, in English, Kazakh or Russian."""
+    return calculate(situation, with_explanation=True, lang=lang)
 
 
 @router.get("/parameters", summary="Every parameter with its latest value")

@@ -103,8 +103,10 @@ def ingest(extract: Annotated[Path, typer.Argument(help="Extract folder")],
 def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (see docs/situation.schema.json)")],
          explain: Annotated[bool, typer.Option("--explain", help="Add the explanation: values, parameters, articles")] = False,
          text: Annotated[bool, typer.Option("--text", help="Print the explanation as a readable tree instead of JSON")] = False,
-         what_if: Annotated[bool, typer.Option("--what-if", help="The nearest change that would turn each measure on or off")] = False) -> None:
-    """What one household is entitled to this month, per measure and member, and why."""
+         what_if: Annotated[bool, typer.Option("--what-if", help="The nearest change that would turn each measure on or off")] = False,
+         lang: Annotated[str, typer.Option("--lang", help="Language of the summary sentences: en, kk or ru")] = "en") -> None:
+    """What one household is entitled to this month, per measure and member, and why (the
+    explanation starts with a summary: the amount, the comparison that decided it, the article)."""
     with user_errors():
         from komek.services.calc import calculate
         if Path(situation).is_dir():
@@ -119,10 +121,10 @@ def calc(situation: Annotated[Path, typer.Argument(help="Situation JSON file (se
             from komek.services.whatif import what_if as nearest
             print(json.dumps(nearest(data), ensure_ascii=False, indent=2))
             return
-        result = calculate(data, with_explanation=explain or text)
+        result = calculate(data, with_explanation=explain or text, lang=lang)
         explanation = result.pop("explanation_text", None)
         if text:
-            console.print(explanation, highlight=False, markup=False)
+            console.print(explanation, highlight=False, markup=False, soft_wrap=True)   # numbers keep their spaces
             for w in result["warnings"]:
                 err.print(f"warning: {w}", highlight=False, markup=False)
         else:
@@ -251,6 +253,7 @@ def card(
     month: Annotated[str, typer.Option(help="The month, YYYY-MM (as of its last day)")] = "2026-10",
     out: Annotated[Optional[Path], typer.Option(help="Write the card as a self-contained HTML page to this file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the summary sentences: en, kk or ru")] = "en",
     data_dir: DataDir = None, database: Database = None,
 ) -> None:
     """One household for a caseworker: members (IINs masked), level A-E and why, the support it
@@ -261,7 +264,7 @@ def card(
         on = month_end(month)
         url = config(data_dir, database).database
         findings_from = url if extract is None or database is not None else None
-        data = household_card(source(extract, None if extract else url), household, on, findings_from)
+        data = household_card(source(extract, None if extract else url), household, on, findings_from, lang=lang)
         if out is not None:
             from komek.report.card import write_card
             write_card(data, out)

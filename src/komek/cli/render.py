@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from komek.audit.run import AuditResult
@@ -170,7 +171,7 @@ def card_table(card: dict) -> list:
         support.add_row(e["measure"], e["member"] or "household", f"{e['amount']:,.2f}", article)
     for m in card["not_computed"]:
         support.add_row(m, "", "[yellow]not computed[/]", card["not_computed"][m])
-    out = [head, why, support]
+    out = [head, why, support, *(f"* {escape(s['text'])}" for s in card.get("summary", []))]
     if card["findings"]:
         found = Table(title="Open audit findings (information, not a decision)")
         for col in ("check", "month", "measure", "paid to", "tenge paid"):

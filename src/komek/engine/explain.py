@@ -1,5 +1,6 @@
 """Why a household gets what it gets: every value used, each formula's inputs, the parameters
-with their dates and sources, the exception that applied, and the article, as JSON or text."""
+with their dates and sources, the exception that applied, and the article, as JSON or text.
+A value given in the situation says so and by whom; what its formula would have read is left out."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,21 +24,31 @@ def _value(sim: Simulation, var: Variable, group: int, members: np.ndarray, ids:
     return _plain(arr[group])
 
 
+def parameter_value(sim: Simulation, name: str, group: int, date=None):
+    """A parameter's value for one group on `date` (the simulation's by default), a regional
+    one for the group's region (or the default)."""
+    return _for_group(sim, sim.parameters[name].at(date or sim.date).value, group)
+
+
+def _for_group(sim: Simulation, value, group: int):
+    if isinstance(value, dict):
+        region = sim.values.get(sim.rules.region_variable)
+        code = str(region[group]) if region is not None else "default"
+        value = value.get(code, value.get("default"))
+    return value
+
+
 def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
     used = {}
     for owner, name, date in sim.param_log or []:
         if owner == var.name or owner.startswith(var.name + ":"):
             used[(name, date)] = None
     out = []
-    region = sim.values.get(sim.rules.region_variable)
     for name, date in used:
         p = sim.parameters[name]
         d = p.at(date)
-        value = d.value
-        if isinstance(value, dict):
-            code = str(region[group]) if region is not None else "default"
-            value = value.get(code, value.get("default"))
-        elif hasattr(value, "thresholds"):
+        value = _for_group(sim, d.value, group)
+        if hasattr(value, "thresholds"):
             value = {"thresholds": list(value.thresholds), "values": list(value.values)}
         entry = {"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
                  "looked_up_on": date.isoformat(), "source": d.source, "confirmed": d.confirmed,
@@ -48,21 +59,28 @@ def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
     return out
 
 
+def applied_exception(sim: Simulation, var: Variable, row: int):
+    """The exception that decided `var` on `row` (first listed wins), or None: none held, the
+    row is not eligible, or its value was given."""
+    if sim.given_by(var.name, int(row)) is not None:
+        return None
+    gate = sim.values.get(var.eligible) if var.eligible else None
+    if gate is not None and not gate[row]:
+        return None
+    for e in var.exceptions:
+        cond = sim.values[e.when]
+        if cond[sim.group_of[row]] if var.entity.is_person and len(cond) == sim.n_groups else cond[row]:
+            return e
+    return None
+
+
 def _exception(sim: Simulation, var: Variable, group: int, members: np.ndarray) -> list[dict]:
-    """The exception that decided the value, per row of the household (first listed wins)."""
+    """The exception that decided the value, per row of the household."""
     out = []
-    rows = members if var.entity.is_person else np.array([group])
-    for row in rows:
-        gate = sim.values.get(var.eligible) if var.eligible else None
-        if gate is not None and not gate[row]:
-            continue
-        for e in var.exceptions:
-            cond = sim.values[e.when]
-            hit = cond[sim.group_of[row]] if var.entity.is_person and len(cond) == sim.n_groups else cond[row]
-            if hit:
-                out.append({"row": int(row), "exception": e.label, "when": e.when, "reference": e.reference,
-                            "value": "zero" if e.formula is None else "by the exception's formula"})
-                break
+    for row in members if var.entity.is_person else np.array([group]):
+        if (e := applied_exception(sim, var, row)) is not None:
+            out.append({"row": int(row), "exception": e.label, "when": e.when, "reference": e.reference,
+                        "value": "zero" if e.formula is None else "by the exception's formula"})
     return out
 
 
@@ -73,9 +91,11 @@ def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str]
     for n in names:
         sim.calculate(n)
     nodes = {}
-    for name in sim.rules.closure(names):
+    for name in sim.closure(names):
         var = sim.variable(name)
         kind = "input" if var.is_input else "aggregate" if var.aggregate else "formula"
+        if sim.fully_given(name):
+            kind = "given"
         node = {"label": var.label, "entity": var.entity.name, "period": var.period, "kind": kind,
                 "value": _value(sim, var, group, members, ids)}
         if var.reference:
@@ -83,7 +103,11 @@ def explain(sim: Simulation, names: list[str], group: int, member_ids: list[str]
         if kind == "aggregate":
             of, how, role = var.aggregate
             node["aggregate"] = f"{how} of {of} over members" + (f" with role {role}" if role else "")
-        if var.dependencies():
+        if name in sim.given:
+            rows = members if var.entity.is_person else np.array([group])
+            by = {(ids[list(members).index(r)] if var.entity.is_person else None): sim.given_by(name, int(r)) for r in rows}
+            node["given"] = [{"member": m, "by": b} for m, b in by.items() if b is not None]
+        if var.dependencies() and kind != "given":
             node["inputs"] = var.dependencies()
         if var.eligible:
             node["eligible_by"] = var.eligible
@@ -120,6 +144,9 @@ def to_text(explanation: dict) -> str:
             return
         shown.add(name)
         lines.append(f"{pad}{name} = {fmt(n['value'])}  — {n['label']}{ref}")
+        for g in n.get("given", []):
+            who = f" for {g['member']}" if g.get("member") else ""
+            lines.append(f"{pad}  ! GIVEN{who}, not computed: {g['by']}")
         for e in n.get("exceptions_applied", []):
             who = f" for {e['member']}" if e.get("member") else ""
             lines.append(f"{pad}  ! exception{who}: {e['exception']} ({e['reference']}): {e['value']}")

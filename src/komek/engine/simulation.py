@@ -4,6 +4,9 @@ Every variable is a NumPy array over its entity (persons or groups). A formula r
 all the rows it applies to (its eligibility subset), reading its declared inputs sliced to
 those rows; group values reach persons by indexing and person values reach groups through
 declared aggregates (`np.bincount`). Results are cached, so each variable is computed once.
+
+A computed variable may be given (`give`), as OpenFisca lets a situation do: for the rows given,
+its value is taken as it is and its formula is not run; rows not given are computed as usual.
 """
 from __future__ import annotations
 
@@ -98,6 +101,7 @@ class Simulation:
             for name, arr in data.items():
                 self._set_input(name, np.asarray(arr), is_person)
         self._overridden: dict[str, Variable] = {}
+        self.given: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}   # name: (rows, values, by whom)
         self._spread: dict[str, np.ndarray] = {}
         self._located: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -116,6 +120,53 @@ class Simulation:
         else:
             self.values[name] = arr.astype(DTYPES[var.dtype], copy=False)
 
+    def give(self, name: str, rows, values, by: list[str]) -> None:
+        """Take `values` for the computed variable `name` on `rows` instead of its formula;
+        `by` says, per row, who gave the value (a document, a what-if)."""
+        var = self.rules.variables.get(name)
+        if var is None:
+            raise InputError(f"unknown variable {name!r}")
+        if var.is_input:
+            raise InputError(f"{name} is an input, not a computed variable")
+        if name in self.values:
+            raise InputError(f"{name} is already computed: give values before calculating")
+        rows = np.asarray(rows, dtype=np.int64)
+        values = np.asarray(values)
+        if len(rows) != len(values) or len(rows) != len(by):
+            raise InputError(f"{name}: {len(rows)} rows, {len(values)} values and {len(by)} sources do not match")
+        if len(rows) and (rows.min() < 0 or rows.max() >= self.size(var) or len(np.unique(rows)) != len(rows)):
+            raise InputError(f"{name}: given rows must be distinct and within the {var.entity.label}")
+        self.given[name] = (rows, values.astype(DTYPES[var.dtype]) if var.dtype != "str" else values.astype(str), list(by))
+
+    def given_by(self, name: str, row: int) -> str | None:
+        """Who gave the value of `name` on `row`, or None when it was computed."""
+        if name not in self.given:
+            return None
+        rows, _, by = self.given[name]
+        hit = np.flatnonzero(rows == row)
+        return by[hit[0]] if len(hit) else None
+
+    def fully_given(self, name: str) -> bool:
+        return name in self.given and len(self.given[name][0]) == self.size(self.variable(name))
+
+    def closure(self, names) -> list[str]:
+        """The variables the named ones are computed from, dependencies first, stopping at a
+        value given for every row (its formula does not run)."""
+        order, seen = [], set()
+
+        def visit(n: str) -> None:
+            if n in seen:
+                return
+            seen.add(n)
+            if not self.fully_given(n):
+                for d in self.variable(n).dependencies():
+                    visit(d)
+            order.append(n)
+
+        for n in names:
+            visit(n)
+        return order
+
     def replace_formula(self, name: str, variable: Variable) -> None:
         """A reform: another formula for one variable in this simulation only."""
         self._overridden[name] = variable
@@ -130,13 +181,24 @@ class Simulation:
         if name in self.values:
             return self.values[name]
         var = self.variable(name)
-        if var.is_input:
+        if name in self.given:
+            out = self._given(var)
+        elif var.is_input:
             out = var.empty(self.size(var))
         elif var.aggregate:
             out = self._aggregate(var)
         else:
             out = self._formula(var)
         self.values[name] = out
+        return out
+
+    def _given(self, var: Variable) -> np.ndarray:
+        rows, values, _ = self.given[var.name]
+        if self.fully_given(var.name):          # the formula is not run: its inputs are not needed
+            out = var.empty(self.size(var))
+        else:
+            out = (self._aggregate(var) if var.aggregate else self._formula(var)).copy()
+        out[rows] = values
         return out
 
     def _aggregate(self, var: Variable) -> np.ndarray:

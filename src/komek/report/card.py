@@ -37,6 +37,7 @@ def sections(card: dict) -> list[Section]:
                     article=e["reference"] + (f" (exception: {e['exception']})" if e["exception"] else "")) for e in card["entitlements"]]
     body = ("<p>What the rules give the household for the month, from the registry's records (as "
             "<code>komek simulate</code> computes it). What is paid depends on applications.</p>")
+    body += _items("In short:", [s["text"] for s in card.get("summary", [])])
     body += (table(_frame(support, {"label": "measure", "to": "to", "amount": "tenge a month", "article": "article"}),
                    caption=f"Support for {card['date'][:7]}: {card['total_support']:,.2f} tenge in all")
              if support else "<p>No support measure applies this month.</p>")

@@ -2,6 +2,10 @@
 
 The situation is validated whole before anything is computed: an unknown field, a wrong type,
 an impossible date or a negative amount is an error naming its JSON path.
+
+A situation may give the value of a computed variable (`given`, on the household for its
+variables and on a member for a person's): the rules take it instead of the formula, and the
+explanation says it was given and by whom.
 """
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator, model_validator
 
 from komek.engine import RuleSet, Simulation
 from komek.engine.explain import explain, to_text
 from komek.errors import ParameterError, SituationError
-from komek.kz import contract, regions
+from komek.kz import contract, regions, summary
 from komek.kz.standard import INCOME_KINDS, ROLES, benefits, rules_version, standard
 from komek.services.sources import warnings_for
 
@@ -32,6 +36,23 @@ DisabilityCause = Literal[contract().codes("disability", "cause")]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Given(Strict):
+    """A computed variable's value taken as it is (a per-capita income proved by documents, a
+    poverty line for a what-if), with who or what it comes from."""
+    # Left to right, strict first: true stays yes, "0123" stays text, and only a JSON number is a number.
+    value: StrictBool | StrictStr | Decimal = Field(
+        union_mode="left_to_right",
+        description="The value, of the variable's type: money and numbers as numbers (money in tenge, at most 2 "
+                    "decimals, not negative), yes/no as true/false, dates as YYYY-MM-DD, text as text")
+    given_by: str | None = Field(None, min_length=1, max_length=500,
+                                 description="Who or what the value comes from (a document, an office, a what-if): "
+                                             "shown in the explanation")
+
+
+GivenValues = Annotated[dict[str, Given], Field(description="Computed variables given instead of computed, by name "
+                                                             "(GET /api/v1/variables lists them)")]
 
 
 class Costs(Strict):
@@ -64,6 +85,7 @@ class Member(Strict):
     military: bool = False
     self_employed_regime: Literal["special", "simplified"] = "special"
     mother_award: Literal["kumis_alka", "altyn_alka"] | None = None
+    given: GivenValues = {}
 
     @field_validator("disability_group", mode="before")
     @classmethod
@@ -75,6 +97,7 @@ class Household(Strict):
     members: list[Member] = Field(min_length=1, max_length=40)
     housing: Housing = Housing()
     social_contract: bool = True
+    given: GivenValues = {}
 
     @model_validator(mode="after")
     def _one_head_unique_ids(self):
@@ -130,11 +153,73 @@ def parse(data: dict | Situation) -> Situation:
             raise SituationError("invalid situation:\n  " + "\n  ".join(f"{p['path']}: {p['message']}" for p in found),
                                  found) from None
     rules = standard()
-    unknown = [n for n in situation.parameters if n not in rules.parameters]
-    if unknown:
-        found = [{"path": f"parameters.{n}", "message": "unknown parameter"} for n in unknown]
+    found = [{"path": f"parameters.{n}", "message": "unknown parameter"} for n in situation.parameters if n not in rules.parameters]
+    found += _given_problems(situation, rules)
+    if found:
         raise SituationError("invalid situation:\n  " + "\n  ".join(f"{p['path']}: {p['message']}" for p in found), found)
     return situation
+
+
+def _given_problems(situation: Situation, rules: RuleSet) -> list[dict]:
+    """Each given value's problem with its JSON path: an unknown name, an input, the other
+    entity's variable, or a value not of the variable's type."""
+    out = []
+    places = [("household.given", situation.household.given, False)]
+    places += [(f"household.members[{i}].given", m.given, True) for i, m in enumerate(situation.household.members)]
+    for where, given, of_person in places:
+        for name, g in given.items():
+            path, var = f"{where}.{name}", rules.variables.get(name)
+            if var is None:
+                out.append({"path": path, "message": "unknown variable (GET /api/v1/variables lists them)"})
+            elif var.is_input:
+                out.append({"path": path, "message": "an input, not a computed variable: set it in the situation itself"})
+            elif var.entity.is_person != of_person:
+                out.append({"path": path, "message": "a person's variable: give it on a member" if var.entity.is_person
+                            else "a household's variable: give it in household.given"})
+            else:
+                try:
+                    given_value(var.dtype, g.value)
+                except ValueError as e:
+                    out.append({"path": f"{path}.value", "message": str(e)})
+    return out
+
+
+def given_value(dtype: str, value):
+    """A given value as the engine holds it, or ValueError saying what the type wants."""
+    number = isinstance(value, Decimal)
+    if dtype == "money":
+        if not number or value < 0 or value != value.quantize(Decimal("0.01")):
+            raise ValueError("money: a number of tenge, not negative, at most 2 decimals")
+        return float(value)
+    if dtype in ("float", "int"):
+        if not number or (dtype == "int" and value != value.to_integral_value()):
+            raise ValueError(f"{'a whole number' if dtype == 'int' else 'a number'} is needed")
+        return int(value) if dtype == "int" else float(value)
+    if dtype == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("true or false is needed")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a date YYYY-MM-DD is needed" if dtype == "date" else "text is needed")
+    if dtype == "date":
+        try:
+            return np.datetime64(dt.date.fromisoformat(value), "D")
+        except ValueError:
+            raise ValueError("a date YYYY-MM-DD is needed") from None
+    return value
+
+
+def _give(sim: Simulation, situation: Situation) -> None:
+    """The situation's given values into the simulation, the household's and each member's."""
+    by = lambda g: g.given_by or "given in the situation, no source stated"   # noqa: E731
+    for name, g in situation.household.given.items():
+        sim.give(name, [0], [given_value(sim.variable(name).dtype, g.value)], [by(g)])
+    per_person: dict[str, list] = {}
+    for i, m in enumerate(situation.household.members):
+        for name, g in m.given.items():
+            per_person.setdefault(name, []).append((i, given_value(sim.variable(name).dtype, g.value), by(g)))
+    for name, rows in per_person.items():
+        sim.give(name, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
 
 
 def situation_schema() -> dict:
@@ -171,7 +256,9 @@ def simulation_for(situation: Situation, rules: RuleSet, trace: bool = False) ->
     params = rules.parameters
     if situation.parameters:
         params = params.with_overrides(situation.parameters, dt.date(1900, 1, 1), "override in the situation")
-    return Simulation(rules, situation.date, persons, groups, np.zeros(len(members), dtype=int), params, trace=trace)
+    sim = Simulation(rules, situation.date, persons, groups, np.zeros(len(members), dtype=int), params, trace=trace)
+    _give(sim, situation)
+    return sim
 
 
 def _tenge(v: float) -> float:
@@ -187,8 +274,11 @@ def dated():
         raise SituationError(f"date: {e}", [{"path": "date", "message": str(e)}]) from None
 
 
-def calculate(data: dict | Situation, with_explanation: bool = False) -> dict:
-    """Every measure's monthly amount for the household and each member (and, if asked, why)."""
+def calculate(data: dict | Situation, with_explanation: bool = False, lang: str = "en") -> dict:
+    """Every measure's monthly amount for the household and each member (and, if asked, why:
+    the summary sentences in `lang`, en, kk or ru, then the tree)."""
+    if with_explanation:
+        summary.translations(lang)          # an unknown language is refused before anything is computed
     situation = parse(data)
     rules = standard()
     with dated():
@@ -203,16 +293,18 @@ def calculate(data: dict | Situation, with_explanation: bool = False) -> dict:
         "date": situation.date.isoformat(), "region_code": situation.region_code, "rules_version": rules_version(),
         "currency": "KZT", "household": household, "members": members,
         "total_benefits": _tenge(sum(household[n] for n in paid_out)),
-        "assumptions": sorted(set(sim.parameters.assumptions(situation.date)) & _used(rules, [v.name for v in measures])),
+        "assumptions": sorted(set(sim.parameters.assumptions(situation.date)) & _used(sim, [v.name for v in measures])),
         "warnings": warnings_for(None, situation.date, sim.warnings),
     }
     if with_explanation:
         names = [v.name for v in measures if household[v.name] != 0] or [v.name for v in measures]
-        tree = explain(sim, names, 0, ids)
+        sentences = summary.summary(sim, paid_out, 0, ids, lang)
+        tree = {"summary": sentences, "lang": lang, **explain(sim, names, 0, ids)}
         result["explanation"] = tree
-        result["explanation_text"] = to_text(tree)
+        result["explanation_text"] = summary.to_text(sentences) + "\n\n" + to_text(tree)
     return result
 
 
-def _used(rules: RuleSet, names: list[str]) -> set[str]:
-    return {p for n in rules.closure(names) for p in rules.variables[n].parameters()}
+def _used(sim: Simulation, names: list[str]) -> set[str]:
+    """The parameters the named measures rest on; a value given for the household stands in for its own."""
+    return {p for n in sim.closure(names) if not sim.fully_given(n) for p in sim.variable(n).parameters()}

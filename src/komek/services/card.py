@@ -19,7 +19,7 @@ from komek.audit.listing import Filters, list_findings
 from komek.engine import Simulation
 from komek.engine.explain import explain
 from komek.errors import NotFound
-from komek.kz import regions, registry_inputs
+from komek.kz import regions, registry_inputs, summary
 from komek.kz.iin import mask
 from komek.kz.standard import benefits, rules_version, standard
 from komek.registry import DatabaseSource, Source
@@ -56,13 +56,17 @@ def _disability(group: str, cause: str) -> str:
     return f"{named} ({cause})" if cause else named
 
 
-def entitlements(sim: Simulation, iins: list[str], not_computed: dict[str, str]) -> list[dict]:
+def entitlements(sim: Simulation, iins: list[str], not_computed: dict[str, str], lang: str = "en") -> tuple[list[dict], list[dict]]:
     """Each support measure the rules give the household, per member for a person's measure,
-    with the article (the exception's, when one decided the amount)."""
+    with the article (the exception's, when one decided the amount) and its summary sentence in
+    `lang`; and the summary of every measure computed, those at zero with the condition that
+    failed (members by their masked IIN)."""
     rules = standard()
     measures = [rules.variables[m] for m in benefits() if m not in not_computed]
     paid = [v.name for v in measures if np.any(sim.calculate(v.name) > 0)]
     why = explain(sim, paid, 0, iins)["variables"] if paid else {}
+    sentences = summary.summary(sim, [v.name for v in measures], 0, [mask(i) for i in iins], lang)
+    said = {(s["measure"], s["member"]): s["text"] for s in sentences}
     out = []
     for v in measures:
         if v.name not in paid:
@@ -75,8 +79,9 @@ def entitlements(sim: Simulation, iins: list[str], not_computed: dict[str, str])
             member = iins[i] if v.entity.is_person else None
             e = exceptions.get(member)
             out.append({"measure": v.name, "label": v.label, "member": mask(member), "amount": round(float(amount), 2),
-                        "reference": e["reference"] if e else v.reference, "exception": e["exception"] if e else None})
-    return out
+                        "reference": e["reference"] if e else v.reference, "exception": e["exception"] if e else None,
+                        "summary": said.get((v.name, mask(member)))})
+    return out, sentences
 
 
 def open_findings(url: str, household_id: str, checked: bool = False) -> list[dict] | None:
@@ -94,9 +99,10 @@ def open_findings(url: str, household_id: str, checked: bool = False) -> list[di
 
 
 def card(source: Source, household_id: str, on: dt.date, findings_from: str | None = None,
-         checked: bool = False) -> dict:
+         checked: bool = False, lang: str = "en") -> dict:
     """The card of one household on `on` as plain data (JSON-able); `findings_from` is a
-    database URL with saved audit findings, if there is one."""
+    database URL with saved audit findings, if there is one; the summary sentences in `lang`."""
+    summary.translations(lang)
     if isinstance(source, DatabaseSource):      # the household's rows by indexed queries, not the whole registry
         source = source.household(household_id, registry_inputs.TABLES)
     tables = registry_inputs.tables_of(source)
@@ -105,12 +111,12 @@ def card(source: Source, household_id: str, on: dt.date, findings_from: str | No
     persons, households = prepared.frames()
     p, h, group_of = prepared.engine()
     sim = Simulation(standard(), on, p, h, group_of)
-    support = entitlements(sim, persons["iin"].to_list(), cover.not_computed)
+    support, sentences = entitlements(sim, persons["iin"].to_list(), cover.not_computed, lang)
     level = household_card(index.score(persons, households, on, tables), household_id, index.unknown(tables))
     region = households["region_code"][0]
     return {"household_id": household_id, "date": on.isoformat(), "region_code": region,
             "region": regions().get(region, {}).get("name"), "members": _members(persons, sim.calculate("age")), **level,
-            "entitlements": support, "total_support": round(sum(e["amount"] for e in support), 2),
+            "summary": sentences, "entitlements": support, "total_support": round(sum(e["amount"] for e in support), 2),
             "not_computed": {m: why for m, why in cover.not_computed.items() if m in benefits()},
             "assumptions": {m: a for m, a in cover.assumptions.items() if m in benefits()},
             "warnings": warnings_for(source, on, sim.warnings),

@@ -54,10 +54,10 @@ def _allowed(actor: access.Actor, source: DatabaseSource, part, household_id: st
 
 
 def household(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
-              purpose: str | None = None, client: str | None = None) -> dict:
+              purpose: str | None = None, client: str | None = None, lang: str = "en") -> dict:
     part = source.household(household_id, registry_inputs.TABLES)
     iins = _allowed(actor, source, part, household_id, on, "household card", purpose, client)
-    data = card(part, household_id, on, findings_from=source.url, checked=True)   # the source checked the schema
+    data = card(part, household_id, on, findings_from=source.url, checked=True, lang=lang)   # the source checked the schema
     # Whose data was read: every member's, one entry each.
     access.record(source.url, actor, "household card", iins=iins, household_id=household_id, purpose=purpose,
                   source=client)
