@@ -46,7 +46,7 @@ def test_counted_income_follows_the_lists():
         assert set(ps[f"{measure}.counted_income_kinds"].history[0].value) == counted
         assert {e.kind for e in entries} == set(INCOME_KINDS)       # every registry kind is decided
     tsa = {e.kind for e in COUNTED_INCOME.entries["tsa"] if not e.counted}
-    assert tsa == {"tsa", "housing_assistance", "burial_benefit", "disabled_child_benefit"}
+    assert tsa == {"tsa", "housing_assistance", "burial_benefit", "child_disability"}
     assert not ps["tsa.counted_income_kinds"].history[0].confirmed     # its bases are assumptions
 
 

@@ -17,7 +17,7 @@ from .calibration import Region, calibration
 from .health import Disability
 from .population import SINGLE_PARENT, People
 
-KINDS = ["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other", "disabled_child_benefit"]
+KINDS = ["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other", "child_disability"]
 WAGE, SELF, BUSINESS, PENSION, BENEFIT, ALIMONY, RENT, OTHER, DISABLED_CHILD = range(9)
 SOURCES = ["SGD", "SPF", "UAPF", "EGOV"]
 SGD, SPF, UAPF, EGOV = range(4)
