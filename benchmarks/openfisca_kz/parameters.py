@@ -16,7 +16,7 @@ import yaml
 
 from komek.engine import ParameterSet
 from komek.engine.parameters import Parameter, Scale
-from komek.kz.standard import INCOME_KINDS
+from komek.kz.standard import INCOME_KINDS, standard
 
 ROOTS = ("mci", "subsistence_minimum", "pension_age", "tsa", "housing_assistance", "disability", "large_family")
 
@@ -77,7 +77,7 @@ class _Dumper(yaml.SafeDumper):
 def write(folder: Path, parameters: ParameterSet | None = None) -> Path:
     """One YAML file per top-level name in `folder` (created); returns the folder."""
     if parameters is None:
-        parameters = ParameterSet.load(Path(str(files("komek.kz").joinpath("parameters"))))
+        parameters = standard().parameters      # the parameter files and the counted-income lists
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, node in tree(parameters).items():

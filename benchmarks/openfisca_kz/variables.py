@@ -15,7 +15,8 @@ from openfisca_core.variables import Variable
 
 from .entities import Household, Person
 
-INCOME_KINDS = ("wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other")
+INCOME_KINDS = ("wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other", "tsa",
+                "housing_assistance", "burial_benefit", "child_disability")
 
 
 class KzVariable(Variable):

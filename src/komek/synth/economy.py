@@ -17,8 +17,8 @@ from .calibration import Region, calibration
 from .health import Disability
 from .population import SINGLE_PARENT, People
 
-KINDS = ["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other"]
-WAGE, SELF, BUSINESS, PENSION, BENEFIT, ALIMONY, RENT, OTHER = range(8)
+KINDS = ["wage", "self_employed", "business", "pension", "benefit", "alimony", "rent", "other", "child_disability"]
+WAGE, SELF, BUSINESS, PENSION, BENEFIT, ALIMONY, RENT, OTHER, DISABLED_CHILD = range(9)
 SOURCES = ["SGD", "SPF", "UAPF", "EGOV"]
 SGD, SPF, UAPF, EGOV = range(4)
 
@@ -179,7 +179,9 @@ def incomes(rng: np.random.Generator, region: Region, people: People, dis: Disab
     add(w, -1, SGD, pay[w], pay[w] * growth, True)                            # kind filled below
     add(spf_who, PENSION, SPF, spf[2026], spf[2025], False)
     add(uapf_who, PENSION, UAPF, uapf[2026], uapf[2025], False)
-    add(ben_who, BENEFIT, EGOV, ben[2026], ben[2025], False)
+    child = age[ben_who] < 18                 # a disabled child's benefit is a kind of its own: TSA does not count it
+    add(ben_who[~child], BENEFIT, EGOV, ben[2026][~child], ben[2025][~child], False)
+    add(ben_who[child], DISABLED_CHILD, EGOV, ben[2026][child], ben[2025][child], False)
     # households without earners: transfers and informal income to the head, capped at twice the
     # poverty line per person (a cap that never moves anyone across the line)
     other = np.minimum(earned, np.maximum(2 * pov["line"] * people.size - floor, 0))

@@ -32,7 +32,11 @@ rules = RuleSet(PERSON, HOUSEHOLD, region_variable="region_code")
 def standard() -> RuleSet:
     """The rule set with every module loaded and checked (cycles and unknown names fail here)."""
     rules.load_modules(__name__)
-    rules.parameters = ParameterSet.load(Path(str(files("komek.kz").joinpath("parameters"))))
+    from komek.kz.standard.income import COUNTED_INCOME  # loaded with the modules above
+    loaded = ParameterSet.load(Path(str(files("komek.kz").joinpath("parameters"))))
+    if twice := set(loaded.params) & set(COUNTED_INCOME.parameters):
+        raise ValueError(f"parameters set both in income.yaml and in a parameter file: {sorted(twice)}")
+    rules.parameters = ParameterSet({**loaded.params, **COUNTED_INCOME.parameters})
     rules.check()
     return rules
 
@@ -52,10 +56,11 @@ def benefits() -> list[str]:
 
 @cache
 def rules_version() -> str:
-    """The code version and a digest of the parameter files: what a decision was made under."""
+    """The code version and a digest of the parameter files and income lists: what a decision was made under."""
     digest = hashlib.sha256()
     for path in sorted(files("komek.kz").joinpath("parameters").iterdir(), key=lambda p: p.name):
         digest.update(path.read_bytes())
+    digest.update(files("komek.kz").joinpath("income.yaml").read_bytes())    # the income each measure counts
     return f"komek {__version__} / parameters {digest.hexdigest()[:12]}"
 
 

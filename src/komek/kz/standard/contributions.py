@@ -3,10 +3,12 @@ social contributions (СО), and compulsory health insurance (ВОСМС, ООС
 import numpy as np
 
 from komek.kz.standard import PERSON, rules
-from komek.kz.standard.demography import SOCIAL_CODE
+from komek.kz.standard.law import CODE_NOT_FOUND, HEALTH_LAW, NOT_READ, SOCIAL_CODE, TAX_CODE
 
-HEALTH = "Law on compulsory social health insurance"
-SELF_EMPLOYED = "Tax Code 2026, special regime for the self-employed"
+HEALTH = HEALTH_LAW.assumed("contribution rates and bases", NOT_READ)
+SELF_EMPLOYED = TAX_CODE.assumed("special tax regime for the self-employed", NOT_READ)
+OPV = SOCIAL_CODE.assumed("mandatory pension contributions", CODE_NOT_FOUND)
+OPVR = SOCIAL_CODE.assumed("employer's mandatory pension contributions", CODE_NOT_FOUND)
 
 
 def _base(wage, mzp, floor, cap):
@@ -27,7 +29,7 @@ def simplified_regime_income(x, p):
 
 
 @rules.formula(PERSON, "money", "Mandatory pension contribution (OPV), monthly",
-               reference=f"{SOCIAL_CODE}, mandatory pension contributions; {SELF_EMPLOYED}",
+               reference=f"{OPV}; {SELF_EMPLOYED}",
                inputs=["income_wage", "special_regime_income", "simplified_regime_income"],
                params=["opv.rate", "opv.cap_mzp", "minimum_wage", "self_employed.special_regime_rate"],
                rounding="tiyn", measure=True)
@@ -39,13 +41,13 @@ def opv(x, p):
 
 
 @rules.formula(PERSON, "bool", "Born before the first cohort liable for OPVR (1 January 1975)",
-               reference=f"{SOCIAL_CODE}, employer's pension contributions", inputs=["birth_year"], params=["opvr.born_from"])
+               reference=OPVR, inputs=["birth_year"], params=["opvr.born_from"])
 def before_opvr_cohort(x, p):
     return x.birth_year < p["opvr.born_from"]
 
 
 @rules.formula(PERSON, "bool", "Income liable to OPVR, while OPVR is in force (from 2024)",
-               reference=f"{SOCIAL_CODE}, employer's mandatory pension contributions",
+               reference=OPVR,
                inputs=["income_wage", "special_regime_income", "simplified_regime_income"], params=["opvr.rate"])
 def opvr_liable(x, p):
     in_force = p["opvr.rate"] > 0
@@ -53,7 +55,7 @@ def opvr_liable(x, p):
 
 
 @rules.formula(PERSON, "money", "Employer's mandatory pension contribution (OPVR), monthly",
-               reference=f"{SOCIAL_CODE}, employer's mandatory pension contributions",
+               reference=OPVR,
                inputs=["income_wage", "special_regime_income", "simplified_regime_income"], eligible="opvr_liable",
                params=["opvr.rate", "opvr.floor_mzp", "opvr.cap_mzp", "minimum_wage", "self_employed.special_regime_rate"],
                rounding="tiyn", measure=True)
@@ -63,16 +65,16 @@ def opvr(x, p):
     return p["opvr.rate"] * base + p["self_employed.special_regime_rate"] * x.special_regime_income
 
 
-opvr.exempt("before_opvr_cohort", reference=f"{SOCIAL_CODE}: only for those born on or after 1 January 1975",
+opvr.exempt("before_opvr_cohort", reference=SOCIAL_CODE.assumed("OPVR only for those born on or after 1 January 1975", CODE_NOT_FOUND),
             label="born before 1975")
-opvr.exempt("pension_age", reference=f"{SOCIAL_CODE}: exemption for recipients of pension age", label="pension age")
-opvr.exempt("severe_disability", reference=f"{SOCIAL_CODE}: exemption for disability groups 1 and 2",
+opvr.exempt("pension_age", reference=SOCIAL_CODE.assumed("OPVR exemption for recipients of pension age", CODE_NOT_FOUND), label="pension age")
+opvr.exempt("severe_disability", reference=SOCIAL_CODE.assumed("OPVR exemption for disability groups 1 and 2", CODE_NOT_FOUND),
             label="disability group 1 or 2")
-opvr.exempt("military", reference=f"{SOCIAL_CODE}: exemption for military and special state bodies", label="military")
+opvr.exempt("military", reference=SOCIAL_CODE.assumed("OPVR exemption for military and special state bodies", CODE_NOT_FOUND), label="military")
 
 
 @rules.formula(PERSON, "money", "Social contribution (СО), monthly",
-               reference=f"{SOCIAL_CODE}, social contributions to the State Social Insurance Fund",
+               reference=SOCIAL_CODE.assumed("social contributions to the State Social Insurance Fund", CODE_NOT_FOUND),
                inputs=["income_wage", "special_regime_income"],
                params=["social_contribution.rate", "social_contribution.floor_mzp", "social_contribution.cap_mzp",
                        "minimum_wage", "self_employed.special_regime_rate"], rounding="tiyn", measure=True)

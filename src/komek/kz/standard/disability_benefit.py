@@ -3,9 +3,8 @@ minimum, rounded up to the tenge as the published amounts are."""
 import numpy as np
 
 from komek.kz.standard import HOUSEHOLD, PERSON, rules
-from komek.kz.standard.demography import SOCIAL_CODE
+from komek.kz.standard.law import ART_177, CODE_NOT_FOUND, SOCIAL_CODE
 
-ART_177 = f"{SOCIAL_CODE}, art. 177"
 GROUP = {"1": 1, "2": 2, "3": 3}
 
 
@@ -52,14 +51,14 @@ def _childhood(x, p):
 
 
 @rules.formula(HOUSEHOLD, "money", "Benefit to a parent raising a disabled child, monthly",
-               reference=f"{SOCIAL_CODE}, benefit to persons raising a disabled child", inputs=["disabled_children"],
+               reference=SOCIAL_CODE.assumed("benefit to persons raising a disabled child", CODE_NOT_FOUND), inputs=["disabled_children"],
                params=["carer.disabled_child", "subsistence_minimum"], rounding="tenge_up", measure=True)
 def disabled_child_carer_benefit(x, p):
     return x.disabled_children * p["carer.disabled_child"] * p["subsistence_minimum"]
 
 
 @rules.formula(HOUSEHOLD, "money", "Benefit to a person caring for a group 1 disabled member, monthly",
-               reference=f"{SOCIAL_CODE}, benefit to carers of group 1 disabled persons",
+               reference=SOCIAL_CODE.assumed("benefit to carers of group 1 disabled persons", CODE_NOT_FOUND),
                inputs=["group_1_adults", "household_size"], params=["carer.group_1", "subsistence_minimum"],
                rounding="tenge_up", measure=True)
 def carer_benefit(x, p):

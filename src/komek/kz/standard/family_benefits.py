@@ -3,11 +3,16 @@ years, large families, and the allowances of mothers awarded "Kumis alka" and "A
 import numpy as np
 
 from komek.kz.standard import HOUSEHOLD, PERSON, rules
-from komek.kz.standard.demography import SOCIAL_CODE
+from komek.kz.standard.law import AWARD_STATUTES, CODE_NOT_FOUND, NOT_READ, SOCIAL_CODE
+
+BIRTH = SOCIAL_CODE.assumed("one-off birth benefit", CODE_NOT_FOUND)
+CHILDCARE = SOCIAL_CODE.assumed("childcare benefit to 1.5 years", CODE_NOT_FOUND)
+LARGE_FAMILY = SOCIAL_CODE.assumed("benefit to large families", CODE_NOT_FOUND)
+MOTHERS = SOCIAL_CODE.assumed("allowance to mothers awarded \"Kumis alka\" or \"Altyn alka\"", CODE_NOT_FOUND)
 
 
 @rules.formula(HOUSEHOLD, "money", "Birth benefit (one-off, in the month of birth)",
-               reference=f"{SOCIAL_CODE}, one-off birth benefit", inputs=["newborns", "mother_children_born"],
+               reference=BIRTH, inputs=["newborns", "mother_children_born"],
                params=["birth.first_to_third_mci", "birth.fourth_plus_mci", "mci"], rounding="tenge", measure=True)
 def birth_benefit(x, p):
     # The newborns are the mother's last children: with k of them and n children in all, the
@@ -17,7 +22,7 @@ def birth_benefit(x, p):
     return ((x.newborns - fourth_plus) * p["birth.first_to_third_mci"] + fourth_plus * p["birth.fourth_plus_mci"]) * p["mci"]
 
 
-@rules.formula(PERSON, "bool", "Child under 1.5 years", reference=f"{SOCIAL_CODE}, childcare benefit",
+@rules.formula(PERSON, "bool", "Child under 1.5 years", reference=CHILDCARE,
                inputs=["age_months", "role"], params=["childcare.age_months"])
 def childcare_child(x, p):
     return (x.role == "child") & (x.age_months >= 0) & (x.age_months < p["childcare.age_months"])
@@ -27,13 +32,13 @@ rules.aggregate("childcare_children", "childcare_child", "count", "Children unde
 
 
 @rules.formula(HOUSEHOLD, "bool", "A child under 1.5 and no parent insured through work",
-               reference=f"{SOCIAL_CODE}, childcare benefit", inputs=["childcare_children", "insured_parents"])
+               reference=CHILDCARE, inputs=["childcare_children", "insured_parents"])
 def childcare_eligible(x, p):
     return (x.childcare_children > 0) & (x.insured_parents == 0)
 
 
 @rules.formula(HOUSEHOLD, "money", "Childcare benefit to 1.5 years (parent not insured), monthly",
-               reference=f"{SOCIAL_CODE}, childcare benefit", inputs=["childcare_children", "mother_children_born"],
+               reference=CHILDCARE, inputs=["childcare_children", "mother_children_born"],
                params=["childcare.by_order_mci", "mci"], eligible="childcare_eligible", rounding="tenge", measure=True)
 def childcare_benefit(x, p):
     # The youngest child's order is the mother's number of births; an older one under 1.5 comes before.
@@ -45,26 +50,26 @@ def childcare_benefit(x, p):
     return total * p["mci"]
 
 
-@rules.formula(HOUSEHOLD, "bool", "Four or more children living together", reference=f"{SOCIAL_CODE}, benefit to large families",
+@rules.formula(HOUSEHOLD, "bool", "Four or more children living together", reference=LARGE_FAMILY,
                inputs=["dependent_children"])
 def large_family(x, p):
     return x.dependent_children >= 4
 
 
-@rules.formula(HOUSEHOLD, "bool", "Eight or more children", reference=f"{SOCIAL_CODE}, benefit to large families",
+@rules.formula(HOUSEHOLD, "bool", "Eight or more children", reference=LARGE_FAMILY,
                inputs=["dependent_children"])
 def eight_or_more_children(x, p):
     return x.dependent_children >= 8
 
 
-@rules.formula(HOUSEHOLD, "money", "Large-family benefit, monthly", reference=f"{SOCIAL_CODE}, benefit to large families",
+@rules.formula(HOUSEHOLD, "money", "Large-family benefit, monthly", reference=LARGE_FAMILY,
                inputs=["dependent_children"], params=["large_family.by_children_mci", "mci"], eligible="large_family",
                rounding="tenge", measure=True)
 def large_family_benefit(x, p):
     return p.scale("large_family.by_children_mci").lookup(x.dependent_children) * p["mci"]
 
 
-@large_family_benefit.exception("eight_or_more_children", reference=f"{SOCIAL_CODE}, benefit to large families",
+@large_family_benefit.exception("eight_or_more_children", reference=LARGE_FAMILY,
                                 label="8 or more children: an amount per child", inputs=["dependent_children"],
                                 params=["large_family.per_child_from_8_mci", "mci"])
 def _per_child(x, p):
@@ -72,7 +77,7 @@ def _per_child(x, p):
 
 
 @rules.formula(PERSON, "str", "Mother award (recorded, or by the number of children where not recorded)",
-               reference='Award statutes "Kumis alka" and "Altyn alka"', inputs=["mother_award", "mother", "children_born"],
+               reference=AWARD_STATUTES.assumed("the number of children for each award", NOT_READ), inputs=["mother_award", "mother", "children_born"],
                params=["mother_award.kumis_alka_children", "mother_award.altyn_alka_children"])
 def mother_award_held(x, p):
     by_children = np.select([x.mother & (x.children_born >= p["mother_award.altyn_alka_children"]),
@@ -82,7 +87,7 @@ def mother_award_held(x, p):
 
 
 @rules.formula(PERSON, "money", 'Allowance to mothers awarded "Kumis alka" or "Altyn alka", monthly',
-               reference=f"{SOCIAL_CODE}, allowance to mothers of large families", inputs=["mother_award_held"],
+               reference=MOTHERS, inputs=["mother_award_held"],
                params=["mother_award.kumis_alka_mci", "mother_award.altyn_alka_mci", "mci"],
                rounding="tenge", measure=True)
 def mother_award_allowance(x, p):

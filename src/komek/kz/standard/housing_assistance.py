@@ -1,4 +1,5 @@
-"""Housing assistance: MLSP order No. 117 of 8 Dec 2023 (amended 28 Jul 2025 and 19 Nov 2025).
+"""Housing assistance: order No. 117 of 8 Dec 2023 of the Minister of Industry and Construction (rules for
+housing assistance, amended 28 Jul 2025 and 19 Nov 2025), under the Law on housing relations.
 
 Amount = eligible housing costs within the norms - the maximum allowable share of the family's
 income. Costs that scale with the dwelling (utilities, rent of state housing, maintenance) are
@@ -8,17 +9,16 @@ consumption norms (water, gas) that the data does not carry.
 import numpy as np
 
 from komek.kz.standard import HOUSEHOLD, rules
-
-ORDER_117 = "MLSP order No. 117 of 8 Dec 2023 on housing assistance"
+from komek.kz.standard.law import HOUSING_RULES, RULES_117
 
 
 @rules.formula(HOUSEHOLD, "bool", "The family's only home with permanent registration, or state housing",
-               reference=f"{ORDER_117}: eligible housing", inputs=["tenure", "only_home"])
+               reference=HOUSING_RULES.assumed("rules: eligible housing", RULES_117), inputs=["tenure", "only_home"])
 def housing_eligible(x, p):
     return ((x.tenure == "own") & x.only_home) | (x.tenure == "state_rent")
 
 
-@rules.formula(HOUSEHOLD, "float", "Living area within the social norm, m2", reference=f"{ORDER_117}: area norms",
+@rules.formula(HOUSEHOLD, "float", "Living area within the social norm, m2", reference=HOUSING_RULES.assumed("rules: area norms", RULES_117),
                inputs=["household_size", "area_m2"], params=["housing_assistance.area_norm_per_person", "housing_assistance.area_norm_single"])
 def norm_area(x, p):
     norm = np.where(x.household_size == 1, p["housing_assistance.area_norm_single"],
@@ -26,7 +26,7 @@ def norm_area(x, p):
     return np.minimum(norm, x.area_m2)
 
 
-@rules.formula(HOUSEHOLD, "money", "Housing costs within the norms, monthly", reference=f"{ORDER_117}: costs and norms",
+@rules.formula(HOUSEHOLD, "money", "Housing costs within the norms, monthly", reference=HOUSING_RULES.assumed("rules: costs and their norms", RULES_117),
                inputs=["norm_area", "area_m2", "utilities", "maintenance", "communication", "rent"],
                params=["housing_assistance.maintenance_per_m2", "housing_assistance.communication_cap"], rounding="tiyn")
 def housing_costs(x, p):
@@ -36,7 +36,7 @@ def housing_costs(x, p):
     return (x.utilities + x.rent) * within + maintenance + communication
 
 
-@rules.formula(HOUSEHOLD, "money", "Housing assistance, monthly", reference=ORDER_117,
+@rules.formula(HOUSEHOLD, "money", "Housing assistance, monthly", reference=HOUSING_RULES.assumed("rules: costs within the norms less the share of the family's income", RULES_117),
                inputs=["housing_costs", "household_housing_income"], params=["housing_assistance.max_income_share"],
                eligible="housing_eligible", rounding="tenge", measure=True)
 def housing_assistance(x, p):

@@ -2,12 +2,12 @@
 import numpy as np
 
 from komek.kz.standard import PERSON, rules
-from komek.kz.standard.demography import SOCIAL_CODE
+from komek.kz.standard.law import CODE_NOT_FOUND, NOT_READ, SOCIAL_CODE, UAPF_RULES
 
-UAPF = "UAPF rules for payments of pension savings; Social Code No. 224-VII"
+UAPF = UAPF_RULES.assumed("payments from pension savings", NOT_READ)
 
 
-@rules.formula(PERSON, "money", "Base pension, monthly", reference=f"{SOCIAL_CODE}, base pension",
+@rules.formula(PERSON, "money", "Base pension, monthly", reference=SOCIAL_CODE.assumed("base pension", CODE_NOT_FOUND),
                inputs=["participation_years"], eligible="pension_age", rounding="tenge_up", measure=True,
                params=["base_pension.minimum_share", "base_pension.step_share", "base_pension.base_years",
                        "base_pension.maximum_share", "subsistence_minimum"])

@@ -5,9 +5,15 @@ import datetime as dt
 import numpy as np
 
 from komek.kz.standard import HOUSEHOLD, PERSON, rules
-from komek.kz.standard.demography import SOCIAL_CODE
+from komek.kz.standard.law import CODE_NOT_FOUND, POVERTY_LINE_2023, POVERTY_LINE_2025, SOCIAL_CODE
 
-TSA = f"{SOCIAL_CODE}, targeted social assistance"
+# eGov cites art. 120 para. 4 for TSA: a payment to those whose per-capita income does not exceed the
+# poverty line, unconditional or conditional. The unconditional cases, the amount and the supplement
+# follow eGov and gov.kz, which give no article for them.
+ART_120_4 = SOCIAL_CODE.at("art. 120 para. 4")
+UNCONDITIONAL = SOCIAL_CODE.assumed("art. 120 para. 4 (unconditional and conditional TSA): the unconditional cases", CODE_NOT_FOUND)
+SUPPLEMENT = SOCIAL_CODE.assumed("targeted social assistance: supplement for children aged 1 to 6", CODE_NOT_FOUND)
+ORDERS_NOT_READ = "the orders' points were not read"
 
 
 def previous_quarter_start(on: dt.date) -> dt.date:
@@ -16,7 +22,7 @@ def previous_quarter_start(on: dt.date) -> dt.date:
 
 
 @rules.formula(HOUSEHOLD, "money", "Poverty line for the quarter of application",
-               reference="MLSP order No. 160 of 19 May 2023; MLSP order No. 473 of 20 Dec 2024",
+               reference=f"{POVERTY_LINE_2023.title}; {POVERTY_LINE_2025.assumed('the poverty line', ORDERS_NOT_READ)}",
                params=["tsa.poverty_line.subsistence_share", "tsa.poverty_line.median_share",
                        "tsa.statistical_subsistence_minimum", "tsa.median_income"], rounding="tiyn")
 def tsa_poverty_line(x, p):
@@ -31,7 +37,7 @@ def tsa_poverty_line(x, p):
 
 
 @rules.formula(HOUSEHOLD, "bool", "Unconditional TSA: no able-bodied member, or the only one cares for a "
-               "child under 3, a disabled child, a group 1-2 disabled or an elderly member", reference=TSA,
+               "child under 3, a disabled child, a group 1-2 disabled or an elderly member", reference=UNCONDITIONAL,
                inputs=["able_bodied_members", "children_under_3", "disabled_children", "severe_disabled_members", "pensioners"])
 def tsa_unconditional(x, p):
     cares = (x.children_under_3 + x.disabled_children + x.severe_disabled_members + x.pensioners) > 0
@@ -41,30 +47,33 @@ def tsa_unconditional(x, p):
 rules.aggregate("severe_disabled_members", "severe_disability", "count", "Members disabled of group 1 or 2", dtype="int")
 
 
-@rules.formula(HOUSEHOLD, "bool", "Conditional TSA family that has not signed a social contract", reference=TSA,
+@rules.formula(HOUSEHOLD, "bool", "Conditional TSA family that has not signed a social contract", reference=UNCONDITIONAL,
                inputs=["tsa_unconditional", "social_contract"])
 def tsa_without_social_contract(x, p):
     return ~x.tsa_unconditional & ~x.social_contract
 
 
-@rules.formula(HOUSEHOLD, "bool", "Per-capita income below the poverty line", reference=TSA,
+@rules.formula(HOUSEHOLD, "bool", "Per-capita income below the poverty line", reference=ART_120_4,
                inputs=["per_capita_income", "tsa_poverty_line"])
 def tsa_eligible(x, p):
     return x.per_capita_income < x.tsa_poverty_line
 
 
-@rules.formula(HOUSEHOLD, "money", "Targeted social assistance, monthly", reference=TSA,
+@rules.formula(HOUSEHOLD, "money", "Targeted social assistance, monthly",
+               reference=SOCIAL_CODE.assumed("art. 120 para. 4; the amount, the shortfall from the line times the members, follows gov.kz",
+                                             "the article of the amount was not found in the texts read"),
                inputs=["tsa_poverty_line", "per_capita_income", "household_size"], eligible="tsa_eligible",
                rounding="tenge", measure=True)
 def tsa(x, p):
     return (x.tsa_poverty_line - x.per_capita_income) * x.household_size
 
 
-tsa.exempt("tsa_without_social_contract", reference=f"{TSA}: conditional assistance requires a social contract",
+tsa.exempt("tsa_without_social_contract",
+           reference=SOCIAL_CODE.assumed("art. 120 para. 4: conditional assistance requires a social contract", CODE_NOT_FOUND),
            label="conditional TSA without a social contract")
 
 
-@rules.formula(PERSON, "bool", "Child aged 1 to 6 inclusive", reference=TSA, inputs=["age", "role"],
+@rules.formula(PERSON, "bool", "Child aged 1 to 6 inclusive", reference=SUPPLEMENT, inputs=["age", "role"],
                params=["tsa.child_supplement_age.from", "tsa.child_supplement_age.to"])
 def supplement_child(x, p):
     return (x.role == "child") & (x.age >= p["tsa.child_supplement_age.from"]) & (x.age <= p["tsa.child_supplement_age.to"])
@@ -73,12 +82,12 @@ def supplement_child(x, p):
 rules.aggregate("supplement_children", "supplement_child", "count", "Children aged 1 to 6", dtype="int")
 
 
-@rules.formula(HOUSEHOLD, "bool", "Receives TSA", reference=TSA, inputs=["tsa"])
+@rules.formula(HOUSEHOLD, "bool", "Receives TSA", reference=SUPPLEMENT, inputs=["tsa"])
 def tsa_recipient(x, p):
     return x.tsa > 0
 
 
-@rules.formula(HOUSEHOLD, "money", "TSA supplement for children aged 1 to 6, monthly", reference=f"{TSA}: child supplement",
+@rules.formula(HOUSEHOLD, "money", "TSA supplement for children aged 1 to 6, monthly", reference=SUPPLEMENT,
                inputs=["supplement_children"], params=["tsa.child_supplement_mci", "mci"], eligible="tsa_recipient",
                rounding="tenge", measure=True)
 def tsa_child_supplement(x, p):
