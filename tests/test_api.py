@@ -103,6 +103,15 @@ def test_a_body_nested_too_deep_is_refused_and_a_normal_one_passes(api):
     assert nesting(b'{"a": [1, {"b": "]]]"}], "c": "\\"}') == 3 and nesting(b"[[[]]]") == 3
 
 
+def test_a_nul_character_is_refused_wherever_it_comes(api):
+    nul = [{"path": part, "message": "contains a NUL character"} for part in ("(path)", "(query)", "(body)")]
+    assert api.get("/api/v1/households/H1%00").json()["detail"] == nul[:1]
+    assert api.get("/api/v1/parameters?x=%00").json()["detail"] == nul[1:2]
+    body = json.dumps({**SITUATION, "note": "a\x00b"}, default=str).encode()
+    r = api.post("/api/v1/calculate", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"] == nul[2:]
+
+
 def test_parameters_with_every_dated_value_and_its_source(api):
     listed = api.get("/api/v1/parameters").json()
     assert {p["name"] for p in listed} == set(standard().parameters.names())

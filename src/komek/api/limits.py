@@ -1,6 +1,7 @@
 """What a request body may be: at most MAX_BODY bytes however it is sent (a declared length or
 chunks), and JSON nested at most MAX_DEPTH deep (a situation is six levels; a body nested a
-thousand deep would only exhaust the parser). Refused before any route sees it."""
+thousand deep would only exhaust the parser). No NUL character in the path, the query or a JSON
+string: no database text holds one (PostgreSQL refuses it). Refused before any route sees it."""
 from __future__ import annotations
 
 import re
@@ -32,7 +33,12 @@ class BodyLimits:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for part, text in (("(path)", scope["path"].encode("utf-8", "replace")), ("(query)", scope["query_string"])):
+            if b"\x00" in text or b"%00" in text:
+                return await self._refuse(part, "contains a NUL character", scope, receive, send)
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"")
@@ -50,9 +56,11 @@ class BodyLimits:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        if b"json" in headers.get(b"content-type", b"") and nesting(body, MAX_DEPTH) > MAX_DEPTH:
-            problem = [{"path": "(body)", "message": f"nested deeper than {MAX_DEPTH} levels"}]
-            return await JSONResponse({"detail": problem}, status_code=422)(scope, receive, send)
+        if b"json" in headers.get(b"content-type", b""):
+            if nesting(body, MAX_DEPTH) > MAX_DEPTH:
+                return await self._refuse("(body)", f"nested deeper than {MAX_DEPTH} levels", scope, receive, send)
+            if b"\\u0000" in body:
+                return await self._refuse("(body)", "contains a NUL character", scope, receive, send)
         sent = False
 
         async def replay():
@@ -63,6 +71,10 @@ class BodyLimits:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(part: str, message: str, scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"detail": [{"path": part, "message": message}]}, status_code=422)(scope, receive, send)
 
     @staticmethod
     async def _too_large(size: int, scope: Scope, receive: Receive, send: Send) -> None:
