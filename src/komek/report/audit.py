@@ -24,7 +24,7 @@ def audit_section(result: AuditResult, review: pl.DataFrame | None = None) -> Se
                                                                              aggregate_function="sum").sort("region_code")
              if f.height else pl.DataFrame())
     svg = charts.bars(checks["check"].to_list(), {"tenge": (checks["amount_at_risk"] / 1e3).to_list()},
-                      title="Amount at risk by check", unit="thousand tenge", size=(7, 4.5)) if checks.height else ""
+                      title="Amount at risk by check", unit="thousand tenge", size=(7, 4.5))
     body = (f"<p>{result.payments:,} payments checked against the registries and the rules; "
             f"{f.height:,} findings for review. A finding is a reason to look, never a sanction: an auditor "
             "confirms it (with the amount to recover) or dismisses it (with a reason). Findings with their evidence "
