@@ -12,12 +12,12 @@ from pathlib import Path
 import polars as pl
 
 from komek.audit.review import review_summary
+from komek.engine.reform import Reform
 from komek.registry.db import engine as make_engine
 from komek.registry.db import migrate
 from komek.registry.report import IngestionReport
 from komek.report import Section, write_report
 from komek.report import population as sections
-from komek.engine.reform import Reform
 from komek.report.audit import audit_section
 from komek.report.card import write_card
 from komek.report.measures import measures_section
@@ -27,7 +27,7 @@ from komek.services.audit import planted, run_audit
 from komek.services.card import card
 from komek.services.extracts import generate_extract, ingest_extract
 from komek.services.impact import impact
-from komek.services.population import members
+from komek.services.population import household_members
 from komek.services.score import score_households, targeting, write_levels
 from komek.services.simulate import SimulationRun, benefit_spending, compare, gainers_losers, simulate
 from komek.services.sources import source
@@ -79,7 +79,7 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     extract = source(out / "extract")
     # One population for every section after the registry's: the households living on the
     # month's last day and their members, as the rules count them.
-    people = members(extract, MONTH_END)
+    people = household_members(extract, MONTH_END)
     pov, by_region = sections.poverty_section(people, MONTH_END)
     run = simulate(extract, MONTH_END, progress=progress, out=out / "simulation")
     reform = Reform.from_spec(REFORM, "the demo's reform")

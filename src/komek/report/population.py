@@ -27,7 +27,7 @@ def population_section(engine: Engine) -> tuple[Section, pl.DataFrame]:
 
 
 def demography_section(people: pl.DataFrame, on: dt.date) -> Section:
-    """`people`: services.population.members, the population every later section counts."""
+    """`people`: services.population.household_members, the population every later section counts."""
     ages = population.ages_and_sexes(people, on)
     sizes = people.group_by("household_id").len("size")
     dist = sizes.group_by(pl.col("size").clip(1, 10)).len().sort("size")
@@ -42,7 +42,7 @@ def demography_section(people: pl.DataFrame, on: dt.date) -> Section:
 
 
 def poverty_section(people: pl.DataFrame, on: dt.date) -> tuple[Section, pl.DataFrame]:
-    """`people`: services.population.members."""
+    """`people`: services.population.household_members."""
     stats = statistics()
     line = stats["statistical_subsistence_minimum"]["value"]
     households = population.member_incomes(people)

@@ -95,7 +95,7 @@ def poverty_by_region(households: pl.DataFrame, line: float) -> pl.DataFrame:
     return names.join(by_region, on="region_code", how="left").sort("region_code")
 
 
-def members(source: Source, on: dt.date) -> pl.DataFrame:
+def household_members(source: Source, on: dt.date) -> pl.DataFrame:
     """Every member of every household living on `on`, as the rules count them (the population
     `simulate`, `score` and a reform's impact compute for): household_id, region_code (the
     household's), birth_date, sex and income (recorded incomes of the quarter before, a month)."""
@@ -107,7 +107,7 @@ def members(source: Source, on: dt.date) -> pl.DataFrame:
 
 
 def ages_and_sexes(people: pl.DataFrame, on: dt.date) -> pl.DataFrame:
-    """`members` by five-year age band and sex (85+ in the last band), ages as the rules count them."""
+    """`household_members` by five-year age band and sex (85+ in the last band), ages as the rules count them."""
     f = people.group_by("birth_date", "sex").len("people")
     f = f.with_columns(age=pl.Series(ages(f["birth_date"].to_numpy(), on), dtype=pl.Int64))
     return _bands(f)
@@ -122,7 +122,7 @@ def _bands(f: pl.DataFrame) -> pl.DataFrame:
 
 
 def member_incomes(people: pl.DataFrame) -> pl.DataFrame:
-    """Each household of `members`: region, size and monthly per-capita income (null: not known)."""
+    """Each household of `household_members`: region, size and monthly per-capita income (null: not known)."""
     return (people.group_by("household_id").agg(pl.col("region_code").first(), size=pl.len(),
                                                 income=pl.col("income").sum() if people["income"].null_count() == 0 else pl.lit(None, pl.Float64))
             .with_columns(per_capita=pl.col("income") / pl.col("size")).sort("household_id"))
