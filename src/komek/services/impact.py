@@ -3,21 +3,8 @@ for the same month, the change by per-capita income decile, poverty headcount an
 and after (nationally and by region), the Gini coefficient, and the households that move
 between vulnerability levels.
 
-Income. A family's per-capita disposable income is its recorded incomes of the quarter before
-(a month on average, as the rules count them), without the recorded pension and benefit incomes
-(`TRANSFER_INCOMES`), plus the benefits the simulation gives it: the baseline's before, the
-reform's after, so the same transfers are counted once on both sides. Measures not computed (no
-source holds their data) are in neither. Without the incomes table incomes are not known, and
-nothing here is computed (never an income of zero).
-
-Poverty line. The standard's own: the TSA poverty line (`tsa_poverty_line`, MLSP order No. 473 of
-20 Dec 2024) of each household under the baseline rules, kept fixed after the reform, so a
-reform that raises the line is measured by what it pays, not by a moved ruler.
-
-Weights. A registry extract is the population itself: every household counts once. A synthetic
-extract (`source: komek.synth` in its manifest) is a sample of the country: each household
-stands for the country's population (`kz/regions.yaml`) over the people simulated, one factor
-for all, so totals are the country's and shares and rates are the sample's.
+Definitions (disposable income, the poverty line kept fixed at the baseline's, the weight of
+a synthetic household) are in docs/rules.md, "What a reform does".
 """
 from __future__ import annotations
 
