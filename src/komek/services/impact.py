@@ -92,7 +92,8 @@ def _deciles(f: pl.DataFrame, weight: float) -> pl.DataFrame:
                 income_before=(pl.col("before") * pl.col("size")).sum() / pl.col("size").sum(),
                 change_per_person=change.sum() / pl.col("size").sum(),
                 change_total=(change.sum() * weight).round(0),
-                change_share=100 * change.sum() / (pl.col("before") * pl.col("size")).sum(),
+                change_share=pl.when((pl.col("before") * pl.col("size")).sum() > 0)         # no income: no share
+                             .then(100 * change.sum() / (pl.col("before") * pl.col("size")).sum()),
                 gain=(change > 0).sum(), lose=(change < 0).sum())
             .with_columns(pl.col("decile").cast(pl.Int64)).sort("decile"))
 
