@@ -13,6 +13,7 @@ from komek.kz.standard import CONTRIBUTIONS
 from komek.report.demo import sample_cards
 from komek.services.card import card
 from komek.services.score import score_households
+from komek.services.simulate import POVERTY_LINE
 from komek.services.sources import source
 
 ON = dt.date(2026, 10, 31)
@@ -53,7 +54,7 @@ def test_card_amounts_are_the_simulations(extract, levels, simulated):
         c = card(tables, hid, ON)
         row = households.filter(pl.col("household_id") == hid).row(0, named=True)
         expected = {m: float(v) for m, v in row.items()
-                    if m not in ("household_id", "region_code", "size", *CONTRIBUTIONS) and v is not None and float(v) > 0}
+                    if m not in ("household_id", "region_code", "size", POVERTY_LINE, *CONTRIBUTIONS) and v is not None and float(v) > 0}
         got: dict[str, float] = {}
         for e in c["entitlements"]:
             got[e["measure"]] = got.get(e["measure"], 0.0) + e["amount"]

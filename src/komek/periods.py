@@ -5,20 +5,21 @@ that of the whole quarter before the one the date falls in.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
 from komek.errors import FieldError
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"(?!0000)\d{4}-(0[1-9]|1[0-2])")      # year 0 is no date
 
 
 def month_end(month: str, field: str = "month") -> dt.date:
     """The last day of a `YYYY-MM` month; an error naming `field` for anything else."""
     if not isinstance(month, str) or not MONTH.fullmatch(month):
         raise FieldError(field, f"{month!r} is not a month (YYYY-MM)")
-    first = dt.date(int(month[:4]), int(month[5:]), 1)
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    year, number = int(month[:4]), int(month[5:])
+    return dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
 def month_start(month: str) -> dt.date:

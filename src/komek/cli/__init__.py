@@ -137,7 +137,7 @@ def simulate(
     month: Annotated[str, typer.Option(help="Month to compute, YYYY-MM (amounts as of its last day)")] = "2026-10",
     out: Annotated[Path, typer.Option(help="Folder for households.parquet, persons.parquet, summary.parquet")] = Path("komek-data/simulation"),
     scheduler: Annotated[Optional[str], typer.Option(help="Dask distributed scheduler address (tcp://host:8786)")] = None,
-    reform: Annotated[Optional[Path], typer.Option(help="Reform YAML: run the baseline and the reform and compare")] = None,
+    reform: Annotated[Optional[Path], typer.Option(help="Reform YAML: run the baseline and the reform, compare them and write impact.json and impact.html")] = None,
     data_dir: DataDir = None, database: Database = None,
 ) -> None:
     """Every measure for every household of an extract (or the registry) for one month, region by region."""
@@ -158,10 +158,19 @@ def simulate(
         console.print(render.summary_table(result))
         _print(render.notes(result.not_computed, result.assumptions, result.warnings))
         if reformed is not None:
+            from komek.report import write_report
+            from komek.report.reform import reform_section
+            from komek.services.impact import impact, published
             table = compare(result, reformed)
             table.write_parquet(out / "comparison.parquet")
-            console.print(f"[bold]{change.name}[/]: households that gain, lose, stay the same: {gainers_losers(result, reformed)}")
+            moved = gainers_losers(result, reformed)
+            console.print(f"[bold]{change.name}[/]: households that gain, lose, stay the same: {moved}")
             console.print(render.comparison_table(table, f"Baseline and reform, {month}"))
+            effect = impact(registry, result, reformed)
+            (out / "impact.json").write_text(json.dumps(published(effect, suppress=False), ensure_ascii=False, indent=1), "utf-8")
+            write_report(out / "impact.html", f"{change.name}: what it does", [reform_section(change.name, effect, table, moved)],
+                         {"Reform": change.name, "Month": month, "Rules": change.source})
+            _print(render.impact_lines(effect))
         console.print(f"results written to [bold]{out}[/]")
 
 

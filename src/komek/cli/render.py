@@ -11,6 +11,7 @@ from komek.audit.run import AuditResult
 from komek.registry.report import COUNTS, IngestionReport
 from komek.scoring import index
 from komek.services.audit import by_check
+from komek.services.impact import Impact, moves
 from komek.services.simulate import SimulationRun, national
 
 
@@ -91,6 +92,20 @@ def comparison_table(table: pl.DataFrame, title: str) -> Table:
                                               "spending_reform", "change").iter_rows():
         t.add_row(m, shown(rb, ","), shown(rr, ","), shown(sb, ",.0f"), shown(sr, ",.0f"), shown(ch, "+,.0f"))
     return t
+
+
+def impact_lines(effect: Impact) -> list[str]:
+    """The reform's effect on poverty, inequality and levels (services.impact), in a few lines."""
+    if effect.not_computed:
+        return [f"[yellow]impact not computed[/]: {effect.not_computed}"]
+    nat = effect.poverty.filter(pl.col("region_code") == "all").row(0, named=True)
+    g = {k: "not computed" if v is None else f"{v:.4f}" for k, v in effect.gini.items()}
+    m = moves(effect.levels)
+    return [f"poverty (below {effect.poverty_line:,.0f} tenge per person): {nat['headcount_before']:.2f}% -> "
+            f"{nat['headcount_after']:.2f}% of people, gap {nat['gap_before']:.3f}% -> {nat['gap_after']:.3f}%",
+            f"Gini of per-capita disposable income: {g['before']} -> {g['after']}",
+            f"households by level: {m['better']:,} towards A, {m['worse']:,} towards E, {m['same']:,} the same",
+            f"[dim]{effect.weight_basis}[/]"]
 
 
 def audit_table(result: AuditResult) -> Table:

@@ -11,13 +11,18 @@ from komek.contract import CodeList, Contract, Identifier, load_contract
 from komek.contract.docs import to_markdown
 from komek.kz import iin
 
-__all__ = ["contract", "contract_markdown", "regions", "statistics"]
+__all__ = ["contract", "contract_markdown", "regions", "statistics", "total_population"]
 
 
 @cache
 def regions() -> dict[str, dict]:
     """KATO region code -> {name, name_ru, population, confirmed}."""
     return yaml.safe_load(files(__package__).joinpath("regions.yaml").read_text("utf-8"))["regions"]
+
+
+def total_population() -> int:
+    """The country's population on regions.yaml's `population_date`."""
+    return int(yaml.safe_load(files(__package__).joinpath("regions.yaml").read_text("utf-8"))["total_population"])
 
 
 @cache

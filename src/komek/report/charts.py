@@ -1,6 +1,7 @@
 """Small static charts as inline SVG (matplotlib), so a report is one self-contained file."""
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 
@@ -22,9 +23,16 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
+def empty(title: str) -> str:
+    """What a chart with nothing to draw shows instead of an empty axis."""
+    return f'<p class="note"><strong>{html.escape(title)}</strong>: no data to chart.</p>'
+
+
 def bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str = "", unit: str = "",
          horizontal: bool = True, size: tuple[float, float] = (7, 5)) -> str:
-    """Grouped bars: one group per label, one bar per series."""
+    """Grouped bars: one group per label, one bar per series (a note when there is nothing to draw)."""
+    if not len(labels) or all(v is None for values in series.values() for v in values):
+        return empty(title or "Chart")
     fig, ax = plt.subplots(figsize=size)
     n = len(series)
     width = 0.8 / n
@@ -59,6 +67,8 @@ def pyramid(ages: Sequence[str], male: Sequence[float], female: Sequence[float],
 
 def histogram(values: Sequence[float], *, bins: int = 50, title: str = "", unit: str = "",
               marker: float | None = None, marker_label: str = "") -> str:
+    if not len(values):
+        return empty(title or "Chart")
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(values, bins=bins, color=PALETTE[0])
     if marker is not None:

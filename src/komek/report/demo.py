@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from komek.audit.review import review_summary
+from komek.engine.reform import Reform
 from komek.registry.db import engine as make_engine
 from komek.registry.db import migrate
 from komek.registry.report import IngestionReport
@@ -20,17 +21,27 @@ from komek.report import population as sections
 from komek.report.audit import audit_section
 from komek.report.card import write_card
 from komek.report.measures import measures_section
+from komek.report.reform import reform_section
 from komek.report.scoring import levels_section, targeting_section
-from komek.services.audit import run_audit
+from komek.services.audit import planted, run_audit
 from komek.services.card import card
 from komek.services.extracts import generate_extract, ingest_extract
+from komek.services.impact import impact
+from komek.services.population import household_members
 from komek.services.score import score_households, targeting, write_levels
-from komek.services.simulate import SimulationRun, benefit_spending, simulate
+from komek.services.simulate import SimulationRun, benefit_spending, compare, gainers_losers, simulate
 from komek.services.sources import source
 from komek.settings import settings
 
 AS_OF = dt.date(2026, 11, 1)
 MONTH_END = dt.date(2026, 10, 31)      # the last whole month of the extract
+# Irregularities planted so that every audit check has real findings to show; labelled as
+# planted wherever they appear.
+PLANTED_RATE = 0.01
+# The reform the demo shows: illustrative, as docs/examples/reform-tsa-line.yaml.
+REFORM = {"name": "Raise the TSA poverty line to 40% of the median (illustrative)", "start": "2026-01-01",
+          "source": "Illustrative reform for discussion (not a legal act)",
+          "parameters": {"tsa.poverty_line.median_share": 0.40}}
 
 
 @dataclass
@@ -41,6 +52,9 @@ class DemoResult:
     ingestion: IngestionReport | None = None
     simulation: SimulationRun | None = None
     audit: object = None
+    people: pl.DataFrame | None = None          # the members every section after the registry's counts
+    levels: pl.DataFrame | None = None
+    impact: object = None
 
 
 def sample_cards(extract: Path, levels: pl.DataFrame, on: dt.date, folder: Path,
@@ -56,36 +70,47 @@ def sample_cards(extract: Path, levels: pl.DataFrame, on: dt.date, folder: Path,
 def run_demo(out: Path, households: int, seed: int, database: str | None, progress=None) -> DemoResult:
     out = Path(out)
     cfg = settings(data_dir=out, database_url=database)
-    summary = generate_extract(out / "extract", households, seed, AS_OF, 12, progress)
+    summary = generate_extract(out / "extract", households, seed, AS_OF, 12, progress, irregularities=PLANTED_RATE)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(cfg.database)                       # the demo's own database: the schema step, then the load
     report, _, _ = ingest_extract(out / "extract", cfg, progress)
     engine = make_engine(cfg.database)
     pop, _ = sections.population_section(engine)
-    pov, by_region = sections.poverty_section(engine, AS_OF)
     extract = source(out / "extract")
+    # One population for every section after the registry's: the households living on the
+    # month's last day and their members, as the rules count them.
+    people = household_members(extract, MONTH_END)
+    pov, by_region = sections.poverty_section(people, MONTH_END)
     run = simulate(extract, MONTH_END, progress=progress, out=out / "simulation")
+    reform = Reform.from_spec(REFORM, "the demo's reform")
+    reformed = simulate(extract, MONTH_END, progress=progress, reform=reform, out=out / "reform")
+    effect = impact(extract, run, reformed)
     audited = run_audit(extract, out / "audit", save_to=cfg.database, progress=progress)
     levels = score_households(extract, MONTH_END)
     write_levels(levels, out / "score")
     cards = sample_cards(out / "extract", levels, MONTH_END, out / "cards", cfg.database)
     links = {lv: path.relative_to(out).as_posix() for lv, path in cards.items()}
-    parts: list[Section] = [pop, sections.demography_section(engine, AS_OF), pov, measures_section(run),
+    parts: list[Section] = [pop, sections.demography_section(people, MONTH_END), pov, measures_section(run),
                             levels_section(levels, links), targeting_section(targeting(run, levels)),
-                            audit_section(audited, review_summary(cfg.database)), sections.ingestion_section(report.to_dict())]
-    poor, people = by_region["poor"].sum(), by_region["people"].sum()
+                            reform_section(reform.name, effect, compare(run, reformed),
+                                           gainers_losers(run, reformed)),
+                            audit_section(audited, review_summary(cfg.database), planted(out / "extract"), PLANTED_RATE),
+                            sections.ingestion_section(report.to_dict())]
+    poor, people_n = by_region["poor"].sum(), by_region["people"].sum()
     facts = {
-        "Extract": f"synthetic Kazakhstan, seed {seed}, as of {AS_OF}",
-        "Households": f"{summary.households:,}",
-        "People": f"{summary.persons:,}",
+        "Extract": f"synthetic Kazakhstan, seed {seed}, as of {AS_OF}: {summary.households:,} households generated, "
+                   f"{summary.persons:,} people ever recorded",
+        f"Households living on {MONTH_END}": f"{run.counts['households']:,}",
+        "Their members": f"{run.counts['persons']:,}",
         "Rows ingested": f"{sum(t['rows_read'] - t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
         "Rows quarantined": f"{sum(t['quarantined'] for t in report.to_dict()['tables'].values()):,}",
-        "Poverty rate": f"{100 * poor / people:.1f}% of people" if people else "n/a",
+        "Poverty rate": f"{100 * poor / people_n:.1f}% of members" if people_n else "n/a",
         f"Benefits, {MONTH_END:%B %Y}": f"{benefit_spending(run):,.0f} tenge",
         "Audit: amount at risk": f"{float(audited.findings['amount_at_risk'].cast(float).sum()):,.0f} tenge, "
-                                 f"{audited.findings.height:,} findings",
+                                 f"{audited.findings.height:,} findings on {audited.payments:,} payments, "
+                                 f"irregularities planted at {100 * PLANTED_RATE:g}%",
         "Database": cfg.database_display,
     }
     path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
     engine.dispose()
-    return DemoResult(path, facts, report, run, audited)
+    return DemoResult(path, facts, report, run, audited, people, levels, effect)

@@ -6,7 +6,7 @@ import html
 import polars as pl
 
 from komek.kz import regions
-from komek.kz.standard import CONTRIBUTIONS
+from komek.kz.standard import CONTRIBUTIONS, person_measures
 from komek.report import Section, charts, table
 from komek.services.simulate import SimulationRun, national
 
@@ -14,6 +14,12 @@ from komek.services.simulate import SimulationRun, national
 def measures_section(run: SimulationRun) -> Section:
     nat = national(run.summary).filter(~pl.col("measure").is_in(list(run.not_computed))).with_columns(
         pl.col("spending").cast(pl.Float64))
+    # A person measure counts the persons it pays, a household measure the households.
+    nat = nat.with_columns(pl.when(pl.col("measure").is_in(person_measures())).then(pl.col("recipients"))
+                           .alias("recipient persons"),
+                           pl.when(~pl.col("measure").is_in(person_measures())).then(pl.col("recipients"))
+                           .alias("recipient households")).drop("recipients")
+    nat = nat.select("measure", "recipient households", "recipient persons", "spending")
     benefits = nat.filter(~pl.col("measure").is_in(CONTRIBUTIONS))
     contributions = nat.filter(pl.col("measure").is_in(CONTRIBUTIONS))
     names = {c: r["name"] for c, r in regions().items()}
@@ -29,7 +35,8 @@ def measures_section(run: SimulationRun) -> Section:
                        title="Benefit spending per resident", unit="tenge a month")
     body = (f"<p>Every measure of the unified standard computed for {run.counts['households']:,} households "
             f"({run.counts['persons']:,} people) for {run.month:%B %Y}: entitlements under the rules, before take-up. "
-            "Amounts per household and person are in <code>simulation/</code> (Parquet).</p>"
+            "A household measure's recipients are households, a person measure's are persons (a pension, a "
+            "contribution). Amounts per household and person are in <code>simulation/</code> (Parquet).</p>"
             + _unknown(run) +
             f'<div class="charts">{svg}{svg2}</div>'
             "<h3>Benefits</h3>" + table(benefits.rename({"spending": "monthly tenge"}), money=("monthly tenge",))

@@ -16,7 +16,9 @@ def population_section(engine: Engine) -> tuple[Section, pl.DataFrame]:
     f = population.people_by_region(engine)
     svg = charts.bars(f["region"].to_list(), {"registry": f["share"].to_list(), "official 2026": f["official_share"].to_list()},
                       title="Share of the population by region", unit="% of people")
-    body = (f'<p>{f["people"].sum():,} living people with a current registration. Official shares from the '
+    body = (f'<p>{f["people"].sum():,} living people with a current registration in the registry database, each at '
+            "their own address (the later sections count the members of households living on the month's last day, "
+            "placed where the head is registered). Official shares from the "
             "population on 1 January 2026 (regions marked as estimates in <code>kz/regions.yaml</code> are not confirmed).</p>"
             f'<div class="charts">{svg}</div>'
             + table(f.rename({"share": "share %", "official_share": "official %", "urban_share": "urban %"}),
@@ -24,40 +26,44 @@ def population_section(engine: Engine) -> tuple[Section, pl.DataFrame]:
     return Section("population", "Population by region", body), f
 
 
-def demography_section(engine: Engine, on: dt.date) -> Section:
-    ages = population.age_sex(engine, on)
-    sizes = population.household_sizes(engine)
+def demography_section(people: pl.DataFrame, on: dt.date) -> Section:
+    """`people`: services.population.household_members, the population every later section counts."""
+    ages = population.ages_and_sexes(people, on)
+    sizes = people.group_by("household_id").len("size")
     dist = sizes.group_by(pl.col("size").clip(1, 10)).len().sort("size")
     pyramid = charts.pyramid(ages["label"].to_list(), ages["M"].to_list(), ages["F"].to_list(), title=f"Age and sex on {on}")
     hist = charts.bars([("10+" if s == 10 else str(s)) for s in dist["size"]], {"households": dist["len"].to_list()},
                        title="Households by size", unit="households", horizontal=False, size=(6, 4))
-    body = (f"<p>{sizes.height:,} households, {sizes['size'].mean():.2f} members on average; "
-            f"{(sizes['size'] >= 6).sum():,} with six or more members.</p>"
+    body = (f"<p>{sizes.height:,} households living on {on} ({people.height:,} members), {sizes['size'].mean():.2f} members "
+            f"on average; {(sizes['size'] >= 6).sum():,} with six or more members. These households and people are "
+            "the ones every later section counts.</p>"
             f'<div class="charts">{pyramid}{hist}</div>')
     return Section("demography", "Age, sex and households", body)
 
 
-def poverty_section(engine: Engine, on: dt.date) -> tuple[Section, pl.DataFrame]:
+def poverty_section(people: pl.DataFrame, on: dt.date) -> tuple[Section, pl.DataFrame]:
+    """`people`: services.population.household_members."""
     stats = statistics()
     line = stats["statistical_subsistence_minimum"]["value"]
-    if not population.has_incomes(engine):
+    households = population.member_incomes(people)
+    if households["income"].null_count():
         body = "<p><strong>Not computed</strong>: the registry holds no income records, so incomes are not known.</p>"
         return Section("poverty", "Incomes and poverty", body), pl.DataFrame(schema={"region_code": pl.String, "poor": pl.Int64,
                                                                                      "people": pl.Int64})
-    households = population.household_incomes(engine, on)
     by_region = population.poverty_by_region(households, line)
     official = stats["poverty_rate"]["regions"]
     by_region = by_region.with_columns(official=pl.col("region_code").replace_strict(official, default=None, return_dtype=pl.Float64))
-    people = by_region["people"].sum()
-    national = 100 * by_region["poor"].sum() / people if people else 0.0
+    people_n = by_region["people"].sum()
+    national = 100 * by_region["poor"].sum() / people_n if people_n else 0.0
     label, _ = quarter_before(on)
     svg = charts.bars(by_region["region"].to_list(), {"registry": by_region["rate"].fill_null(0).to_list()},
                       title=f"People below the subsistence minimum, {label}", unit="% of people")
     hist = charts.histogram(households["per_capita"].clip(0, 600_000).to_list(), bins=60, unit="tenge a month per person",
                             title="Household per-capita income", marker=line, marker_label=f"subsistence minimum {line:,}")
-    body = (f"<p>Per-capita income: the household's recorded incomes in {label} / 3 / members, against the statistical "
-            f"subsistence minimum of {line:,} tenge ({stats['statistical_subsistence_minimum']['period']}, one national value: "
-            f"regional values are not confirmed). National rate <b>{national:.1f}%</b>; official "
+    body = (f"<p>Per-capita income of the households living on {on}: their members' recorded incomes in {label}, a month "
+            f"on average, per member, against the statistical subsistence minimum of {line:,} tenge "
+            f"({stats['statistical_subsistence_minimum']['period']}, one national value: regional values are not confirmed). "
+            f"National rate <b>{national:.1f}%</b> of {people_n:,} people; official "
             f"{stats['poverty_rate']['national']}% ({stats['poverty_rate']['period']}).</p>"
             f'<div class="charts">{svg}{hist}</div>'
             + table(by_region.select("region_code", "region", "people", "poor", "median", "rate", "official")

@@ -45,13 +45,14 @@ def targeting_section(by_measure: pl.DataFrame) -> Section:
                                                "to the poorest fifth": f["to_bottom_quintile"].to_list(),
                                                "to A-B": f["leakage_AB"].to_list()},
                       title="Where each measure's money goes", unit="% of the measure's spending")
-    body = ("<p>For each benefit of the unified standard: the share of its spending that reaches households at "
+    body = ("<p>For each benefit of the unified standard: the households it pays (a person measure counts the "
+            "households of the persons it pays), the share of its spending that reaches households at "
             "levels D-E and the poorest fifth of households by income per person, the share of D-E households it "
             "reaches, and the share of its spending that goes to A-B households. Measures for a group other than "
             "the poor (pensions, disability) are not wrong to reach A-B; a poverty measure with a large A-B share "
             "or a small D-E coverage misses.</p>"
             f'<div class="charts">{svg}</div>'
-            + table(f.rename({"spending": "monthly tenge", "to_DE": "to D-E %", "to_bottom_quintile": "to poorest 20% %",
+            + table(f.rename({"recipients": "recipient households", "spending": "monthly tenge", "to_DE": "to D-E %", "to_bottom_quintile": "to poorest 20% %",
                               "DE_coverage": "D-E reached %", "leakage_AB": "to A-B %"}),
                     money=("monthly tenge",), percent=("to D-E %", "to poorest 20% %", "D-E reached %", "to A-B %")))
     return Section("targeting", "Which measures reach those in need", body)

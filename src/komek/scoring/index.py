@@ -17,7 +17,7 @@ from importlib.resources import files
 import polars as pl
 import yaml
 
-from komek.kz.standard import INCOME_KINDS, ages, standard
+from komek.kz.standard import INCOME_KINDS, TRANSFER_INCOMES, ages, standard
 
 LEVELS = ("A", "B", "C", "D", "E")
 NOT_KNOWN = "not known"
@@ -80,8 +80,11 @@ def unknown(present: Iterable[str] | None) -> dict[str, str]:
             for i in load_index().indicators if any(t not in present for t in i.needs)}
 
 
-def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.DataFrame:
-    """What the indicators are computed from, one row per household."""
+def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
+                    transfers: pl.DataFrame | None = None) -> pl.DataFrame:
+    """What the indicators are computed from, one row per household. With `transfers`
+    (household_id, transfers: a month's benefits as a simulation gives them), those stand for the
+    recorded pension and benefit incomes, so a reform's benefits reach the income indicators."""
     cut = load_index().ages
     persons = persons.with_columns(_age=pl.Series(ages(persons["birth_date"].to_numpy(), on)))
     age = pl.col("_age")
@@ -92,7 +95,8 @@ def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date
     # Each person's flags first, as small integers, so the per-household step is plain sums.
     flags = persons.lazy().select(
         "household_id",
-        income=pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS)),
+        income=pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS
+                                   if transfers is None or k not in TRANSFER_INCOMES)),
         earners=(work > 0).cast(pl.Int32),
         able_adults=(working_age & ~disabled).cast(pl.Int32),
         working_age=working_age.cast(pl.Int32),
@@ -105,6 +109,10 @@ def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date
     facts = flags.group_by("household_id").agg(*(pl.col(c).sum() for c in (
         "income", "earners", "able_adults", "working_age", "children", "adults", "elderly", "disabled", "severe",
         "young_idle")), size=pl.len())
+    if transfers is not None:
+        facts = (facts.join(transfers.lazy().select("household_id", pl.col("transfers").cast(pl.Float64)),
+                            on="household_id", how="left")
+                 .with_columns(income=pl.col("income") + pl.col("transfers")).drop("transfers"))
     return (households.lazy().select("household_id", "region_code", "area_m2", "tenure",
                                      pl.sum_horizontal(*COSTS).alias("housing_costs"))
             .join(facts, on="household_id", how="inner")
@@ -141,13 +149,14 @@ def deprivations(facts: pl.DataFrame, on: dt.date) -> pl.DataFrame:
 
 
 def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
-          present: Iterable[str] | None = None) -> pl.DataFrame:
+          present: Iterable[str] | None = None, transfers: pl.DataFrame | None = None) -> pl.DataFrame:
     """household_id, region_code, size, income_per_capita, score, level, deprived (indicator
     names). With `present` (the tables of the source), indicators needing an absent table are
-    null, and so are the score and level (income_per_capita too without incomes)."""
+    null, and so are the score and level (income_per_capita too without incomes). `transfers`:
+    as in `household_facts`."""
     ix = load_index()
     missing = unknown(present)
-    facts = household_facts(persons, households, on)
+    facts = household_facts(persons, households, on, transfers)
     d = deprivations(facts, on)            # one row per fact row, in the same order
     if missing:
         d = d.with_columns(pl.lit(None, pl.Boolean).alias(n) for n in missing)

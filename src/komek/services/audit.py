@@ -8,6 +8,7 @@ import polars as pl
 
 from komek.audit import config
 from komek.audit.data import read
+from komek.audit.plant import answer_key_path
 from komek.audit.review import save
 from komek.audit.run import AuditResult, run_checks
 from komek.registry import Source
@@ -49,3 +50,11 @@ def checks(result: AuditResult) -> pl.DataFrame:
                          "reason": [result.not_run.get(c) or result.partial.get(c) for c in names],
                          "findings": [None if c in result.not_run else counts.get(c, 0) for c in names]},
                         schema={"check": pl.String, "status": pl.String, "reason": pl.String, "findings": pl.UInt32})
+
+
+def planted(extract: Path) -> pl.DataFrame | None:
+    """Payments planted per check in a synthetic extract (its answer key), or None without one."""
+    key = answer_key_path(extract)
+    if not key.exists():
+        return None
+    return pl.read_parquet(key).group_by("check").len("planted").sort("check")

@@ -52,6 +52,7 @@ from komek.registry.models import Job
 from komek.scoring import index
 from komek.services import disclosure
 from komek.services.audit import checks, run_audit
+from komek.services.impact import impact, published
 from komek.services.score import indicators, not_computed, score_households
 from komek.services.simulate import compare, gainers_losers, measures, national, simulate
 from komek.services.sources import source
@@ -122,7 +123,7 @@ def _simulation_check(params) -> dict:
 
 def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tracker) -> dict:
     """Recipients and spending by region and measure, and nationally (with a reform: the reform's
-    too, and the comparison). The households' and persons' rows are computed in a scratch folder
+    too, the comparison and what it does to whom, services.impact). The households' and persons' rows are computed in a scratch folder
     and removed: only aggregates are kept."""
     on, reform = month_end(params["month"]), _reform(params.get("reform"))
     rows, phases = out / "rows", 2 if reform else 1
@@ -145,7 +146,8 @@ def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tra
         _publish(_budgets(reformed.summary), out, "reform_summary")
         _publish(table, out, "comparison")
         summary["reform"] = {"name": reform.name, "start": reform.start.isoformat(), "comparison": _rows(table),
-                             "households": _rows(households), "warnings": reformed.warnings}
+                             "households": _rows(households), "warnings": reformed.warnings,
+                             "impact": published(impact(registry, base, reformed))}
     shutil.rmtree(rows)
     return summary
 

@@ -7,9 +7,10 @@ import datetime as dt
 import polars as pl
 from sqlalchemy import Date, Engine, Float, and_, case, cast, column, func, select, table
 
-from komek.kz import regions
-from komek.kz.standard import ages
+from komek.kz import regions, registry_inputs
+from komek.kz.standard import INCOME_KINDS, ages
 from komek.periods import quarter_before
+from komek.registry import Source
 
 persons = table("persons", column("iin"), column("birth_date", Date), column("sex"), column("death_date", Date))
 members = table("households", column("household_id"), column("iin"), column("role"), column("to_date"))
@@ -48,11 +49,7 @@ def age_sex(engine: Engine, on: dt.date) -> pl.DataFrame:
          .group_by(persons.c.birth_date, persons.c.sex))       # a few tens of thousands of distinct days
     f = _frame(engine, q, {"birth_date": pl.Date, "sex": pl.String, "people": pl.Int64})
     f = f.with_columns(age=pl.Series(ages(f["birth_date"].to_numpy(), on), dtype=pl.Int64))
-    band = (pl.col("age").clip(0, 85) // 5 * 5).clip(0, 85)
-    return (f.with_columns(band=band).group_by("band", "sex").agg(pl.col("people").sum()).sort("band")
-            .pivot(on="sex", index="band", values="people").fill_null(0)
-            .with_columns(label=pl.when(pl.col("band") == 85).then(pl.lit("85+"))
-                          .otherwise(pl.format("{}-{}", pl.col("band"), pl.col("band") + 4))))
+    return _bands(f)
 
 
 def household_sizes(engine: Engine) -> pl.DataFrame:
@@ -96,3 +93,36 @@ def poverty_by_region(households: pl.DataFrame, line: float) -> pl.DataFrame:
                  .with_columns(rate=100 * pl.col("poor") / pl.col("people")))
     names = pl.DataFrame({"region_code": list(regions()), "region": [r["name"] for r in regions().values()]})
     return names.join(by_region, on="region_code", how="left").sort("region_code")
+
+
+def household_members(source: Source, on: dt.date) -> pl.DataFrame:
+    """Every member of every household living on `on`, as the rules count them (the population
+    `simulate`, `score` and a reform's impact compute for): household_id, region_code (the
+    household's), birth_date, sex and income (recorded incomes of the quarter before, a month)."""
+    tables = registry_inputs.tables_of(source)
+    persons, households = registry_inputs.build(tables, on)
+    income = pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS)) if "incomes" in tables else pl.lit(None, pl.Float64)
+    return (persons.select("household_id", "birth_date", "sex", income.alias("income"))
+            .join(households.select("household_id", "region_code"), on="household_id", how="left"))
+
+
+def ages_and_sexes(people: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """`household_members` by five-year age band and sex (85+ in the last band), ages as the rules count them."""
+    f = people.group_by("birth_date", "sex").len("people")
+    f = f.with_columns(age=pl.Series(ages(f["birth_date"].to_numpy(), on), dtype=pl.Int64))
+    return _bands(f)
+
+
+def _bands(f: pl.DataFrame) -> pl.DataFrame:
+    band = (pl.col("age").clip(0, 85) // 5 * 5).clip(0, 85)
+    return (f.with_columns(band=band).group_by("band", "sex").agg(pl.col("people").sum()).sort("band")
+            .pivot(on="sex", index="band", values="people").fill_null(0)
+            .with_columns(label=pl.when(pl.col("band") == 85).then(pl.lit("85+"))
+                          .otherwise(pl.format("{}-{}", pl.col("band"), pl.col("band") + 4))))
+
+
+def member_incomes(people: pl.DataFrame) -> pl.DataFrame:
+    """Each household of `household_members`: region, size and monthly per-capita income (null: not known)."""
+    return (people.group_by("household_id").agg(pl.col("region_code").first(), size=pl.len(),
+                                                income=pl.col("income").sum() if people["income"].null_count() == 0 else pl.lit(None, pl.Float64))
+            .with_columns(per_capita=pl.col("income") / pl.col("size")).sort("household_id"))

@@ -26,6 +26,9 @@ from komek.kz.standard import benefits, household_measures, person_measures, sta
 from komek.registry import Source, reopen
 from komek.services.sources import warnings_for
 
+# Each household's poverty line beside its measures: what a reform's impact measures poverty by.
+POVERTY_LINE = "tsa_poverty_line"
+
 
 @dataclass
 class SimulationRun:
@@ -42,7 +45,8 @@ class SimulationRun:
 
     @property
     def households(self) -> pl.DataFrame:
-        """household_id, region_code, size, one column per measure (persons' measures summed)."""
+        """household_id, region_code, size, one column per measure (persons' measures summed), and
+        the household's poverty line (POVERTY_LINE)."""
         if self._households is None:
             self._households = pl.read_parquet(self.folder / "households" / "*.parquet")
         return self._households
@@ -60,7 +64,7 @@ def _task(spec: tuple[str, str], on: dt.date, region: str, reform: Reform | None
     """One region on a worker: the source reopened there, only the region prepared."""
     tables = registry_inputs.tables_of(reopen(spec, contract()))
     warnings: set = set()
-    return region_results(registry_inputs.prepare(tables, on, [region]), reform, unknown=unknown, warnings=warnings), warnings
+    return region_results(registry_inputs.prepare(tables, on, [region]), reform, (POVERTY_LINE,), unknown, warnings), warnings
 
 
 def simulate(source: Source, on: dt.date, scheduler: str | None = None, progress=None,
@@ -105,7 +109,7 @@ def simulate(source: Source, on: dt.date, scheduler: str | None = None, progress
 
         def one(region) -> str:
             code, part = region
-            keep(code, region_results(part, reform, unknown=unknown, warnings=warnings))
+            keep(code, region_results(part, reform, (POVERTY_LINE,), unknown, warnings))
             return code
 
         # Two regions at a time: NumPy and Parquet writing release the GIL, so both cores work.

@@ -24,6 +24,9 @@ PERSON = Entity("person", "persons")
 HOUSEHOLD = Entity("household", "households", ROLES)
 # Measures that are paid in to the state rather than out to the family.
 CONTRIBUTIONS = ("opv", "opvr", "social_contribution", "vosms", "oosms")
+# Recorded incomes that are the state's own payments, which the measures compute: a family's
+# income after a simulation counts the simulated benefits in their place, never both.
+TRANSFER_INCOMES = ("pension", "benefit")
 
 rules = RuleSet(PERSON, HOUSEHOLD, region_variable="region_code")
 

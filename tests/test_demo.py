@@ -1,0 +1,47 @@
+"""The demo end to end on a small synthetic country: every audit check finds the irregularities
+planted for it, the sections count the same households and people, and an empty chart says so."""
+import polars as pl
+import pytest
+
+from komek.audit import config
+from komek.report import charts
+from komek.report.demo import MONTH_END, run_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out, 1500, 3, f"sqlite:///{(out / 'demo.sqlite').as_posix()}")
+
+
+def test_every_audit_check_has_findings(demo):
+    found = demo.audit.findings.group_by("check").len()
+    counts = dict(found.iter_rows())
+    assert all(counts.get(check, 0) > 0 for check in config()["checks"]), counts
+    html = demo.report.read_text("utf-8")
+    assert "Planted for the demonstration" in html and "no data to chart" not in html
+
+
+def test_the_sections_count_the_same_population(demo):
+    run, people, levels, effect = demo.simulation, demo.people, demo.levels, demo.impact
+    households, persons = run.counts["households"], run.counts["persons"]
+    assert people["household_id"].n_unique() == households and people.height == persons
+    assert levels.height == households and levels["size"].sum() == persons
+    assert effect.deciles["households"].sum() == households and effect.deciles["people"].sum() == persons
+    national = effect.poverty.filter(pl.col("region_code") == "all").row(0, named=True)
+    assert (national["households"], national["people"]) == (households, persons)
+    assert effect.levels["households"].sum() == households
+    assert demo.facts[f"Households living on {MONTH_END}"] == f"{households:,}"
+    assert demo.facts["Their members"] == f"{persons:,}"
+    html = demo.report.read_text("utf-8")
+    assert f"{households:,} households living on {MONTH_END} ({persons:,} members)" in html
+    assert f"computed for {households:,} households ({persons:,} people)" in html
+    assert f"{households:,} households scored" in html
+    # Recipients are named by what they count.
+    assert "recipient households" in html and "recipient persons" in html and "persons paid" in html
+
+
+def test_a_chart_with_no_data_says_so():
+    assert "no data to chart" in charts.bars([], {"tenge": []}, title="Amount at risk by check")
+    assert "<svg" not in charts.bars([], {"tenge": []}, title="Amount at risk by check")
+    assert "<svg" in charts.bars(["a"], {"tenge": [0.0]}, title="zero is data")
