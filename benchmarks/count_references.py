@@ -4,30 +4,12 @@ many parameter values are confirmed. Run from a checkout:
     .venv/bin/python benchmarks/count_references.py
 
 A reference is each formula's, each exception's, each parameter's and each counted-income
-entry's. The article test is the standard's own (komek.kz.standard.law.cites_article); the
-same pattern is kept here for trees that predate it, so a count before and after compares alike.
+entry's; the article test and the walk over them are the standard's own (komek.kz.standard.law).
 """
-import re
 from collections import Counter
 
 from komek.kz.standard import standard
-
-try:
-    from komek.kz.standard.law import cites_article, reference_sites
-except ImportError:                       # a tree before the law module: the same test
-    ARTICLE = re.compile(r"\b(?:art|para|subpara|point)\.? ?\d")
-
-    def cites_article(reference: str) -> bool:
-        return bool(ARTICLE.search(reference)) and "[assumption:" not in reference
-
-    def reference_sites(rules):
-        for v in rules.variables.values():
-            if v.formula is not None:
-                yield f"variable {v.name}", v.reference
-                for e in v.exceptions:
-                    yield f"exception {v.name}/{e.when}", e.reference
-        for p in rules.parameters.params.values():
-            yield f"parameter {p.name}", p.reference
+from komek.kz.standard.law import cites_article, reference_sites
 
 
 def main() -> None:
