@@ -70,7 +70,11 @@ class NotFound(KomekError):
     """A household, person or finding asked for is not there."""
 
 
-class ReviewError(KomekError):
+class Conflict(KomekError):
+    """The request conflicts with the record's state (answered 409): nothing was changed."""
+
+
+class ReviewError(Conflict):
     """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
 
 
