@@ -66,6 +66,10 @@ class SchemaError(SourceError):
     """The database schema is not at the version this code needs (it is migrated only on request)."""
 
 
+class OutOfCalendar(KomekError):
+    """A date outside the years the working-day calendar knows: unknown, never guessed."""
+
+
 class NotFound(KomekError):
     """A household, person or finding asked for is not there."""
 
