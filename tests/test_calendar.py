@@ -1,7 +1,8 @@
 """The working-day calendar and the statutory deadlines.
 
-tests/cases/deadlines.csv holds 275 deadlines across 2024-2026 (submission, working days, an
-optional clock stop, the due date, and the days off it crosses). Their due dates were counted day
+tests/cases/deadlines.csv holds 324 deadlines across 2024-2027 (submission, working days, an
+optional clock stop, the due date, and the days off it crosses); 49 of them run from late 2026
+into 2027. Their due dates were counted day
 by day over the official lists of days off typed in below (OFFICIAL_DAYS_OFF, WORKED_WEEKENDS),
 not by komek nor the holidays package; the rows at the holidays, transfers, Kurban ait, year ends
 and clock stops were checked again by hand.
@@ -24,6 +25,9 @@ CASES = Path(__file__).parent / "cases" / "deadlines.csv"
 # The weekdays that are not working days on the five-day week, from the MLSP production calendars
 # and the eGov holiday calendars of each year, with the announcements that changed them: Kurban ait
 # 2024 on Sunday 16 June (DUMK, 7 Jun 2024), no Constitution Day in 2026 (MLSP, 18 Mar 2026).
+# 2027 has no production calendar yet: its list is the Law's holidays with their moves (art. 5),
+# Constitution Day on 15 March (MLSP, 18 Mar 2026) and Christmas; Kurban ait is assumed on Sunday
+# 16 May (no weekday) and no transfer is known, both flagged in calendar.yaml.
 OFFICIAL_DAYS_OFF = {
     2024: ["01-01", "01-02", "03-08", "03-21", "03-22", "03-25", "05-01", "05-07", "05-08", "05-09",
            "07-08", "08-30", "10-25", "12-16"],
@@ -31,6 +35,8 @@ OFFICIAL_DAYS_OFF = {
            "06-06", "07-07", "09-01", "10-27", "12-16"],
     2026: ["01-01", "01-02", "01-07", "03-09", "03-23", "03-24", "03-25", "05-01", "05-07", "05-11", "05-27",
            "07-06", "10-26", "12-16"],
+    2027: ["01-01", "01-04", "01-07", "03-08", "03-15", "03-22", "03-23", "03-24", "05-03", "05-07", "05-10",
+           "07-06", "10-25", "12-16"],
 }
 WORKED_WEEKENDS = {D(2024, 5, 4), D(2025, 1, 5)}
 
@@ -49,6 +55,9 @@ PUBLISHED_2025 = {1: 20, 3: 17, 11: 20, "year": 246}
 # year 247. The other months are counted by hand from the official list.
 COUNTS_2026 = [19, 20, 18, 22, 17, 22, 22, 21, 22, 21, 21, 22]
 PUBLISHED_2026 = {1: 19, "year": 246, "year_days_off_on_weekdays": 15}
+# 2027: nothing published by 2 Dec 2026; every month counted by hand from the list above (261
+# weekdays, 14 of them days off).
+COUNTS_2027 = [18, 20, 18, 22, 18, 22, 21, 22, 22, 20, 22, 22]
 
 
 def month_counts(year: int) -> list[int]:
@@ -65,8 +74,9 @@ def rows() -> list[dict]:
 def test_the_table_has_enough_cases_in_every_year():
     table = rows()
     assert len(table) >= 200
-    assert {r["submitted"][:4] for r in table} == {"2024", "2025", "2026"}
+    assert {r["submitted"][:4] for r in table} == {"2024", "2025", "2026", "2027"}
     assert all(sum(r["submitted"].startswith(y) for r in table) >= 60 for y in ("2024", "2025", "2026"))
+    assert sum(r["due"] >= "2027" or r["submitted"] >= "2026-11" for r in table) >= 40
     assert sum(bool(r["stop_start"]) for r in table) >= 10
     assert sum(r["submitted"][:4] != r["due"][:4] for r in table) >= 10
 
@@ -78,7 +88,7 @@ def test_hand_checked_deadline(row):
     assert due.isoformat() == row["due"], row["why"]
 
 
-@pytest.mark.parametrize("year", [2024, 2025, 2026])
+@pytest.mark.parametrize("year", [2024, 2025, 2026, 2027])
 def test_days_off_are_the_official_ones(year):
     c = calendar()
     days = [D(year, 1, 1) + dt.timedelta(days=n) for n in range((D(year, 12, 31) - D(year, 1, 1)).days + 1)]
@@ -117,7 +127,16 @@ def test_2026_counts_and_the_dropped_constitution_day():
     assert len(OFFICIAL_DAYS_OFF[2026]) == PUBLISHED_2026["year_days_off_on_weekdays"] - 1
 
 
-@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_2027_counts_and_constitution_day_on_15_march():
+    counts = month_counts(2027)
+    assert counts == COUNTS_2027
+    assert sum(counts) == 261 - len(OFFICIAL_DAYS_OFF[2027]) == 247
+    c = calendar()
+    assert not c.is_working_day(D(2027, 3, 15)) and c.is_working_day(D(2027, 8, 30))   # a Monday each
+    assert c.is_working_day(D(2027, 5, 17))     # the Monday after the assumed Kurban ait on Sunday 16 May
+
+
+@pytest.mark.parametrize("year", [2024, 2025, 2026, 2027])
 def test_the_package_agrees_with_the_recorded_kurban_ait_and_transfers(year):
     import holidays
     theirs = holidays.KZ(years=year, language="en_US")
@@ -142,18 +161,51 @@ def test_religious_days_off_are_not_moved():
     assert c.is_working_day(D(2024, 6, 17))      # Kurban ait on Sunday 16 Jun 2024
 
 
-@pytest.mark.parametrize("day", [D(2023, 12, 31), D(2027, 1, 1), D(1995, 8, 30)])
+@pytest.mark.parametrize("day", [D(2023, 12, 31), D(2028, 1, 1), D(1995, 8, 30)])
 def test_a_date_outside_the_known_years_is_an_error_naming_them(day):
-    with pytest.raises(OutOfCalendar, match=r"outside the years the calendar knows \(2024-2026\)"):
+    with pytest.raises(OutOfCalendar, match=r"outside the years the calendar knows \(2024-2027\)"):
         calendar().is_working_day(day)
     with pytest.raises(OutOfCalendar, match="submitted"):
         calendar().due_date(day, 6)
 
 
 def test_a_deadline_past_the_known_years_is_an_error():
-    with pytest.raises(OutOfCalendar, match=r"6 working days from 2026-12-28 falls after 2026-12-31.*2024-2026"):
-        calendar().due_date(D(2026, 12, 28), 6)
-    assert calendar().due_date(D(2026, 12, 28), 3) == D(2026, 12, 31)
+    with pytest.raises(OutOfCalendar, match=r"6 working days from 2027-12-28 falls after 2027-12-31.*2024-2027"):
+        calendar().due_date(D(2027, 12, 28), 6)
+    assert calendar().due_date(D(2027, 12, 28), 3) == D(2027, 12, 31)
+
+
+def test_a_due_date_in_2027_says_what_it_rests_on():
+    c = calendar()
+    submitted = D(2026, 12, 2)                     # 15 working days: 24 Dec 2026, nothing assumed
+    assert c.due_date(submitted, 15) == D(2026, 12, 24) and c.rests_on(submitted, D(2026, 12, 24)) == []
+    due = c.due_date(D(2026, 12, 24), 6)            # runs into 2027, whose transfers are not decided
+    assert due == D(2027, 1, 5)
+    assert [a.what.split(":")[0] for a in c.rests_on(D(2026, 12, 24), due)] == ["transfers of days off in 2027"]
+    due = c.due_date(D(2027, 5, 14), 1)             # Monday 17 May: a day off if Kurban ait is on the 17th
+    assert due == D(2027, 5, 17)
+    assert [(a.first, a.last) for a in c.rests_on(D(2027, 5, 14), due)] == [
+        (D(2027, 5, 15), D(2027, 5, 17)), (D(2027, 1, 1), D(2027, 12, 31))]
+    assert "No MLSP order" in c.rests_on(D(2027, 5, 14), due)[1].what
+
+
+def test_rests_on_only_the_days_counted():
+    c = calendar()
+    # 2026's Kurban ait (27 May, may move a day) matters only to terms across 26-28 May 2026.
+    assert c.rests_on(D(2026, 5, 20), D(2026, 6, 3))[0].what.startswith("Kurban ait 2026 on 2026-05-27")
+    assert c.rests_on(D(2026, 5, 28), D(2026, 6, 10)) == []      # counting starts on the 29th
+    assert c.rests_on(D(2026, 5, 11), D(2026, 5, 25)) == []      # due before the 26th
+    assert c.rests_on(D(2025, 1, 6), D(2025, 12, 30)) == []      # 2025 is confirmed throughout
+    with pytest.raises(OutOfCalendar, match="due: 2028-01-03"):
+        c.rests_on(D(2027, 12, 10), D(2028, 1, 3))
+
+
+def test_unconfirmed_data_without_a_reason_is_refused():
+    entry = {**data()["years"][2027], "transfers_assumption": ""}
+    with pytest.raises(ValueError, match="2027: unconfirmed data must say why in `transfers_assumption`"):
+        Calendar({2027: entry})
+    entry = {**data()["years"][2027], "transfers_confirmed": True}
+    assert [a.what[:10] for a in Calendar({2027: entry}).assumptions] == ["Kurban ait"]
 
 
 @pytest.mark.parametrize("days", [0, -1, True, 1.5, "6"])
@@ -169,7 +221,7 @@ def test_bad_stops_and_dates_are_refused_naming_the_field():
     with pytest.raises(FieldError, match=r"^stops\[1\].start: 2025-03-01 is before the submission"):
         c.due_date(D(2025, 3, 3), 6, [Stop(D(2025, 3, 4), D(2025, 3, 5)), Stop(D(2025, 3, 1), D(2025, 3, 5))])
     with pytest.raises(OutOfCalendar, match=r"stops\[0\].end"):
-        c.due_date(D(2026, 12, 1), 6, [Stop(D(2026, 12, 2), D(2027, 1, 5))])
+        c.due_date(D(2027, 12, 1), 6, [Stop(D(2027, 12, 2), D(2028, 1, 5))])
     with pytest.raises(FieldError, match="^submitted: must be a date"):
         c.due_date(dt.datetime(2025, 3, 3, 9), 6)
 

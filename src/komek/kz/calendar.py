@@ -6,7 +6,9 @@ the Republic of Kazakhstan", the working day a holiday that fell on a Saturday o
 move), or a day off transferred by the authorised body for labour; the Saturday or Sunday worked
 in its place is a working day. The holidays and their moves are the `holidays` package's; Kurban
 ait, the transfers and any correction are calendar.yaml's, dated and sourced. Only the years
-calendar.yaml lists are known: a date outside them is an error naming the years known.
+calendar.yaml lists are known: a date outside them is an error naming the years known. A year may
+be known only provisionally (Kurban ait not yet confirmed, transfers not yet decided): `rests_on`
+lists the assumptions a due date depends on, so a deadline across such days says it may move.
 
 Counting a term in working days (deadlines.yaml `counting`): the day of submission is not
 counted; day 1 is the first working day after it, so a term of N working days ends at the end
@@ -29,7 +31,7 @@ import yaml
 
 from komek.errors import FieldError, OutOfCalendar
 
-__all__ = ["Calendar", "Standing", "Stop", "Transfer", "calendar", "package_days_off"]
+__all__ = ["Assumption", "Calendar", "Standing", "Stop", "Transfer", "calendar", "package_days_off"]
 
 K = TypeVar("K")
 # The package's own Kurban ait and transfers are replaced by calendar.yaml's (the test compares them).
@@ -41,6 +43,14 @@ class Transfer:
     day_off: dt.date        # a working day made a day off
     working_day: dt.date    # the Saturday or Sunday worked instead
     act: str
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """Unconfirmed calendar data: the days it may change (both included) and why it is assumed."""
+    first: dt.date
+    last: dt.date
+    what: str
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,11 @@ class Calendar:
         self.first, self.last = dt.date(self.years[0], 1, 1), dt.date(self.years[-1], 12, 31)
         self.days_off: dict[dt.date, str] = {}       # weekdays that are not working days, and why
         self.working_weekends: dict[dt.date, str] = {}
+        self.assumptions: list[Assumption] = []
         for year, entry in years.items():
             self.days_off.update(package_days_off(year))
             self.days_off[entry["kurban_ait"]["date"]] = "Kurban ait"
+            self.assumptions += self._assumed(year, entry)
             for t in self.transfers(entry):
                 self.days_off[t.day_off] = f"day off transferred from {t.working_day}: {t.act}"
                 self.working_weekends[t.working_day] = f"worked for {t.day_off}: {t.act}"
@@ -87,6 +99,21 @@ class Calendar:
                 else:
                     self.days_off.pop(c["date"], None)
         self._working = [d for d in _days(self.first, self.last) if self._is_working(d)]
+
+    @staticmethod
+    def _assumed(year: int, entry: dict) -> list[Assumption]:
+        """A Kurban ait not confirmed may move by a day either way (DUMK's caveat); transfers not
+        decided may touch any day of the year."""
+        assumed = []
+        kurban = entry["kurban_ait"]
+        if not kurban["confirmed"]:
+            day = dt.timedelta(days=1)
+            assumed.append(Assumption(kurban["date"] - day, kurban["date"] + day,
+                                      f"Kurban ait {year} on {kurban['date']}: {_why(kurban, 'assumption', year)}"))
+        if not entry.get("transfers_confirmed", True):
+            assumed.append(Assumption(dt.date(year, 1, 1), dt.date(year, 12, 31),
+                                      f"transfers of days off in {year}: {_why(entry, 'transfers_assumption', year)}"))
+        return assumed
 
     @staticmethod
     def transfers(entry: dict) -> list[Transfer]:
@@ -150,6 +177,12 @@ class Calendar:
             checked.append(s)
         return checked
 
+    def rests_on(self, submitted: dt.date, due: dt.date) -> list[Assumption]:
+        """The assumptions a due date counted from `submitted` rests on: those that may change a day
+        after the submission up to the due date. None: the due date is final on the data known."""
+        self._known(submitted, "submitted"), self._known(due, "due")
+        return [a for a in self.assumptions if a.first <= due and submitted < a.last]
+
     def due_in_calendar_days(self, issued: dt.date, days: int) -> dt.date:
         """The last day of a term of `days` calendar days from `issued` (not counted); a last day that
         is not a working day moves to the next working day."""
@@ -178,6 +211,12 @@ class Calendar:
         """A caseworker's queue: (case, due date) pairs with their standing, least time left first."""
         stood = [(case, self.standing(today, due, nearly_due)) for case, due in cases]
         return sorted(stood, key=lambda cs: (cs[1].left, cs[1].due))
+
+
+def _why(entry: dict, key: str, year: int) -> str:
+    if not entry.get(key):
+        raise ValueError(f"calendar.yaml {year}: unconfirmed data must say why in `{key}`")
+    return entry[key]
 
 
 def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
