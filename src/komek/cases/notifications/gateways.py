@@ -53,7 +53,7 @@ class FileSink:
     what others appended since, drops a torn last line (its writer was killed mid-write, before
     the notification could be marked delivered), then appends and syncs its own."""
     name = "file"
-    timeout = 5.0
+    timeout = 1.0            # a local append and fsync
 
     def __init__(self, path: Path):
         self.path = path

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from komek.cases.notifications import texts
@@ -57,19 +58,20 @@ def notify(session: Session, *, phone: str, template: str, values: dict, about: 
         raise FieldError("key", "a text of 1 to 200 characters")
     to = phones.normalize(phone)
     text = texts.render(template, values, language)
-    if key is not None:
-        written = session.scalar(select(Notification).where(Notification.key == key))
-        if written is not None:
-            if (written.about, written.template) != (about, template):
-                raise FieldError("key", f"{key!r} was written for {written.template} about {written.about}")
-            return written
     now = _now()
-    note = Notification(delivery_id=str(uuid.uuid4()), key=key, channel=channel, phone=to, iin=iin, language=language,
-                        template=template, text=text, about=about, state="pending", attempts=0, next_attempt=now,
-                        created=now)
-    session.add(note)
-    session.flush()
-    return note
+    # One INSERT that does nothing when the key was written before: no read comes first, so on
+    # SQLite the transaction asks for the write lock (and waits for it) before it has read anything.
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Notification)
+    written = session.scalar(insert.values(
+        delivery_id=str(uuid.uuid4()), key=key, channel=channel, phone=to, iin=iin, language=language, template=template,
+        text=text, about=about, state="pending", attempts=0, next_attempt=now, created=now,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id))
+    if written is not None:
+        return session.get(Notification, written)
+    first = session.scalar(select(Notification).where(Notification.key == key))
+    if (first.about, first.template) != (about, template):
+        raise FieldError("key", f"{key!r} was written for {first.template} about {first.about}")
+    return first
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,23 @@ def retry(url: str, ids: list[int]) -> list[int]:
     """Send dead notifications again, from a first attempt, with the same delivery id (so one the
     gateway did take is not sent twice). Every id must be dead, or nothing changes."""
     require_current(url)
-    with engine(url).begin() as conn:
-        states = dict(conn.execute(select(Notification.id, Notification.state).where(Notification.id.in_(ids))).all())
-        for i in ids:
-            if i not in states:
-                raise NotFound(f"notification {i}: no such notification")
-            if states[i] != "dead":
-                raise KomekError(f"notification {i} is {states[i]}: only a dead one is retried")
-        conn.execute(update(Notification).where(Notification.id.in_(ids), Notification.state == "dead")
-                     .values(state="pending", attempts=0, next_attempt=_now()))
-    return sorted(set(ids))
+    wanted = sorted(set(ids))
+    try:
+        with engine(url).begin() as conn:         # the write first: on SQLite it takes the lock before any read
+            retried = conn.execute(update(Notification).where(Notification.id.in_(wanted), Notification.state == "dead")
+                                   .values(state="pending", attempts=0, next_attempt=_now())).rowcount
+            if retried != len(wanted):
+                raise _NotAllDead
+    except _NotAllDead:
+        with engine(url).connect() as conn:
+            states = dict(conn.execute(select(Notification.id, Notification.state)
+                                       .where(Notification.id.in_(wanted))).all())
+        wrong = next(i for i in wanted if states.get(i) != "dead")
+        if wrong not in states:
+            raise NotFound(f"notification {wrong}: no such notification") from None
+        raise KomekError(f"notification {wrong} is {states[wrong]}: only a dead one is retried") from None
+    return wanted
+
+
+class _NotAllDead(Exception):
+    """Some notification to retry is not dead: the transaction is rolled back."""

@@ -87,4 +87,5 @@ def render(template: str, values: dict, lang: str) -> str:
             raise FieldError(f"values.{name}", f"not in the template {template} (its values: {', '.join(needed)})")
     text = translations(lang, "komek.cases.notifications", DOMAIN).gettext(TEMPLATES[template])
     text = text.format(**{name: _said(name, values[name], lang) for name in needed})
-    return re.sub(r"\.\.(?=\s|$)", ".", text)       # a sentence ending in an abbreviation (2026 г.) takes one period
+    text = re.sub(r"\.\.(?=\s|$)", ".", text)        # a sentence ending in an abbreviation (2026 г.) takes one period
+    return re.sub("[\u00a0\u202f]", " ", text)       # CLDR's no-break spaces show as boxes on older phones
