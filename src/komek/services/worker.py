@@ -12,6 +12,9 @@ waits, it sweeps: a running job whose heartbeat is older than `stale` (its worke
 queued again and runs from the start. On PostgreSQL the procrastinate jobs of workers that stopped
 beating are retried, and every queued record is deferred (at most one delivery waits: the queueing
 lock), so a record queued while no worker could take it is carried too.
+
+Beside the jobs, a thread assesses the applications filed (services.applications.assess), a
+batch at a time, until the worker stops (with `once`: until none is waiting).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from komek.registry import require_current
 from komek.registry.db import backend, libpq
-from komek.services import jobs
+from komek.services import applications, jobs
 from komek.settings import Settings
 
 POLL = 1.0          # seconds between looks at the jobs table (SQLite)
@@ -32,10 +35,34 @@ POLL = 1.0          # seconds between looks at the jobs table (SQLite)
 def work(cfg: Settings, concurrency: int = 1, once: bool = False, stale: dt.timedelta = jobs.STALE) -> None:
     """Run queued jobs until stopped (SIGTERM, SIGINT), or with `once` until none is queued."""
     require_current(cfg.database)
-    if backend(cfg.database) == "postgresql":
-        asyncio.run(_procrastinate(cfg, concurrency, once, stale))
-    else:
-        _poll(cfg, concurrency, once, stale)
+    stop = threading.Event()
+    assessor = threading.Thread(target=_assess, args=(cfg.database, stop, once), name="komek-assess", daemon=True)
+    assessor.start()
+    try:
+        if backend(cfg.database) == "postgresql":
+            asyncio.run(_procrastinate(cfg, concurrency, once, stale))
+        else:
+            _poll(cfg, concurrency, once, stale)
+    finally:
+        stop.set()
+        assessor.join()
+
+
+def _assess(url: str, stop: threading.Event, once: bool) -> None:
+    """Assess filed applications a batch at a time until stopped (the batch at hand is finished),
+    or with `once` until none is waiting."""
+    while True:
+        try:
+            done = applications.assess(url)
+        except Exception:            # the database went away: try again, as the jobs' sweep does
+            applications.log.exception("assessing applications failed")
+            done = 0
+            if once:
+                return
+        if done and not (stop.is_set() and not once):
+            continue
+        if done or once or stop.wait(POLL):
+            return
 
 
 async def _procrastinate(cfg: Settings, concurrency: int, once: bool, stale: dt.timedelta) -> None:

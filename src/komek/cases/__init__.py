@@ -1,0 +1,25 @@
+"""Cases: applications for a support measure, their decisions and deadlines. A wing: the state
+machine (`workflow`), the working-day deadlines (`deadlines`) and who decides each measure
+(`decisions.yaml`); the services file, assess and move applications with them."""
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+import yaml
+
+from komek.cases import deadlines, workflow
+
+
+@cache
+def decisions() -> dict:
+    return yaml.safe_load(files(__package__).joinpath("decisions.yaml").read_text("utf-8"))
+
+
+def decision(measure: str) -> dict:
+    """Who decides an application for `measure` (caseworker or rules), the months an approval
+    assigns (None: until changed), and the basis."""
+    return {**decisions()["default"], **decisions()["measures"].get(measure, {})}
+
+
+__all__ = ["deadlines", "decision", "decisions", "workflow"]
