@@ -300,7 +300,7 @@ def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.
         for held in s.scalars(select(Assignment).where(Assignment.application_id == a.id, Assignment.ended.is_(None))):
             held.end_date, held.ended = max(held.start_date, today) - dt.timedelta(days=1), now
     if was in ("approved", "rejected") and to == "in_review":
-        a.assessed = None               # reconsidered: assessed again on the registry as it is now
+        a.assessed = a.eligible = a.amount_tiyn = None      # reconsidered: assessed again on the registry as it is now
     if to == "approved":
         s.add(_assignment(s, a, today, now))
     a.state = to
