@@ -97,7 +97,7 @@ def token(args) -> str:
 
 def load(args, auth: dict, applicants: list[str], run: str) -> tuple[dict, dict]:
     """Filings at `rate` per second for `seconds`; each failed one retried with its key (up to five
-    times, half a second apart). The acknowledged: key -> application id."""
+    times, half a second apart; a refusal is not retried). The acknowledged: key -> application id."""
     rng = random.Random(1)
     bodies = [json.dumps({"measure": rng.choice(MEASURES), "month": args.month, "applicant_iin": rng.choice(applicants)})
               for _ in range(int(args.rate * args.seconds))]
@@ -122,7 +122,7 @@ def load(args, auth: dict, applicants: list[str], run: str) -> tuple[dict, dict]
                                 headers={**auth, "content-type": "application/json", "Idempotency-Key": key})
                 r = local.c.getresponse()
                 answer, status = r.read(), r.status
-            except OSError as e:
+            except (OSError, http.client.HTTPException) as e:      # the server killed mid-answer too
                 del local.c
                 status = type(e).__name__
             with lock:
@@ -132,6 +132,8 @@ def load(args, auth: dict, applicants: list[str], run: str) -> tuple[dict, dict]
                     retried[0] += attempt > 0
                     return
                 failures[str(status)] = failures.get(str(status), 0) + 1
+            if isinstance(status, int) and status < 500:      # refused (an applicant with no household): not retried
+                return
             time.sleep(0.5)
 
     with ThreadPoolExecutor(args.threads) as pool:

@@ -46,8 +46,8 @@ from komek.kz.standard import benefits, rules_version, standard
 from komek.kz.standard.law import cites_article
 from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
-from komek.registry.db import session
-from komek.registry.models import Application, Assignment, IdempotencyKey, Transition
+from komek.registry.db import engine, session
+from komek.registry.models import Address, Application, Assignment, HouseholdMember, IdempotencyKey, Transition
 from komek.services.sources import warnings_for
 
 FILERS = ("citizen", "caseworker")      # who files, reads and moves applications
@@ -102,25 +102,32 @@ def _replay(url: str, actor: access.Actor, key: str, digest: str) -> dict | None
         return json.loads(first.response)
 
 
-def _household(source: DatabaseSource, iin: str, on: dt.date, wanted: str | None) -> tuple[str, str]:
-    """(household_id, region_code) of the applicant's household on `on`."""
-    memberships = registry_inputs.in_force(source.rows("households", "iin", [iin]), "from_date", "to_date", on)
-    ids = sorted(set(memberships["household_id"].to_list()))
-    if wanted is not None:
-        if wanted not in ids:
-            raise FieldError("household_id", f"the applicant is not a member of household {wanted!r} on {on}")
-        ids = [wanted]
-    if not ids:
-        raise FieldError("applicant_iin", f"not a member of a household on {on} in the registry")
-    if len(ids) > 1:
-        raise FieldError("household_id", f"the applicant is a member of {len(ids)} households on {on}: name the one "
-                         "applied for")
-    part = source.household(ids[0], ("households", "addresses"))
-    region = registry_inputs.households_on(part.tables(("households", "addresses")), on).collect()["region_code"]
-    if region.is_empty():
+def _household(url: str, iin: str, on: dt.date, wanted: str | None) -> tuple[str, str]:
+    """(household_id, region_code) of the applicant's household on `on`: the region is its head's
+    latest registration in force, as `registry_inputs.households_on` has it, in two indexed queries."""
+    m, a = HouseholdMember, Address
+    with engine(url).connect() as conn:
+        ids = sorted(conn.scalars(select(m.household_id).where(m.iin == iin, _in_force(m.from_date, m.to_date, on))))
+        if wanted is not None:
+            if wanted not in ids:
+                raise FieldError("household_id", f"the applicant is not a member of household {wanted!r} on {on}")
+            ids = [wanted]
+        if not ids:
+            raise FieldError("applicant_iin", f"not a member of a household on {on} in the registry")
+        if len(ids) > 1:
+            raise FieldError("household_id", f"the applicant is a member of {len(ids)} households on {on}: name the "
+                             "one applied for")
+        region = conn.scalar(select(a.region_code).join(m, m.iin == a.iin).where(
+            m.household_id == ids[0], m.role == "head", _in_force(m.from_date, m.to_date, on),
+            _in_force(a.registered_from, a.registered_to, on)).order_by(a.registered_from.desc()).limit(1))
+    if region is None:
         raise FieldError("household_id", f"household {ids[0]} has no head registered in a region on {on}: no "
                          "caseworker can be named")
-    return ids[0], region[0]
+    return ids[0], region
+
+
+def _in_force(start, end, on: dt.date):
+    return (start <= on) & (end.is_(None) | (end > on))
 
 
 def _ack(a: Application) -> dict:
@@ -152,7 +159,7 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
         applicant = actor.iin
     elif applicant is None:
         raise FieldError("applicant_iin", "required: a caseworker files on a citizen's behalf")
-    household_id, region = _household(source, applicant, on, body.get("household_id"))
+    household_id, region = _household(url, applicant, on, body.get("household_id"))
     if actor.role == "caseworker" and region not in actor.regions:
         _refuse(url, actor, what, Forbidden(f"the household is registered in region {region}, not one this "
                                             "caseworker serves"), client, applicant, household_id)
