@@ -210,9 +210,13 @@ def main() -> None:
                           "database": counts(args, acknowledged, run)}, indent=2))
     finally:
         for p in procs:
-            p.send_signal(signal.SIGTERM) if p.poll() is None else None
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
-            p.wait(timeout=60)
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:      # never left running
+                kill(p)
 
 
 if __name__ == "__main__":
