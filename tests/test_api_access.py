@@ -130,6 +130,12 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("POST", "/api/v1/simulations"): {"as": "analyst", "json": {"month": "2026-10"}},
         ("POST", "/api/v1/scores"): {"as": "analyst", "json": {"month": "2026-10"}},
         ("POST", "/api/v1/audits"): {"as": "auditor", "json": {}},
+        ("GET", "/api/v1/simulations"): {"as": "analyst"}, ("GET", "/api/v1/scores"): {"as": "analyst"},
+        ("GET", "/api/v1/audits"): {"as": "auditor"},
+        ("GET", "/api/v1/statistics"): {"as": "analyst", "params": {"month": "2026-10"}},
+        ("POST", "/api/v1/simulations/{job_id}/cancel"): {"as": "analyst", "job_id": str(w["jobs"]["simulation"])},
+        ("POST", "/api/v1/scores/{job_id}/cancel"): {"as": "analyst", "job_id": str(w["jobs"]["score"])},
+        ("POST", "/api/v1/audits/{job_id}/cancel"): {"as": "auditor", "job_id": str(w["jobs"]["audit"])},
         ("GET", "/api/v1/simulations/{job_id}"): {"as": "analyst", "job_id": str(w["jobs"]["simulation"])},
         ("GET", "/api/v1/scores/{job_id}"): {"as": "analyst", "job_id": str(w["jobs"]["score"])},
         ("GET", "/api/v1/audits/{job_id}"): {"as": "auditor", "job_id": str(w["jobs"]["audit"])},
@@ -196,6 +202,9 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "audit results": ("GET", "/api/v1/audits/{job_id}/results/{name}", {"job_id": "audit", "name": "file"}),
     "simulation job": ("GET", "/api/v1/simulations/{job_id}", {"job_id": "simulation"}),
     "score job": ("GET", "/api/v1/scores/{job_id}", {"job_id": "score"}),
+    "simulation jobs": ("GET", "/api/v1/simulations", {}),
+    "audit jobs": ("GET", "/api/v1/audits", {}),
+    "statistics": ("GET", "/api/v1/statistics", {}),
     "application": ("GET", "/api/v1/applications/{app_id}", {"app_id": "mine"}),
     "applications": ("GET", "/api/v1/applications", {}),
 }
@@ -216,6 +225,9 @@ MATRIX = {
     "audit results": (403, 403,  403,      200,    403,     403,    403,   403),
     "simulation job": (403, 403, 403,      403,    403,     200,    200,   403),
     "score job":  (403,    403,  403,      403,    403,     200,    403,   403),
+    "simulation jobs": (403, 403, 403,     403,    403,     200,    200,   403),
+    "audit jobs": (403,    403,  403,      200,    403,     403,    403,   403),
+    "statistics": (403,    403,  403,      403,    403,     200,    403,   403),
     "application": (200,   200,  403,      403,    403,     403,    403,   200),
     "application other": (403, 403, 200,   403,    403,     403,    403,   403),
     "applications": (200,  200,  200,      403,    403,     403,    403,   200),
@@ -230,7 +242,7 @@ def test_role_matrix(world, row):
     other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs"} if row.endswith(" other") else {}
     known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"]}.items()}, "file": "findings.csv"}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
-    spec["params"] = {"iin": world["citizen"]} if route == "search" else {}
+    spec["params"] = {"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics" else {}
     for actor, expected in zip(ACTORS, MATRIX[row]):
         refused_before = _refusals(world, actor)
         r = call(world, method, path, spec, actor)

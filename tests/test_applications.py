@@ -21,9 +21,10 @@ from sqlalchemy.engine import make_url
 from conftest import postgres_url
 from komek import access
 from komek.api import create_app
-from komek.cases import deadlines, workflow
+from komek.cases import workflow
 from komek.errors import FieldError, Forbidden, NotFound, TransitionError
 from komek.kz import registry_inputs
+from komek.kz.calendar import calendar
 from komek.registry import db
 from komek.registry.db import session
 from komek.registry.models import AccessEntry, Application, Assignment, IdempotencyKey, Transition
@@ -267,28 +268,35 @@ def test_a_citizen_withdraws_and_answers_but_does_not_decide(world):
 
 
 def test_the_clock_stops_while_information_is_asked(world):
-    """Filed on Monday 2 November: due ten working days later, 16 November. Asked for information
-    on Wednesday 4th, answered on Tuesday 10th: four working days (5, 6, 9, 10) do not count."""
+    """A birth benefit is decided in 15 working days. Filed on Monday 2 November 2026 (no holiday
+    in November): day 1 is the 3rd, day 15 Monday 23 November. Information asked on Wednesday 4th,
+    given on Tuesday 10th: the 4th, 5th, 6th, 9th and 10th do not count (5 working days), so only
+    the 3rd has run and the 14 left end on Monday 30 November."""
     url, case = world["url"], world["actors"]["case"]
     app_id = file(world, "birth_benefit", world["people"]["iin"][7], now=MONDAY)
     day = lambda d: MONDAY + dt.timedelta(days=d)  # noqa: E731
-    assert service.read(case, url, app_id, now=MONDAY)["due_date"] == "2026-11-16"
+    filed = service.read(case, url, app_id, now=MONDAY)
+    assert (filed["due_date"], filed["working_days_left"], filed["flag"]) == ("2026-11-23", 15, "in_time")
     service.move(case, url, app_id, "in_review", "taken", now=day(1))
     stopped = service.move(case, url, app_id, "needs_information", "the birth certificate", now=day(2))
-    assert stopped["working_days_left"] == 8 and stopped["clock_stopped_since"] == "2026-11-04"
-    assert service.read(case, url, app_id, now=day(7))["working_days_left"] == 8      # Monday 9th: still 8
+    assert stopped["working_days_left"] == 14 and stopped["clock_stopped_since"] == "2026-11-04"
+    assert service.read(case, url, app_id, now=day(7))["working_days_left"] == 14      # Monday 9th: still 14
     resumed = service.move(case, url, app_id, "in_review", "received", now=day(8))
-    assert resumed["due_date"] == "2026-11-20" and resumed["stopped_working_days"] == 4
-    assert resumed["working_days_left"] == 8 and resumed["clock_stopped_since"] is None
-    assert service.read(case, url, app_id, now=day(19))["flag"] == "overdue"          # Friday 20th passed
-    assert service.read(case, url, app_id, now=day(16))["flag"] == "nearly due"
-    assert (deadlines.working_days(dt.date(2026, 11, 4), dt.date(2026, 11, 10)), deadlines.due("x", dt.date(2026, 11, 2))) \
-        == (4, dt.date(2026, 11, 16))
+    assert resumed["due_date"] == "2026-11-30" and resumed["stopped_working_days"] == 5
+    assert resumed["working_days_left"] == 14 and resumed["clock_stopped_since"] is None
+    with session(url) as s:
+        assert s.get(Application, app_id).due_date == dt.date(2026, 11, 30)
+    assert service.read(case, url, app_id, now=day(25))["flag"] == "nearly_due"       # Friday 27th: one day left
+    assert service.read(case, url, app_id, now=day(28))["working_days_left"] == 0     # due today
+    assert service.read(case, url, app_id, now=day(29))["flag"] == "overdue"          # Tuesday 1 December
 
 
 def test_the_queue_is_by_working_days_left_and_pages_without_loss(world):
+    """Filed every five days back from 2 November, seen on Friday 6 November: Monday 26 October is
+    off (25 October, a holiday, fell on a Sunday), so the one filed on Sunday 18 October is due on
+    Monday 9 November, one working day left."""
     url, case = world["url"], world["actors"]["case"]
-    filed = [file(world, "birth_benefit", world["people"]["iin"][10 + i], now=MONDAY - dt.timedelta(days=3 * i))
+    filed = [file(world, "birth_benefit", world["people"]["iin"][10 + i], now=MONDAY - dt.timedelta(days=5 * i))
              for i in range(7)]
     now = MONDAY + dt.timedelta(days=4)
     seen, cursor = [], None
@@ -302,13 +310,14 @@ def test_the_queue_is_by_working_days_left_and_pages_without_loss(world):
     assert order == sorted(order) and all(i["state"] in workflow.OPEN for i in seen)
     ours = {i["id"]: i for i in seen if i["id"] in filed}
     assert len(ours) == 7
+    assert (ours[filed[3]]["due_date"], ours[filed[3]]["working_days_left"], ours[filed[3]]["flag"]) == (
+        "2026-11-09", 1, "nearly_due")
+    assert (ours[filed[0]]["due_date"], ours[filed[0]]["flag"]) == ("2026-11-23", "in_time")
     for i in ours.values():
-        due = dt.date.fromisoformat(i["due_date"])
-        left = deadlines.working_days(dt.date(2026, 11, 6), due) if due >= dt.date(2026, 11, 6) else None
-        assert (i["flag"] == "overdue") == (left is None)
-        if left is not None:
-            assert i["working_days_left"] == left and (i["flag"] == "nearly due") == (left <= deadlines.NEARLY)
-    assert {i["flag"] for i in ours.values()} >= {"overdue", "nearly due", None}
+        left = calendar().working_days_left(dt.date(2026, 11, 6), dt.date.fromisoformat(i["due_date"]))
+        assert i["working_days_left"] == left
+        assert i["flag"] == ("overdue" if left < 0 else "nearly_due" if left <= 1 else "in_time")
+    assert {i["flag"] for i in ours.values()} == {"overdue", "nearly_due", "in_time"}
     with pytest.raises(FieldError):
         service.listing(case, url, "not-a-cursor")
 

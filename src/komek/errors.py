@@ -66,15 +66,23 @@ class SchemaError(SourceError):
     """The database schema is not at the version this code needs (it is migrated only on request)."""
 
 
+class OutOfCalendar(KomekError):
+    """A date outside the years the working-day calendar knows: unknown, never guessed."""
+
+
 class NotFound(KomekError):
     """A household, person or finding asked for is not there."""
 
 
-class ReviewError(KomekError):
+class Conflict(KomekError):
+    """The request conflicts with the record's state (answered 409): nothing was changed."""
+
+
+class ReviewError(Conflict):
     """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
 
 
-class TransitionError(KomekError):
+class TransitionError(Conflict):
     """A case cannot move to the state asked (from where it is, or by this role); `allowed`: the
     states it may move to, by this actor, from where it is."""
 

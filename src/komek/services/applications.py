@@ -41,6 +41,7 @@ from komek.engine.explain import applied_exception, explain
 from komek.engine.references import assumption_reason
 from komek.errors import FieldError, Forbidden, NotFound
 from komek.kz import contract, registry_inputs, summary
+from komek.kz.calendar import Stop, calendar
 from komek.kz.iin import mask
 from komek.kz.standard import benefits, rules_version, standard
 from komek.kz.standard.law import cites_article
@@ -297,10 +298,10 @@ def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.
     """Move `a` to `to` (the workflow allows it): the clock stopped or started again, the
     assignment started or ended, the move recorded, the applicant told."""
     today, was = deadlines.today(now), a.state
-    if was == "needs_information" and a.clock_stopped is not None:
-        stood = max(0, deadlines.working_days(a.clock_stopped, today))
-        a.stopped_days += stood
-        a.due_date, a.clock_stopped = deadlines.add_working_days(a.due_date, stood), None
+    if was == "needs_information" and a.clock_stopped is not None:     # the answer came: the clock runs again
+        stops = [*_stops(s, [a.id]).get(a.id, []), Stop(a.clock_stopped, today)]
+        a.due_date = deadlines.due(a.measure, deadlines.today(a.submitted), stops)
+        a.stopped_days, a.clock_stopped = deadlines.stopped_days(stops), None
     if to == "needs_information":
         a.clock_stopped = today
     if was == "approved":
@@ -374,10 +375,30 @@ def move(actor: access.Actor, url: str, app_id: int, to: str, reason: str, clien
 
 # Reading -------------------------------------------------------------------------------------
 
-def _clock(a: Application, today: dt.date) -> dict:
-    left = deadlines.left(a.due_date, today, a.clock_stopped) if a.state in workflow.OPEN else None
-    return {"due_date": _iso(a.due_date), "working_days_left": left, "flag": None if left is None else deadlines.flag(left),
-            "clock_stopped_since": _iso(a.clock_stopped), "stopped_working_days": a.stopped_days}
+def _stops(s, app_ids: list[int]) -> dict[int, list[Stop]]:
+    """The clock stops each application had, ended: from the day information was asked to the day it came."""
+    out, since = defaultdict(list), {}
+    for app_id, was, to, at in s.execute(select(Transition.application_id, Transition.from_state, Transition.to_state,
+                                                Transition.at).where(Transition.application_id.in_(app_ids))
+                                         .order_by(Transition.id)):
+        if was == "needs_information" and app_id in since:
+            out[app_id].append(Stop(since.pop(app_id), deadlines.today(at)))
+        if to == "needs_information":
+            since[app_id] = deadlines.today(at)
+    return out
+
+
+def _standing(a: Application, stops: list[Stop], today: dt.date):
+    return deadlines.standing(a.measure, deadlines.today(a.submitted), a.due_date, stops, a.clock_stopped, today)
+
+
+def _clock(a: Application, today: dt.date, stops: list[Stop]) -> dict:
+    """The due date and, while the application is open, where it stands today."""
+    st = _standing(a, stops, today) if a.state in workflow.OPEN else None
+    return {"due_date": _iso(st.due if st else a.due_date), "working_days_left": st.left if st else None,
+            "flag": st.state if st else None, "clock_stopped_since": _iso(a.clock_stopped),
+            "stopped_working_days": a.stopped_days,
+            "due_date_rests_on": deadlines.rests_on(deadlines.today(a.submitted), st.due if st else a.due_date)}
 
 
 def _assessment(a: Application) -> dict | str:
@@ -395,11 +416,12 @@ def read(actor: access.Actor, url: str, app_id: int, purpose: str | None = None,
         a = _may(url, actor, s.get(Application, app_id), app_id, "application", purpose, client)
         moves = s.scalars(select(Transition).where(Transition.application_id == app_id).order_by(Transition.id)).all()
         assigned = s.scalars(select(Assignment).where(Assignment.application_id == app_id).order_by(Assignment.id)).all()
+        stops = _stops(s, [app_id]).get(app_id, [])
     access.record(url, actor, "application", iin=a.applicant_iin, household_id=a.household_id, purpose=purpose,
                   source=client)
     return {"id": a.id, "applicant_iin": a.applicant_iin, "household_id": a.household_id, "measure": a.measure,
             "label": standard().variables[a.measure].label, "month": a.month, "region_code": a.region_code,
-            "state": a.state, "submitted": _iso(a.submitted), **_clock(a, deadlines.today(now)),
+            "state": a.state, "submitted": _iso(a.submitted), **_clock(a, deadlines.today(now), stops),
             "filed_by": a.filed_by, "filed_by_role": a.filed_by_role, "decided_by": decision(a.measure)["decided_by"],
             "assessment": _assessment(a), "allowed": workflow.allowed(a.state, actor.role, a.eligible),
             "history": [{"from": m.from_state, "to": m.to_state, "by": m.actor, "role": m.role, "at": _iso(m.at),
@@ -409,10 +431,10 @@ def read(actor: access.Actor, url: str, app_id: int, purpose: str | None = None,
                              "ended": _iso(g.ended)} for g in assigned]}
 
 
-def _item(a: Application, today: dt.date) -> dict:
+def _item(a: Application, today: dt.date, stops: list[Stop]) -> dict:
     return {"id": a.id, "applicant": mask(a.applicant_iin), "household_id": a.household_id, "measure": a.measure,
             "month": a.month, "region_code": a.region_code, "state": a.state, "submitted": _iso(a.submitted),
-            **_clock(a, today), "eligible": a.eligible, "amount": _tenge(a.amount_tiyn), "assessed": a.assessed is not None}
+            **_clock(a, today, stops), "eligible": a.eligible, "amount": _tenge(a.amount_tiyn), "assessed": a.assessed is not None}
 
 
 def _cursor(token: str) -> tuple[int, int]:
@@ -449,12 +471,17 @@ def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int
         else:
             open_ = (Application.region_code.in_(actor.regions)) & (Application.state.in_(workflow.OPEN))
             clocks = s.execute(select(Application.id, Application.due_date, Application.clock_stopped).where(open_)).all()
-            order = sorted((deadlines.left(due, today, stopped), i) for i, due, stopped in clocks)
+            stopped = {i for i, _, since in clocks if since is not None}
+            waiting = {a.id: a for a in s.scalars(select(Application).where(Application.id.in_(stopped)))} if stopped else {}
+            stops = _stops(s, list(stopped)) if stopped else {}
+            order = sorted((_standing(waiting[i], stops.get(i, []), today).left if i in waiting
+                            else calendar().working_days_left(today, due), i) for i, due, _ in clocks)
             total = len(order)
             ranked = [r for r in order if after is None or r > after][:limit + 1]
             rows = {a.id: a for a in s.scalars(select(Application).where(Application.id.in_([i for _, i in ranked])))}
             page = [rows[i] for _, i in ranked]
         shown = page[:limit]
-        items = [_item(a, today) for a in shown]
+        stops = _stops(s, [a.id for a in shown if a.clock_stopped is not None])
+        items = [_item(a, today, stops.get(a.id, [])) for a in shown]
     access.record(url, actor, what, iins=sorted({a.applicant_iin for a in shown}) or [None], purpose=purpose, source=client)
     return {"items": items, "total": total, "next_cursor": _token(*ranked[limit - 1]) if len(page) > limit else None}
