@@ -74,6 +74,11 @@ class ReviewError(KomekError):
     """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
 
 
+class Conflict(KomekError):
+    """What was asked cannot be done as things stand: a slot already taken, a hold that lapsed,
+    a payment not yet made."""
+
+
 class SurveyError(KomekError):
     """A survey file cannot be used for the proxy means test."""
 

@@ -12,6 +12,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("komek-data")
     database_url: str | None = None   # default: SQLite inside data_dir
     secret_key: str | None = None     # signs the API's tokens; default: a key made once in data_dir
+    payment_secret: str | None = None  # the sandbox payment provider's signing secret; default: derived from the signing key
 
     def signing_key(self) -> str:
         """KOMEK_SECRET_KEY, else the data folder's own key (made on first use, readable by its owner only)."""
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48), "utf-8")
         return path.read_text("utf-8").strip()
+
+    def payment_key(self) -> str:
+        """KOMEK_PAYMENT_SECRET, else one derived from the signing key (so a token's key is never the provider's)."""
+        if self.payment_secret:
+            return self.payment_secret
+        import hashlib
+        import hmac
+        return hmac.new(self.signing_key().encode(), b"komek payment provider", hashlib.sha256).hexdigest()
 
     @property
     def database(self) -> str:

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import audit, auth, jobs, registry, rules
+from komek.api import appointments, audit, auth, jobs, registry, rules
 from komek.api.limits import BodyLimits
 from komek.api.logs import mask_logs
-from komek.errors import FieldError, Forbidden, KomekError, NotFound, ReviewError, SignInError, SituationError, SourceError
+from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, ReviewError, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
@@ -55,7 +55,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": [{"path": e.field, "message": e.problem}]}, status_code=422)
 
     @app.exception_handler(ReviewError)
-    async def conflict(request: Request, e: ReviewError):
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, e: ReviewError | Conflict):
         return JSONResponse({"detail": str(e)}, status_code=409)
 
     @app.exception_handler(NotFound)
@@ -103,4 +104,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(registry.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(jobs.router, prefix=PREFIX)
+    app.include_router(appointments.router, prefix=PREFIX)
     return app
