@@ -7,6 +7,7 @@ One registry with a saved audit, on PostgreSQL when it is reachable (production)
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -25,11 +26,13 @@ from conftest import postgres_url
 from komek import access
 from komek.api import create_app
 from komek.audit import review
+from komek.cases import payments
 from komek.kz import registry_inputs
 from komek.periods import month_end
 from komek.registry import db
 from komek.registry.db import session
 from komek.registry.models import AccessEntry
+from komek.services import appointments
 from komek.services.extracts import ingest_extract
 from komek.services.sources import source
 from komek.services.worker import work
@@ -89,7 +92,18 @@ def world(extract, audited, tmp_path_factory):
     work(Settings(data_dir=tmp, database_url=url), once=True)
     jobs = {"audit": audit_job, "simulation": post("/api/v1/simulations", "analyst", {"month": "2026-10"}),
             "score": post("/api/v1/scores", "analyst", {"month": "2026-10"})}
-    yield {"jobs": jobs, "url": url, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
+    # Appointments: slots in both regions, the citizen's reservations and a stranger's elsewhere.
+    when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(hour=5, minute=0, second=0, microsecond=0)
+    cfg = Settings(data_dir=tmp, database_url=url)
+    slots = [appointments.add_slot(access.Actor(-9, "case", "caseworker", (region, other_region)), url, "mse_exam",
+                                   "MSE department", r, when + dt.timedelta(hours=i), 30, None)[0]["id"]
+             for i, r in enumerate((region, region, region, region, other_region))]
+    person = lambda iin: access.Actor(-8, "someone", "citizen", (), iin)  # noqa: E731
+    rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
+            for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
+    day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
+    yield {"jobs": jobs, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1], "to_cancel": rids[2], "other_rid": rids[3],
+           "days": {"from": day, "to": day}, "region": region, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
            "there": there, "iins": set(pl.read_parquet(extract / "persons.parquet")["iin"].to_list())}
     db.engine(url).dispose()
@@ -134,6 +148,17 @@ def request_for(world: dict, method: str, path: str) -> dict:
                                                             "name": "levels.csv"},
         ("GET", "/api/v1/audits/{job_id}/results/{name}"): {"as": "auditor", "job_id": str(w["jobs"]["audit"]),
                                                             "name": "findings.csv"},
+        ("GET", "/api/v1/appointments/slots"): {"as": "citizen", "params": {"service": "mse_exam", "region": w["region"],
+                                                                           **w["days"]}},
+        ("POST", "/api/v1/appointments/slots"): {"as": "case", "json": {
+            "service": "akim_reception", "office": "Akimat", "region": w["region"], "minutes": 20,
+            "starts": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0).isoformat()}},
+        ("GET", "/api/v1/appointments"): {"as": "case", "params": w["days"]},
+        ("POST", "/api/v1/appointments"): {"as": "citizen", "json": {"slot_id": w["slot"]}},
+        ("GET", "/api/v1/appointments/{reservation_id}"): {"as": "case", "reservation_id": str(w["rid"])},
+        ("POST", "/api/v1/appointments/{reservation_id}/confirm"): {"as": "citizen", "reservation_id": str(w["to_confirm"])},
+        ("POST", "/api/v1/appointments/{reservation_id}/cancel"): {"as": "citizen", "reservation_id": str(w["to_cancel"])},
+        ("POST", "/api/v1/payments/sandbox/callback"): {"json": {"reference": "x", "outcome": "paid", "amount_tiyn": 1}},
     }
     assert (method, path) in calls, f"{method} {path}: say in request_for how the walk calls it"
     return calls[(method, path)]
@@ -142,7 +167,8 @@ def request_for(world: dict, method: str, path: str) -> dict:
 def call(world: dict, method: str, path: str, spec: dict, who: str | None = None):
     url = re.sub(r"{(\w+)}", lambda m: spec[m.group(1)], path)
     who = who if who is not None else spec.get("as")
-    return world["client"].request(method, url, headers=world["headers"].get(who, {}), params=spec.get("params"),
+    headers = {**world["headers"].get(who, {}), **({"Idempotency-Key": "walk"} if path == "/api/v1/appointments" else {})}
+    return world["client"].request(method, url, headers=headers, params=spec.get("params"),
                                    json=spec.get("json"), data=spec.get("data"))
 
 
@@ -168,7 +194,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 30 and len(personal) == 9
+    assert walked >= 38 and len(personal) == 11
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -184,6 +210,8 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "audit results": ("GET", "/api/v1/audits/{job_id}/results/{name}", {"job_id": "audit", "name": "file"}),
     "simulation job": ("GET", "/api/v1/simulations/{job_id}", {"job_id": "simulation"}),
     "score job": ("GET", "/api/v1/scores/{job_id}", {"job_id": "score"}),
+    "appointment": ("GET", "/api/v1/appointments/{reservation_id}", {"reservation_id": "rid"}),
+    "appointments": ("GET", "/api/v1/appointments", {}),
 }
 # Expected status per route and actor. "other" rows ask for another family's or region's record.
 MATRIX = {
@@ -202,6 +230,9 @@ MATRIX = {
     "audit results": (403, 403,  403,      200,    403,     403,    403,   403),
     "simulation job": (403, 403, 403,      403,    403,     200,    200,   403),
     "score job":  (403,    403,  403,      403,    403,     200,    403,   403),
+    "appointment": (200,   200,  403,      403,    403,     403,    403,   200),
+    "appointment other": (403, 403, 200,   403,    403,     403,    403,   403),
+    "appointments": (200,  200,  200,      403,    403,     403,    403,   200),
 }
 ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "analyst", "admin", "key:office-system")
 
@@ -210,10 +241,11 @@ ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "
 def test_role_matrix(world, row):
     route = row.removesuffix(" other")
     method, path, fill = ROUTES[route]
-    other = {"hid": "other_hid", "citizen": "stranger"} if row.endswith(" other") else {}
-    known = {**world, **{k: str(v) for k, v in world["jobs"].items()}, "file": "findings.csv"}
+    other = {"hid": "other_hid", "citizen": "stranger", "rid": "other_rid"} if row.endswith(" other") else {}
+    known = {**world, **{k: str(v) for k, v in world["jobs"].items()}, "file": "findings.csv", "rid": str(world["rid"]),
+             "other_rid": str(world["other_rid"])}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
-    spec["params"] = {"iin": world["citizen"]} if route == "search" else {}
+    spec["params"] = {"iin": world["citizen"]} if route == "search" else world["days"] if route == "appointments" else {}
     for actor, expected in zip(ACTORS, MATRIX[row]):
         refused_before = _refusals(world, actor)
         r = call(world, method, path, spec, actor)

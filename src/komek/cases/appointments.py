@@ -33,7 +33,8 @@ from komek.kz.iin import mask
 from komek.money import tenge
 from komek.registry.models import LIVE, FeePayment, Reservation, ReservationEvent, Slot
 
-MAX_DAYS = 92            # the longest date range a listing covers
+MAX_DAYS = 92                        # the longest date range a listing covers
+AHEAD = dt.timedelta(days=731)       # the furthest ahead a slot may be offered
 
 
 @cache
@@ -82,8 +83,14 @@ def check_slot(service: str, region: str, starts: dt.datetime, minutes: int, now
         raise FieldError("region", f"unknown region code {region!r}")
     if starts.tzinfo is None:
         raise FieldError("starts", "give the time with its offset (e.g. 2026-12-01T10:00:00+05:00)")
-    if utc(starts) <= now:
+    try:
+        at = utc(starts)
+    except OverflowError:
+        raise FieldError("starts", "not a time a slot can have") from None
+    if at <= now:
         raise FieldError("starts", "the slot would begin in the past")
+    if at > now + AHEAD:
+        raise FieldError("starts", f"at most {AHEAD.days} days ahead")
     if not 5 <= minutes <= 480:
         raise FieldError("minutes", "from 5 to 480")
 
@@ -113,8 +120,11 @@ def day_span(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
         raise FieldError("to", "on or after `from`")
     if (last - first).days >= MAX_DAYS:
         raise FieldError("to", f"a listing covers at most {MAX_DAYS} days")
-    start = dt.datetime.combine(first, dt.time(), clock())
-    return start.astimezone(dt.UTC), (start + dt.timedelta(days=(last - first).days + 1)).astimezone(dt.UTC)
+    try:
+        start = dt.datetime.combine(first, dt.time(), clock())
+        return start.astimezone(dt.UTC), (start + dt.timedelta(days=(last - first).days + 1)).astimezone(dt.UTC)
+    except OverflowError:
+        raise FieldError("from", "outside the calendar") from None
 
 
 def free_slots(s: Session, service: str, region: str, first: dt.date, last: dt.date, now: dt.datetime) -> list[Slot]:
