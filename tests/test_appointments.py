@@ -376,3 +376,15 @@ def test_a_citizen_acting_on_another_persons_reservation_is_refused(registry_url
         logged = list(s.execute(select(AccessEntry.actor, AccessEntry.subject_iin, AccessEntry.allowed)))
     assert logged == [(b.username, a.iin, False)] * 3
     assert events(registry_url, held["id"]) == ["held"]
+
+
+def test_the_sweep_from_the_command_line(registry_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from komek.cli import app
+    sid = slot(registry_url, 9)
+    service.hold(citizen(1), registry_url, PROVIDER, sid, "k", now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    done = CliRunner().invoke(app, ["appointments", "sweep", "--database", registry_url, "--data-dir", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert "1 expired, 0 honoured, 0 refunded, 0 failed" in done.output
+    assert count(registry_url, Reservation, Reservation.state == "expired") == 1

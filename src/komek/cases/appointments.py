@@ -258,16 +258,22 @@ def cancel(s: Session, reservation_id: int, provider: Provider, actor: str, now:
 
 # Payments --------------------------------------------------------------------------------------
 
+def _locked(s: Session, payment_id: int) -> tuple[Reservation, FeePayment]:
+    """A payment and its reservation, locked in the order every change takes them (the
+    reservation first), so two changes of one reservation wait for each other, never deadlock."""
+    r = s.scalar(select(Reservation).where(Reservation.payment_id == payment_id).with_for_update())
+    return r, s.get(FeePayment, payment_id, with_for_update=True)
+
+
 def record_callback(s: Session, provider: str, sent: Callback, now: dt.datetime) -> FeePayment:
     """A provider's word on a payment, applied once: paid (a live hold is then booked) or failed.
     The same word again changes nothing; a failure after a payment is a Conflict."""
-    payment = s.scalar(select(FeePayment).where(FeePayment.provider == provider, FeePayment.reference == sent.reference)
-                       .with_for_update())
-    if payment is None:
+    payment_id = s.scalar(select(FeePayment.id).where(FeePayment.provider == provider, FeePayment.reference == sent.reference))
+    if payment_id is None:
         raise NotFound(f"payment {sent.reference!r}: no such payment")
+    r, payment = _locked(s, payment_id)
     if sent.amount_tiyn != payment.amount_tiyn:
         raise FieldError("amount_tiyn", f"{sent.amount_tiyn} tiyn, but the payment is for {payment.amount_tiyn}")
-    r = s.scalar(select(Reservation).where(Reservation.payment_id == payment.id).with_for_update())
     if sent.outcome == "failed":
         if payment.state in ("paid", "refunded"):
             raise Conflict(f"payment {sent.reference!r} is {payment.state}: a failure cannot undo it")
@@ -293,9 +299,8 @@ def unsettled(s: Session) -> list[int]:
 def settle(s: Session, payment_id: int, provider: Provider, actor: str, now: dt.datetime) -> str | None:
     """A payment made without a booking: the booking honoured if its slot is still free and not
     begun, else the fee refunded. What was done (honoured, refunded), or None when nothing was due."""
-    payment = s.get(FeePayment, payment_id, with_for_update=True)
-    r = s.scalar(select(Reservation).where(Reservation.payment_id == payment_id).with_for_update())
-    if payment is None or payment.state != "paid" or r.state == "booked":
+    r, payment = _locked(s, payment_id)
+    if payment.state != "paid" or r.state == "booked":
         return None
     slot = s.get(Slot, r.slot_id)
     if r.state != "cancelled" and utc(slot.starts) > now:
