@@ -85,11 +85,13 @@ def hold(actor: access.Actor, url: str, provider: Provider, slot_id: int, key: s
         with session(url, immediate=True) as s:
             r = book.hold(s, slot_id, actor.iin, key, body, provider, actor.username, now)
             return book.view(s, r, now), True
-    except IntegrityError:
-        # Another hold was written first: of this key (a concurrent retry), or of the slot.
+    except (IntegrityError, Conflict) as e:
+        # Another hold was written first: of this key (a retry sent before the first was answered), or of the slot.
         replay = _replay(url, actor, key, body, now)
         if replay:
             return replay, False
+        if isinstance(e, Conflict):
+            raise
         raise Conflict(f"slot {slot_id} is taken") from None
 
 
