@@ -139,6 +139,12 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("POST", "/api/v1/simulations"): {"as": "analyst", "json": {"month": "2026-10"}},
         ("POST", "/api/v1/scores"): {"as": "analyst", "json": {"month": "2026-10"}},
         ("POST", "/api/v1/audits"): {"as": "auditor", "json": {}},
+        ("GET", "/api/v1/simulations"): {"as": "analyst"}, ("GET", "/api/v1/scores"): {"as": "analyst"},
+        ("GET", "/api/v1/audits"): {"as": "auditor"},
+        ("GET", "/api/v1/statistics"): {"as": "analyst", "params": {"month": "2026-10"}},
+        ("POST", "/api/v1/simulations/{job_id}/cancel"): {"as": "analyst", "job_id": str(w["jobs"]["simulation"])},
+        ("POST", "/api/v1/scores/{job_id}/cancel"): {"as": "analyst", "job_id": str(w["jobs"]["score"])},
+        ("POST", "/api/v1/audits/{job_id}/cancel"): {"as": "auditor", "job_id": str(w["jobs"]["audit"])},
         ("GET", "/api/v1/simulations/{job_id}"): {"as": "analyst", "job_id": str(w["jobs"]["simulation"])},
         ("GET", "/api/v1/scores/{job_id}"): {"as": "analyst", "job_id": str(w["jobs"]["score"])},
         ("GET", "/api/v1/audits/{job_id}"): {"as": "auditor", "job_id": str(w["jobs"]["audit"])},
@@ -210,6 +216,9 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "audit results": ("GET", "/api/v1/audits/{job_id}/results/{name}", {"job_id": "audit", "name": "file"}),
     "simulation job": ("GET", "/api/v1/simulations/{job_id}", {"job_id": "simulation"}),
     "score job": ("GET", "/api/v1/scores/{job_id}", {"job_id": "score"}),
+    "simulation jobs": ("GET", "/api/v1/simulations", {}),
+    "audit jobs": ("GET", "/api/v1/audits", {}),
+    "statistics": ("GET", "/api/v1/statistics", {}),
     "appointment": ("GET", "/api/v1/appointments/{reservation_id}", {"reservation_id": "rid"}),
     "appointments": ("GET", "/api/v1/appointments", {}),
 }
@@ -230,6 +239,9 @@ MATRIX = {
     "audit results": (403, 403,  403,      200,    403,     403,    403,   403),
     "simulation job": (403, 403, 403,      403,    403,     200,    200,   403),
     "score job":  (403,    403,  403,      403,    403,     200,    403,   403),
+    "simulation jobs": (403, 403, 403,     403,    403,     200,    200,   403),
+    "audit jobs": (403,    403,  403,      200,    403,     403,    403,   403),
+    "statistics": (403,    403,  403,      403,    403,     200,    403,   403),
     "appointment": (200,   200,  403,      403,    403,     403,    403,   200),
     "appointment other": (403, 403, 200,   403,    403,     403,    403,   403),
     "appointments": (200,  200,  200,      403,    403,     403,    403,   200),
@@ -245,7 +257,8 @@ def test_role_matrix(world, row):
     known = {**world, **{k: str(v) for k, v in world["jobs"].items()}, "file": "findings.csv", "rid": str(world["rid"]),
              "other_rid": str(world["other_rid"])}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
-    spec["params"] = {"iin": world["citizen"]} if route == "search" else world["days"] if route == "appointments" else {}
+    spec["params"] = ({"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics"
+                      else world["days"] if route == "appointments" else {})
     for actor, expected in zip(ACTORS, MATRIX[row]):
         refused_before = _refusals(world, actor)
         r = call(world, method, path, spec, actor)

@@ -165,6 +165,15 @@ def test_jobs_over_the_api(extract, registry_url, tmp_path, direct):
     counts = dict(levels.iter_rows())
     assert {r["level"]: r["households"] for r in got["scores"]["summary"]["levels"]} == {
         lv: (None if 0 < counts.get(lv, 0) < 10 else counts.get(lv, 0)) for lv in ("A", "B", "C", "D", "E", "not known")}
+    # The analyst's statistics show the scoring run by region; the only simulation had a reform, so support is not known.
+    stats = client.get("/api/v1/statistics", params={"month": "2026-10"}, headers=as_("analyst")).json()
+    by_region = direct["levels"].with_columns(pl.col("level").fill_null("not known")).group_by("region_code", "level").len()
+    n = {(r, lv): k for r, lv, k in by_region.iter_rows()}
+    assert stats["levels"]["job"] == ids["scores"] and len(stats["levels"]["rows"]) == 6 * by_region["region_code"].n_unique()
+    for row in stats["levels"]["rows"]:
+        k = n.get((row["region_code"], row["level"]), 0)
+        assert (row["households"], row["suppressed"]) == ((None, True) if 0 < k < 10 else (k, False)), row
+    assert stats["support"] is None and "simulation" in stats["not_known"]["support"]
     found = direct["audit"]
     assert got["audits"]["summary"]["findings"] == found.findings.height > 0
     assert got["audits"]["summary"]["anomalies"] == found.anomalies.height
@@ -249,6 +258,51 @@ def test_a_job_whose_worker_was_killed_runs_again(extract, registry_url, tmp_pat
         f"{n}.{f}" for n in ("comparison", "measures", "national", "reform_summary", "summary") for f in ("csv", "parquet"))
     if backend(registry_url) == "postgresql":      # procrastinate's delivery of the job was retried, not duplicated
         assert queue_rows(registry_url) == [(job_id, "succeeded", 2)]
+
+
+def test_a_job_is_cancelled_queued_or_running_and_listed_to_its_submitter(extract, registry_url, tmp_path, direct):
+    cfg = Settings(data_dir=tmp_path / "data", database_url=registry_url, secret_key="k" * 40)
+    ingest_extract(extract, cfg)
+    for user, role in [("analyst", "analyst"), ("other", "analyst"), ("admin", "administrator")]:
+        access.add(registry_url, user, PASSWORD, role)
+    client = TestClient(create_app(cfg))
+    as_ = signed_in(client)
+    ids = [client.post("/api/v1/simulations", json={"month": "2026-10"}, headers=as_("analyst")).json()["id"]
+           for _ in range(3)]
+    listed = lambda user: [j["id"] for j in client.get("/api/v1/simulations", headers=as_(user)).json()]  # noqa: E731
+    assert listed("analyst") == ids[::-1] and listed("other") == [] and listed("admin") == ids[::-1]
+    assert client.get("/api/v1/scores", headers=as_("admin")).status_code == 403         # not a scorer
+
+    cancel = lambda user, job_id: client.post(f"/api/v1/simulations/{job_id}/cancel", headers=as_(user))  # noqa: E731
+    queued, running, left = ids
+    refused = cancel("other", queued)
+    assert refused.status_code == 403 and "another account" in refused.json()["detail"]
+    with session(registry_url) as s:
+        assert s.scalar(select(AccessEntry).where(AccessEntry.actor == "other", AccessEntry.allowed.is_(False))) is not None
+    r = cancel("analyst", queued)
+    assert r.status_code == 200 and (r.json()["state"], r.json()["step"]) == ("cancelled", "cancelled by analyst")
+
+    attempt = jobs.claim(registry_url, running)                    # a worker has started it
+    assert cancel("admin", running).json()["state"] == "cancelled"
+    jobs.execute(cfg, running, attempt)                             # its worker stops at the first step, keeping nothing
+    root = cfg.data_dir / "jobs"
+    assert not any(root.iterdir())
+
+    work(cfg, once=True)                                             # only the job left runs
+    states = {j["id"]: j["state"] for j in client.get("/api/v1/simulations", headers=as_("analyst")).json()}
+    assert states == {queued: "cancelled", running: "cancelled", left: "succeeded"}
+    assert sorted(p.name for p in root.iterdir()) == [str(left)]
+    done = cancel("analyst", left)
+    assert done.status_code == 409 and "is succeeded" in done.json()["detail"]
+    assert client.get(f"/api/v1/simulations/{running}", headers=as_("analyst")).json()["results"] == []
+
+    # The analyst's statistics: the month's latest run, or not known with what computes it.
+    stats = client.get("/api/v1/statistics", params={"month": "2026-10"}, headers=as_("analyst")).json()
+    assert stats["support"]["job"] == left and stats["support"]["rows"] == budgets(direct["base"].summary)
+    assert stats["levels"] is None and "POST /api/v1/scores" in stats["not_known"]["levels"]
+    earlier = client.get("/api/v1/statistics", params={"month": "2026-09"}, headers=as_("analyst")).json()
+    assert earlier["support"] is None and earlier["levels"] is None and set(earlier["not_known"]) == {"support", "levels"}
+    assert client.get("/api/v1/statistics", params={"month": "2026-10"}, headers=as_("admin")).status_code == 403
 
 
 def test_migration_sets_up_and_removes_the_queue(database_url):

@@ -119,3 +119,25 @@ def test_an_empty_registry_gives_empty_inputs(tables):
     persons, households = registry_inputs.build(empty, ON)
     assert persons.height == 0 and households.height == 0
     assert persons.columns == registry_inputs.PERSON_COLUMNS
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 200])
+def test_small_columns_convert_as_the_batch_does(n, monkeypatch):
+    """A household's few rows go through Python lists; the answers are the batch path's, nulls,
+    repeats and non-ASCII text included."""
+    rng = np.random.default_rng(n)
+    text = pl.Series([None if r < 0.2 else ["head", "spouse", "Ә", "a", "ё", ""][int(r * 10) % 6] for r in rng.random(n)], dtype=pl.String)
+    days = pl.Series([None if r < 0.3 else D(1950, 1, 1) + dt.timedelta(days=int(r * 40000)) for r in rng.random(n)], dtype=pl.Date)
+    keys = pl.Series([None if r < 0.1 else int(r * 1e11) for r in rng.random(n)], dtype=pl.UInt64)
+    ref = pl.Series([f"H{i}" for i in rng.permutation(n)] + ["other"])
+    ids = pl.Series([None, "other"] + [f"H{int(r * n * 1.5)}" for r in rng.random(n)], dtype=pl.String)
+    small = (registry_inputs._encode(text), registry_inputs.day_numbers(days, -7), registry_inputs._integers(keys),
+             registry_inputs._lookup(ids, ref))
+    monkeypatch.setattr(registry_inputs, "SMALL", -1)
+    batch = (registry_inputs._encode(text), registry_inputs.day_numbers(days, -7), registry_inputs._integers(keys),
+             registry_inputs._lookup(ids, ref))
+    (sc, sv), (bc, bv) = small[0], batch[0]
+    assert sv.tolist() == bv.tolist() and sc.tolist() == bc.tolist()
+    for s, b in zip(small[1:], batch[1:]):
+        assert s.tolist() == b.tolist()
+    assert small[3].tolist()[:2] == [-1, n]       # a missing id is not found; "other" is the last

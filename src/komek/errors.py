@@ -66,17 +66,20 @@ class SchemaError(SourceError):
     """The database schema is not at the version this code needs (it is migrated only on request)."""
 
 
+class OutOfCalendar(KomekError):
+    """A date outside the years the working-day calendar knows: unknown, never guessed."""
+
+
 class NotFound(KomekError):
     """A household, person or finding asked for is not there."""
 
 
-class ReviewError(KomekError):
-    """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
-
-
 class Conflict(KomekError):
-    """What was asked cannot be done as things stand: a slot already taken, a hold that lapsed,
-    a payment not yet made."""
+    """The request conflicts with the record's state (answered 409): nothing was changed."""
+
+
+class ReviewError(Conflict):
+    """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
 
 
 class SurveyError(KomekError):

@@ -12,7 +12,7 @@ from komek import __version__
 from komek.api import appointments, audit, auth, jobs, registry, rules
 from komek.api.limits import BodyLimits
 from komek.api.logs import mask_logs
-from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, ReviewError, SignInError, SituationError, SourceError
+from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
@@ -54,9 +54,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
     async def invalid_field(request: Request, e: FieldError):
         return JSONResponse({"detail": [{"path": e.field, "message": e.problem}]}, status_code=422)
 
-    @app.exception_handler(ReviewError)
     @app.exception_handler(Conflict)
-    async def conflict(request: Request, e: ReviewError | Conflict):
+    async def conflict(request: Request, e: Conflict):
         return JSONResponse({"detail": str(e)}, status_code=409)
 
     @app.exception_handler(NotFound)

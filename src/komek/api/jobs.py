@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from komek import access
 from komek.api.auth import PERSONAL, UNAUTHORIZED, client, current_actor
 from komek.services import jobs
+from komek.services.statistics import statistics
 
 router = APIRouter(tags=["jobs"])
 PATHS = {"simulation": "simulations", "score": "scores", "audit": "audits"}
@@ -91,7 +92,21 @@ def _read(kind: str):
         path = jobs.result(request.app.state.settings.database, kind, job_id, name, actor, client(request))
         return FileResponse(path, media_type=jobs.FORMATS[path.suffix[1:]], filename=f"{kind}-{job_id}-{name}")
 
+    def list_jobs(request: Request, limit: int = Query(50, ge=1, le=500, description="At most this many, newest first"),
+                  actor: access.Actor = Depends(current_actor)) -> list[dict]:
+        found = jobs.mine(request.app.state.settings.database, kind, actor, client(request), limit)
+        return [{**job, "links": _links(request, job)} for job in found]
+
+    def cancel_job(request: Request, job_id: JobId, actor: access.Actor = Depends(current_actor)) -> dict:
+        job = jobs.cancel(request.app.state.settings.database, kind, job_id, actor, client(request))
+        return {**job, "links": _links(request, job)}
+
     path = PATHS[kind]
+    router.add_api_route(f"/{path}", list_jobs, methods=["GET"], responses=REFUSED, name=f"list_{kind}s",
+                         summary=f"One's {kind} jobs, newest first (an administrator: everyone's)")
+    router.add_api_route(f"/{path}/{{job_id}}/cancel", cancel_job, methods=["POST"], name=f"cancel_{kind}",
+                         responses={**READ, 409: {"description": "The job has finished: nothing is changed"}},
+                         summary=f"Cancel a queued or running {kind} job (its submitter or an administrator)")
     router.add_api_route(f"/{path}/{{job_id}}", get_job, methods=["GET"], responses=READ, name=f"get_{kind}",
                          summary=f"A {kind} job: state, progress, step, timestamps; when done, the summary and links to the results")
     router.add_api_route(f"/{path}/{{job_id}}/results/{{name}}", get_result, methods=["GET"], name=f"get_{kind}_result",
@@ -103,3 +118,13 @@ def _read(kind: str):
 
 for _kind in PATHS:
     _read(_kind)
+
+
+@router.get("/statistics", tags=["statistics"], responses={**REFUSED, 422: {"description": "Not a month"}},
+            summary="The analyst's statistics of a month: support by region and measure, households per level by region")
+def get_statistics(request: Request, month: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM"),
+                   actor: access.Actor = Depends(current_actor)) -> dict:
+    """From the latest succeeded simulation (without a reform) and scoring run of the month;
+    cells of fewer than ten suppressed. A part no run has computed is null, and `not_known` says
+    which run computes it."""
+    return statistics(request.app.state.settings.database, month, actor, client(request))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -52,6 +53,9 @@ UNKNOWN = dict.fromkeys(("uapf_savings", "uapf_years_paid"),
                         "pension savings in the UAPF, and payments from them, are in no table of the registry")
 
 NEVER = np.iinfo(np.int32).max      # an open end date, as a day number
+# Up to this many rows (one household's), columns are converted through Python lists: a Polars
+# operation costs tens of microseconds however few its rows, and a card makes hundreds.
+SMALL = 256
 
 
 @dataclass(frozen=True)
@@ -106,18 +110,35 @@ def iin_key() -> pl.Expr:
     return pl.col("iin").cast(pl.UInt64, strict=False).alias("_iin")
 
 
+EPOCH = dt.date(1970, 1, 1)
+
+
 def day_number(on: dt.date) -> int:
     """A date as its day number (days since 1970-01-01), the unit of the registry's date arrays."""
-    return (on - dt.date(1970, 1, 1)).days
+    return (on - EPOCH).days
 
 
 def day_numbers(column: pl.Series, missing: int = NEVER) -> np.ndarray:
     """Dates as int32 day numbers; a missing date as `missing`."""
+    if column.len() <= SMALL:
+        return np.array([missing if v is None else (v - EPOCH).days for v in column.to_list()], dtype=np.int32)
     return column.to_physical().fill_null(missing).to_numpy().astype(np.int32, copy=False)
+
+
+def _integers(column: pl.Series) -> np.ndarray:
+    """An integer key column as a NumPy array; a missing key as 0 (no IIN is 0)."""
+    if column.len() <= SMALL:
+        return np.array([0 if v is None else v for v in column.to_list()], dtype=np.uint64)
+    return column.fill_null(0).to_numpy()
 
 
 def _encode(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, values): a text column as small integer codes into its sorted distinct values."""
+    if column.len() <= SMALL:
+        text = ["" if v is None else v for v in column.to_list()]
+        values = sorted(set(text))        # code point order: Polars' order of UTF-8 text
+        code = {v: i for i, v in enumerate(values)}
+        return np.array([code[v] for v in text], dtype=np.uint32), np.array(values or [""], dtype=str)
     text = column.fill_null("")
     values = text.unique().sort()
     codes = text.cast(pl.Enum(values.to_list())).to_physical().to_numpy()
@@ -161,6 +182,10 @@ def latest(n: int, at: np.ndarray, when: np.ndarray) -> np.ndarray:
 def _lookup(keys, reference) -> np.ndarray:
     """Each key's position in `reference` (distinct values), or -1: a hash join. Joining without
     keeping order and scattering the matches back is twice as fast as an ordered left join."""
+    if len(keys) + len(reference) <= SMALL:        # a household's few rows: a dict, not a query
+        keys, reference = (pl.Series(x).to_list() for x in (keys, reference))
+        at = {k: i for i, k in enumerate(reference) if k is not None}
+        return np.array([at.get(k, -1) for k in keys], dtype=np.int64)
     index = pl.LazyFrame({"k": reference, "p": np.arange(len(reference), dtype=np.int64)})
     hits = pl.LazyFrame({"k": keys, "r": np.arange(len(keys), dtype=np.int64)}).join(index, on="k", how="inner").collect()
     found = np.full(len(keys), -1, dtype=np.int64)
@@ -198,7 +223,7 @@ class Registry:
         queries += [self._housing_query(q) for q in own]
         persons, members, addresses, *facts = pl.collect_all(queries)
         self.iin = persons["iin"]                       # as given, for the results
-        self.key = persons["_iin"].fill_null(0).to_numpy()
+        self.key = _integers(persons["_iin"])
         self.birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
         self.sex, self.sexes = _encode(persons["sex"])
         self.death = day_numbers(persons["death_date"])
@@ -254,7 +279,7 @@ class Registry:
         A table listing people in the persons table's order costs a comparison; otherwise each
         run of equal neighbours is looked up once, by a sorted search when the runs are in IIN
         order and by a hash join when not."""
-        q = keys.fill_null(0).to_numpy()
+        q = _integers(keys)
         if len(q) == self.n and np.array_equal(q, self.key):
             return np.arange(self.n, dtype=np.int64)
         first, run = _runs(q)
@@ -522,8 +547,10 @@ class Prepared:
     def iins(self) -> pl.Series:
         return self.registry.iin.gather(self.pid)
 
+    @cached_property
     def _columns(self) -> tuple[dict, dict]:
-        """Person and household inputs; text as (codes, values)."""
+        """Person and household inputs; text as (codes, values). Worked out once: a card asks for
+        both the engine's arrays and the frames."""
         r, on = self.registry, self.on
         role = (r.m_role[self.membership], r.roles)
         sex = (r.sex[self.pid], r.sexes)
@@ -544,7 +571,7 @@ class Prepared:
 
     def engine(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
         """The engine's inputs: person arrays, household arrays and each person's household."""
-        p, h = self._columns()
+        p, h = self._columns
         fixed = lambda v: v[1][v[0]] if isinstance(v, tuple) else v  # noqa: E731
         return ({k: fixed(v) for k, v in p.items()}, {k: fixed(v) for k, v in h.items()},
                 self.group.astype(np.int64, copy=False))
@@ -552,7 +579,7 @@ class Prepared:
     def frames(self, keep_region: bool = False, keys: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The (persons, households) input frames: PERSON_COLUMNS and HOUSEHOLD_COLUMNS, with
         `region_code` on persons when `keep_region`, and the integer keys (`_iin`, `_hid`) when `keys`."""
-        p, h = self._columns()
+        p, h = self._columns
         series = lambda v: pl.Series(v[1].tolist(), dtype=pl.String).gather(v[0]) if isinstance(v, tuple) else pl.Series(v)  # noqa: E731
         ids = self.household_ids
         persons = pl.DataFrame({"iin": self.iins, "household_id": ids.gather(self.group),

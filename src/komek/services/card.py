@@ -30,6 +30,11 @@ from komek.services.sources import warnings_for
 ROLE_ORDER = {"head": 0, "spouse": 1, "parent": 2, "child": 3, "other": 4}
 
 
+def prepared(source: Source, household_id: str, on: dt.date) -> registry_inputs.Prepared:
+    """The household alone on `on` (not living then: not found), from a source holding its rows."""
+    return _prepared(registry_inputs.tables_of(source), household_id, on)
+
+
 def _prepared(tables: dict[str, pl.LazyFrame], household_id: str, on: dt.date) -> registry_inputs.Prepared:
     """The household alone on `on`: the registry restricted to its people."""
     registry = registry_inputs.Registry(tables, pl.Series([household_id]), dates=[on])
@@ -99,17 +104,18 @@ def open_findings(url: str, household_id: str, checked: bool = False) -> list[di
 
 
 def card(source: Source, household_id: str, on: dt.date, findings_from: str | None = None,
-         checked: bool = False, lang: str = "en") -> dict:
+         checked: bool = False, lang: str = "en", inputs: registry_inputs.Prepared | None = None) -> dict:
     """The card of one household on `on` as plain data (JSON-able); `findings_from` is a
-    database URL with saved audit findings, if there is one; the summary sentences in `lang`."""
+    database URL with saved audit findings, if there is one; the summary sentences in `lang`;
+    `inputs`: the household already `prepared` from this source."""
     summary.translations(lang)
     if isinstance(source, DatabaseSource):      # the household's rows by indexed queries, not the whole registry
         source = source.household(household_id, registry_inputs.TABLES)
     tables = registry_inputs.tables_of(source)
     cover = registry_inputs.coverage(tables)
-    prepared = _prepared(tables, household_id, on)
-    persons, households = prepared.frames()
-    p, h, group_of = prepared.engine()
+    inputs = inputs or _prepared(tables, household_id, on)
+    persons, households = inputs.frames()
+    p, h, group_of = inputs.engine()
     sim = Simulation(standard(), on, p, h, group_of)
     support, sentences = entitlements(sim, persons["iin"].to_list(), cover.not_computed, lang)
     level = household_card(index.score(persons, households, on, tables), household_id, index.unknown(tables))

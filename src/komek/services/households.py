@@ -8,6 +8,7 @@ Other roles are refused, and the refusal is logged too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
 
@@ -17,16 +18,24 @@ from komek.errors import Forbidden, NotFound
 from komek.kz import registry_inputs
 from komek.kz.iin import mask
 from komek.registry import DatabaseSource
-from komek.services.card import card
+from komek.services.card import card, prepared
 from komek.services.persons import rows
 
 READERS = ("citizen", "caseworker")
 
 
+def _region(part, household_id: str, on: dt.date) -> str | None:
+    """Where the household lives on `on` (None: it does not live then)."""
+    home = registry_inputs.households_on(registry_inputs.tables_of(part), on).collect()
+    region = home.filter(pl.col("household_id") == household_id)["region_code"].to_list()
+    return region[0] if region else None
+
+
 def _allowed(actor: access.Actor, source: DatabaseSource, part, household_id: str, on: dt.date, what: str,
-             purpose: str | None, client: str | None) -> list[str]:
+             purpose: str | None, client: str | None, region: Callable[[], str | None] | None = None) -> list[str]:
     """The household's members on `on` (IINs) if the actor may read it; else refused, and logged.
-    A citizen's own household is one the citizen belongs to (or belonged to, for its history)."""
+    A citizen's own household is one the citizen belongs to (or belonged to, for its history).
+    `region`: where the household lives on `on`, when the caller works it out anyway."""
     url = source.url
 
     def refuse(error: Exception, iins=(None,)) -> None:
@@ -45,10 +54,9 @@ def _allowed(actor: access.Actor, source: DatabaseSource, part, household_id: st
     if actor.role == "citizen" and actor.iin not in ever:
         refuse(NotFound(f"household {household_id!r}: not in the registry"))
     if actor.role == "caseworker":     # the region first: a refusal computes nothing
-        home = registry_inputs.households_on(registry_inputs.tables_of(part), on).collect()
-        region = home.filter(pl.col("household_id") == household_id)["region_code"].to_list()
-        if region and region[0] not in actor.regions:
-            refuse(Forbidden(f"household {household_id} is registered in region {region[0]}, not one this caseworker "
+        home = region() if region else _region(part, household_id, on)
+        if home is not None and home not in actor.regions:
+            refuse(Forbidden(f"household {household_id} is registered in region {home}, not one this caseworker "
                              "serves"), iins)
     return iins
 
@@ -56,8 +64,18 @@ def _allowed(actor: access.Actor, source: DatabaseSource, part, household_id: st
 def household(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
               purpose: str | None = None, client: str | None = None, lang: str = "en") -> dict:
     part = source.household(household_id, registry_inputs.TABLES)
-    iins = _allowed(actor, source, part, household_id, on, "household card", purpose, client)
-    data = card(part, household_id, on, findings_from=source.url, checked=True, lang=lang)   # the source checked the schema
+    inputs = []
+
+    def region() -> str | None:       # the card's own inputs say where the household lives
+        try:
+            inputs.append(prepared(part, household_id, on))
+        except NotFound:              # not living on `on`: the card says so below
+            return None
+        return inputs[0].region_codes[0]
+
+    iins = _allowed(actor, source, part, household_id, on, "household card", purpose, client, region)
+    data = card(part, household_id, on, findings_from=source.url, checked=True, lang=lang,   # the source checked the schema
+                inputs=inputs[0] if inputs else None)
     # Whose data was read: every member's, one entry each.
     access.record(source.url, actor, "household card", iins=iins, household_id=household_id, purpose=purpose,
                   source=client)

@@ -42,7 +42,7 @@ from sqlalchemy import select, update
 
 from komek import access
 from komek.engine.reform import Reform
-from komek.errors import FieldError, Forbidden, KomekError, NotFound, ReformError
+from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, ReformError
 from komek.kz.standard import standard
 from komek.money import MONEY
 from komek.periods import month_end
@@ -96,7 +96,7 @@ def _reform(document) -> Reform | None:
     return reform
 
 
-def _rows(frame: pl.DataFrame) -> list[dict]:
+def json_rows(frame: pl.DataFrame) -> list[dict]:
     """A frame as JSON rows: money as exact decimal strings, dates as ISO dates."""
     def plain(v):
         return str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, dt.date) else v
@@ -133,7 +133,7 @@ def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tra
     _publish(countrywide, out, "national")
     _publish(measures(base), out, "measures")
     summary = {"month": params["month"], "households": base.counts["households"], "persons": base.counts["persons"],
-               "national": _rows(countrywide), "not_computed": base.not_computed,
+               "national": json_rows(countrywide), "not_computed": base.not_computed,
                "assumptions": base.assumptions, "warnings": base.warnings}
     if reform:
         reformed = simulate(registry, on, progress=tracker.phase(1, phases), reform=reform, out=rows / "reform")
@@ -145,8 +145,8 @@ def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tra
                                          "households")
         _publish(_budgets(reformed.summary), out, "reform_summary")
         _publish(table, out, "comparison")
-        summary["reform"] = {"name": reform.name, "start": reform.start.isoformat(), "comparison": _rows(table),
-                             "households": _rows(households), "warnings": reformed.warnings,
+        summary["reform"] = {"name": reform.name, "start": reform.start.isoformat(), "comparison": json_rows(table),
+                             "households": json_rows(households), "warnings": reformed.warnings,
                              "impact": published(impact(registry, base, reformed))}
     shutil.rmtree(rows)
     return summary
@@ -175,7 +175,7 @@ def _score(registry: DatabaseSource, params: dict, out: Path, tracker: _Tracker)
     _publish(per_level(None), out, "levels")
     _publish(indicators(unknown), out, "indicators")
     step("score: households", 1, 1)
-    return {"month": params["month"], "households": levels.height, "levels": _rows(per_level(None)),
+    return {"month": params["month"], "households": levels.height, "levels": json_rows(per_level(None)),
             "not_computed": unknown}
 
 
@@ -194,7 +194,7 @@ def _audit(registry: DatabaseSource, params: dict, out: Path, tracker: _Tracker)
     outcome = checks(result).join(at_risk, on="check", how="left").with_columns(   # a check not run has no amount
         pl.when(pl.col("findings").is_not_null()).then(pl.col("amount_at_risk").fill_null(pl.lit(0, MONEY))))
     return {"payments": result.payments, "findings": result.findings.height, "anomalies": result.anomalies.height,
-            "amount_at_risk": str(result.findings["amount_at_risk"].cast(MONEY).sum()), "checks": _rows(outcome),
+            "amount_at_risk": str(result.findings["amount_at_risk"].cast(MONEY).sum()), "checks": json_rows(outcome),
             "not_run": result.not_run, "partial": result.partial, "saved": True}
 
 
@@ -234,7 +234,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _utc(when: dt.datetime | None) -> str | None:
+def iso_utc(when: dt.datetime | None) -> str | None:
     """SQLite gives back naive datetimes; they were written in UTC."""
     if when is None:
         return None
@@ -251,8 +251,8 @@ def results(job: Job) -> list[str]:
 def view(job: Job) -> dict:
     return {"id": job.id, "kind": job.kind, "state": job.state, "progress": job.progress, "step": job.step,
             "params": json.loads(job.params), "submitted_by": job.submitted_by, "role": job.role,
-            "created": _utc(job.created), "started": _utc(job.started), "finished": _utc(job.finished),
-            "heartbeat": _utc(job.heartbeat), "attempts": job.attempts, "error": job.error,
+            "created": iso_utc(job.created), "started": iso_utc(job.started), "finished": iso_utc(job.finished),
+            "heartbeat": iso_utc(job.heartbeat), "attempts": job.attempts, "error": job.error,
             "summary": json.loads(job.summary) if job.summary else None, "results": results(job)}
 
 
@@ -300,6 +300,34 @@ def _job(url: str, kind: str, job_id: int) -> Job:
 def status(url: str, kind: str, job_id: int, actor: access.Actor, client: str | None = None) -> dict:
     """A job's state, progress and step, its timestamps, and when it succeeded its summary and results."""
     _allow(url, actor, kind, f"{kind} job {job_id}", client)
+    return view(_job(url, kind, job_id))
+
+
+def mine(url: str, kind: str, actor: access.Actor, client: str | None = None, limit: int = 50) -> list[dict]:
+    """The actor's jobs of a kind, newest first (an administrator's: everyone's)."""
+    _allow(url, actor, kind, f"{kind} jobs", client)
+    query = select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit)
+    if actor.role != "administrator":
+        query = query.where(Job.submitted_by == actor.username)
+    with session(url) as s:
+        return [view(job) for job in s.scalars(query)]
+
+
+def cancel(url: str, kind: str, job_id: int, actor: access.Actor, client: str | None = None) -> dict:
+    """Stop a job that is queued or running (its submitter, or an administrator): it is not run,
+    or its worker stops at its next step and keeps nothing. A finished job is a conflict."""
+    what = f"{kind} job {job_id}: cancel"
+    _allow(url, actor, kind, what, client)
+    job = _job(url, kind, job_id)
+    if actor.role != "administrator" and job.submitted_by != actor.username:
+        access.record(url, actor, what, source=client, allowed=False)
+        raise Forbidden(f"{kind} job {job_id} was submitted by another account: only it or an administrator cancels it")
+    with engine(url).begin() as conn:
+        done = conn.execute(update(Job).where(Job.id == job_id, Job.state.in_(("queued", "running"))).values(
+            state="cancelled", finished=_now(), step=f"cancelled by {actor.username}")).rowcount
+    if not done:
+        raise Conflict(f"{kind} job {job_id} is {_job(url, kind, job_id).state}: only a queued or running job can be cancelled")
+    log.info("job %s (%s): cancelled by %s", job_id, kind, actor.username)
     return view(_job(url, kind, job_id))
 
 
@@ -372,10 +400,15 @@ def requeue_stale(url: str, stale: dt.timedelta = STALE) -> list[int]:
     return ids
 
 
+class _Dropped(Exception):
+    """The attempt no longer owns its job (cancelled, or queued again after its heartbeat stopped)."""
+
+
 class _Tracker:
     """A running attempt's progress and heartbeat, written to its record: by the services' progress
     callbacks (at most once a second) and by a thread every BEAT seconds. Every write is for this
-    attempt only, so an attempt whose job was queued again (its heartbeat had stopped) owns nothing."""
+    attempt only, so an attempt whose job was cancelled or queued again owns nothing, and stops at
+    its next step."""
 
     def __init__(self, url: str, job_id: int, attempt: int):
         self.url, self.job_id, self.attempt = url, job_id, attempt
@@ -393,13 +426,14 @@ class _Tracker:
         def progress(label: str, done: int, total: int) -> None:
             if time.monotonic() - self._last >= 1.0 or done >= total:
                 self._last = time.monotonic()
-                self.write(progress=round((i + done / max(total, 1)) / n, 4), step=label)
+                if not self.write(progress=round((i + done / max(total, 1)) / n, 4), step=label):
+                    raise _Dropped()
         return progress
 
     def __enter__(self) -> _Tracker:
         def beat():
-            while not self._stop.wait(BEAT):
-                self.write()
+            while not self._stop.wait(BEAT) and self.write():
+                pass
         threading.Thread(target=beat, name=f"komek-job-{self.job_id}-heartbeat", daemon=True).start()
         return self
 
@@ -431,6 +465,10 @@ def execute(cfg: Settings, job_id: int, attempt: int) -> None:
     try:
         with tracker:
             summary = KINDS[kind].compute(source(database=url), params, work, tracker)
+    except _Dropped:
+        shutil.rmtree(work, ignore_errors=True)
+        log.info("job %s (%s), attempt %s: stopped, the job was cancelled or taken by another attempt", job_id, kind, attempt)
+        return
     except Exception as e:
         shutil.rmtree(work, ignore_errors=True)
         error = str(e) if isinstance(e, KomekError) else f"{type(e).__name__}: {e}"
