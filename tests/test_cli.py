@@ -13,7 +13,7 @@ runner = CliRunner()
 def test_help_lists_every_subcommand():
     out = runner.invoke(app, ["--help"])
     assert out.exit_code == 0
-    for command in ("generate", "validate", "migrate", "ingest", "calc", "simulate", "audit", "review", "findings", "card", "demo", "serve", "users", "worker"):
+    for command in ("generate", "validate", "migrate", "ingest", "calc", "simulate", "audit", "review", "findings", "card", "demo", "serve", "users", "worker", "notifications"):
         assert command in out.output
 
 

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from komek.errors import FieldError
 
 
 class Settings(BaseSettings):
@@ -12,6 +16,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("komek-data")
     database_url: str | None = None   # default: SQLite inside data_dir
     secret_key: str | None = None     # signs the API's tokens; default: a key made once in data_dir
+
+    # Notifications (docs/cases.md): where SMS go, and how the relay retries.
+    sms_gateway: Literal["file", "http"] = "file"   # file: DATA_DIR/notifications/sent.jsonl and the log
+    sms_url: str | None = None                      # the SMS provider's endpoint (sms_gateway http)
+    sms_token: SecretStr | None = None              # its bearer token
+    sms_timeout: float = Field(10.0, gt=0)          # seconds for one request
+    notify_attempts: int = Field(8, ge=1)           # attempts before a notification is dead
+    notify_backoff: float = Field(10.0, ge=0)       # seconds before the first retry, doubling each time
+    notify_backoff_max: float = Field(3600.0, ge=0)  # the longest wait between two attempts
+    notify_lease: float = Field(60.0, gt=0)         # seconds a worker's claim holds; then another may send
 
     def signing_key(self) -> str:
         """KOMEK_SECRET_KEY, else the data folder's own key (made on first use, readable by its owner only)."""
@@ -41,5 +55,10 @@ class Settings(BaseSettings):
 
 
 def settings(**overrides) -> Settings:
-    """The settings in force: environment first, then any non-None override (a CLI flag)."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """The settings in force: environment first, then any non-None override (a CLI flag). A value
+    that is not valid is a FieldError naming its variable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise FieldError(f"KOMEK_{str(first['loc'][0]).upper()}", first["msg"]) from None

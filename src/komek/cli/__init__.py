@@ -12,6 +12,7 @@ import typer
 from komek import __version__
 from komek.cli import render
 from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
+from komek.cli.notifications import notifications_app
 from komek.cli.score import score_app
 from komek.cli.users import users_app
 from komek.periods import month_end
@@ -320,22 +321,27 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
 
 @app.command()
 def worker(concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once")] = 1,
-           once: Annotated[bool, typer.Option("--once", "--burst", help="Run the jobs queued, then exit")] = False,
+           once: Annotated[bool, typer.Option("--once", "--burst", help="Run the jobs queued and send the notifications due, then exit")] = False,
            stale: Annotated[float, typer.Option(min=0, help="Seconds without a heartbeat after which a running job has lost its worker and is run again")] = 60,
            data_dir: DataDir = None, database: Database = None) -> None:
-    """Run the batch jobs submitted over the API (simulations, scores, audits) until SIGTERM or SIGINT."""
+    """Run the batch jobs submitted over the API (simulations, scores, audits) and deliver the
+    notifications, until SIGTERM or SIGINT."""
     with user_errors():
         import logging
 
+        from komek.api.logs import mask_logs
         from komek.services.worker import work
         cfg = config(data_dir, database)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        err.print(f"Komek worker on {cfg.database_display}, {concurrency} at a time" + (", until the queue is empty" if once else ""))
+        mask_logs()                    # no IIN reaches the log, whatever a job or a notification says
+        err.print(f"Komek worker on {cfg.database_display}, {concurrency} at a time, notifications through the "
+                  f"{cfg.sms_gateway} gateway" + (", until the queue is empty" if once else ""))
         work(cfg, concurrency, once, dt.timedelta(seconds=stale))
 
 
 app.add_typer(score_app, name="score")
 app.add_typer(users_app, name="users")
+app.add_typer(notifications_app, name="notifications")
 
 
 if __name__ == "__main__":

@@ -26,8 +26,10 @@ class UserError(KomekError):
 
 
 def message(e: Exception) -> str:
-    """An error as the command line says it: a field as its option, and what to do when there is one thing."""
-    text = f"--{e.field.replace('_', '-')}: {e.problem}" if isinstance(e, FieldError) else str(e)
+    """An error as the command line says it: a field as its option (a setting as its variable,
+    KOMEK_...), and what to do when there is one thing."""
+    option = isinstance(e, FieldError) and not e.field.startswith("KOMEK_")
+    text = f"--{e.field.replace('_', '-')}: {e.problem}" if option else str(e)
     fix = next((f for kind, f in FIX.items() if isinstance(e, kind)), None)
     return f"{text}; {fix}" if fix else text
 

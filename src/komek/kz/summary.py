@@ -38,19 +38,20 @@ def N_(message: str) -> str:
 
 
 @cache
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalog of a language, compiled from its .po file once (English is the message ids)."""
+def translations(lang: str, package: str = "komek.kz", domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The catalog of a language, compiled from its .po file once (English is the message ids):
+    the summary's by default, another package's `locale/<lang>/LC_MESSAGES/<domain>.po` when named."""
     if lang not in LANGUAGES:
         raise FieldError("lang", f"unknown language {lang!r} (one of {', '.join(LANGUAGES)})")
     if lang == "en":
         return gettext.NullTranslations()
-    path = files("komek.kz").joinpath("locale", lang, "LC_MESSAGES", f"{DOMAIN}.po")
+    path = files(package).joinpath("locale", lang, "LC_MESSAGES", f"{domain}.po")
     with path.open("rb") as f:
-        catalog = read_po(f, locale=lang, domain=DOMAIN)
+        catalog = read_po(f, locale=lang, domain=domain)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return Translations(compiled, domain=domain)
 
 
 MEASURES = {

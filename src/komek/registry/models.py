@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Iin = Annotated[str, 12]        # also a BIN: 12 digits
@@ -314,6 +314,34 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     folder: Mapped[str | None]               # where the results are, once it succeeded
+
+
+class Notification(Base):
+    """A message to a person, written in the transaction of the change it tells of (the outbox)
+    and sent by the worker's relay: pending, sending (claimed by a worker until `next_attempt`),
+    then delivered, or dead after repeated failure. `text` is the rendered text, exactly what is
+    sent; `delivery_id` goes to the gateway with every attempt, so a repeated attempt is not sent
+    twice. `key`, when the writer gives one, makes writing the same notification again a no-op."""
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    channel: Mapped[Code]                    # sms
+    phone: Mapped[str] = mapped_column(String(16))      # E.164: +7 and ten digits
+    iin: Mapped[Iin | None] = mapped_column(index=True)
+    language: Mapped[str] = mapped_column(String(2))    # kk, ru, en
+    template: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    about: Mapped[str] = mapped_column(String(200), index=True)   # what it tells of: "application:123"
+    state: Mapped[Code]                      # pending, sending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_attempt: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}

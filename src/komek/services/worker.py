@@ -6,6 +6,10 @@ worker claims queued records from the jobs table itself, looking every second. E
 job record is the one truth: procrastinate only carries the job id to a worker, and a delivery
 of a job that is no longer queued does nothing.
 
+Beside the jobs, a thread of the worker relays the notifications of the outbox (komek.cases.
+notifications.relay), on both databases: claimed from the notifications table, sent through the
+gateway of the settings, retried with backoff (docs/cases.md says why procrastinate does not carry them).
+
 A worker runs `concurrency` jobs at once; it stops on SIGTERM or SIGINT when the jobs running have
 finished, and with `once` as soon as nothing is queued. When it starts, and every `stale` while it
 waits, it sweeps: a running job whose heartbeat is older than `stale` (its worker was killed) is
@@ -19,8 +23,11 @@ import asyncio
 import datetime as dt
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
+from komek.cases.notifications.relay import Relay
 from komek.registry import require_current
 from komek.registry.db import backend, libpq
 from komek.services import jobs
@@ -30,12 +37,41 @@ POLL = 1.0          # seconds between looks at the jobs table (SQLite)
 
 
 def work(cfg: Settings, concurrency: int = 1, once: bool = False, stale: dt.timedelta = jobs.STALE) -> None:
-    """Run queued jobs until stopped (SIGTERM, SIGINT), or with `once` until none is queued."""
+    """Run queued jobs and deliver notifications until stopped (SIGTERM, SIGINT), or with `once`
+    until no job is queued and no notification is due."""
     require_current(cfg.database)
-    if backend(cfg.database) == "postgresql":
-        asyncio.run(_procrastinate(cfg, concurrency, once, stale))
-    else:
-        _poll(cfg, concurrency, once, stale)
+    with _relaying(cfg, once):
+        if backend(cfg.database) == "postgresql":
+            asyncio.run(_procrastinate(cfg, concurrency, once, stale))
+        else:
+            _poll(cfg, concurrency, once, stale)
+
+
+@contextmanager
+def _relaying(cfg: Settings, once: bool) -> Iterator[None]:
+    """The notifications' relay in a thread while the jobs run; stopped with them (its sends
+    under way finish), or with `once` waited for until none is due."""
+    relay, stop, failure = Relay(cfg), threading.Event(), []
+
+    def run() -> None:
+        try:
+            relay.run(stop, once)
+        except BaseException as e:
+            failure.append(e)
+
+    thread = threading.Thread(target=run, name="komek-notifications", daemon=True)
+    thread.start()
+    try:
+        yield
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        if not once:
+            stop.set()
+        thread.join()
+    if failure:
+        raise failure[0]
 
 
 async def _procrastinate(cfg: Settings, concurrency: int, once: bool, stale: dt.timedelta) -> None:

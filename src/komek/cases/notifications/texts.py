@@ -1,0 +1,91 @@
+"""The texts of notifications: one template per kind of message, its English text the message id
+of the catalogs `locale/<lang>/LC_MESSAGES/notifications.po` (kk, ru), filled with the values the
+writer gives and formatted in the language's locale by Babel. The text is made once, when the
+notification is written, and stored: what is sent is what was written.
+
+A template's placeholders are its values: each must be given and known (missing is unknown, and
+a message does not guess), and nothing else may be. Dates are said in the language (5 декабря
+2026 г.), an amount to the tiyn, a `measure` by its name in the standard's catalog; any other
+text is put in as given. To add a template: its text here, then its translation in both catalogs
+(tests/test_notifications.py checks that every template is translated with the same placeholders).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from functools import cache
+from string import Formatter
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
+from komek.errors import FieldError
+from komek.kz.summary import LANGUAGES, MEASURES, N_, translations
+from komek.kz.summary import translations as standard_words
+
+DOMAIN = "notifications"
+ZONE = ZoneInfo("Asia/Almaty")     # one time zone for the whole country since 1 March 2024 (UTC+5)
+
+TEMPLATES = {
+    "application_received": N_("Komek: your application {application} ({measure}) was received on {date}. "
+                               "Decision by: {due}."),
+    "application_granted": N_("Komek: application {application} ({measure}) is granted: {amount} tenge a month "
+                              "from {start}."),
+    "application_refused": N_("Komek: application {application} ({measure}) is refused. The decision and its "
+                              "reasons are at your local office. Appeal by: {appeal_by}."),
+    "appeal_received": N_("Komek: your appeal {appeal} was received on {date}. Decision by: {due}."),
+    "offer": N_("Komek: your family may be entitled to: {measure}. To apply, reply {reply} to this message. "
+                "Valid until: {due}."),
+    "appointment_booked": N_("Komek: your appointment: {when}, {place}."),
+    "appointment_reminder": N_("Komek: a reminder of your appointment: {when}, {place}."),
+}
+
+
+@cache
+def placeholders(template: str) -> tuple[str, ...]:
+    """The values a template needs, in the order its text uses them."""
+    return tuple(dict.fromkeys(f for _, f, _, _ in Formatter().parse(TEMPLATES[template]) if f))
+
+
+def _said(name: str, value, lang: str) -> str:
+    if value is None:
+        raise FieldError(f"values.{name}", "not known: a notification says only what is known")
+    if name == "measure":
+        if value not in MEASURES:
+            raise FieldError("values.measure", f"unknown measure {value!r} (one of {', '.join(MEASURES)})")
+        return standard_words(lang).gettext(MEASURES[value])
+    if isinstance(value, dt.datetime):
+        local = value.astimezone(ZONE) if value.tzinfo else value
+        return f"{format_date(local, 'long', locale=lang)}, {format_time(local, 'short', locale=lang)}"
+    if isinstance(value, dt.date):
+        return format_date(value, "long", locale=lang)
+    if isinstance(value, bool | float):          # a float is not an exact amount
+        raise FieldError(f"values.{name}", "a text, a whole number, an exact amount (Decimal) or a date")
+    if isinstance(value, Decimal | int):         # an amount to the tiyn, a whole one without
+        return format_decimal(value, "#,##0" if value == int(value) else "#,##0.00", locale=lang)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise FieldError(f"values.{name}", "a text, a whole number, an exact amount (Decimal) or a date")
+
+
+def render(template: str, values: dict, lang: str) -> str:
+    """The text of a template in a language, with its values; an error names the value that is wrong."""
+    if template not in TEMPLATES:
+        raise FieldError("template", f"unknown template {template!r} (one of {', '.join(TEMPLATES)})")
+    if lang not in LANGUAGES:
+        raise FieldError("language", f"unknown language {lang!r} (one of {', '.join(LANGUAGES)})")
+    if not isinstance(values, dict):
+        raise FieldError("values", "the template's values by name")
+    needed = placeholders(template)
+    for name in needed:
+        if name not in values:
+            raise FieldError(f"values.{name}", f"required by the template {template}")
+    for name in values:
+        if name not in needed:
+            raise FieldError(f"values.{name}", f"not in the template {template} (its values: {', '.join(needed)})")
+    text = translations(lang, "komek.cases.notifications", DOMAIN).gettext(TEMPLATES[template])
+    text = text.format(**{name: _said(name, values[name], lang) for name in needed})
+    text = re.sub(r"\.\.(?=\s|$)", ".", text)        # a sentence ending in an abbreviation (2026 г.) takes one period
+    return re.sub("[\u00a0\u202f]", " ", text)       # CLDR's no-break spaces show as boxes on older phones
