@@ -82,6 +82,15 @@ class ReviewError(Conflict):
     """A review that cannot be made: unknown finding, already reviewed, missing amount or reason."""
 
 
+class TransitionError(Conflict):
+    """A case cannot move to the state asked (from where it is, or by this role); `allowed`: the
+    states it may move to, by this actor, from where it is."""
+
+    def __init__(self, message: str, allowed: list[str]):
+        self.allowed = allowed
+        super().__init__(message)
+
+
 class SurveyError(KomekError):
     """A survey file cannot be used for the proxy means test."""
 

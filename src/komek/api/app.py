@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import audit, auth, jobs, registry, rules
+from komek.api import audit, auth, jobs, registry, requests, rules
 from komek.api.limits import BodyLimits
 from komek.api.logs import mask_logs
-from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError
+from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError, TransitionError
 from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
@@ -57,6 +57,10 @@ def create_app(config: Settings | None = None) -> FastAPI:
     @app.exception_handler(Conflict)
     async def conflict(request: Request, e: Conflict):
         return JSONResponse({"detail": str(e)}, status_code=409)
+
+    @app.exception_handler(TransitionError)
+    async def not_allowed(request: Request, e: TransitionError):
+        return JSONResponse({"detail": str(e), "allowed": e.allowed}, status_code=409)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, e: NotFound):
@@ -103,4 +107,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(registry.router, prefix=PREFIX)
     app.include_router(audit.router, prefix=PREFIX)
     app.include_router(jobs.router, prefix=PREFIX)
+    app.include_router(requests.router, prefix=PREFIX)
     return app
