@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 import uuid
 
 import pytest
@@ -247,6 +248,24 @@ def test_a_repeat_follows_its_problem_and_a_problem_passes_on_when_its_first_cit
     service.move(world["actors"]["citizen"], world["url"], third["id"], "in_progress", "свет снова не горит", now=MONDAY + 5 * DAY)
     assert (row(world, second["id"]).state, row(world, second["id"]).reopened, row(world, third["id"]).state) == (
         "in_progress", 1, "in_progress")
+
+
+def test_filings_at_the_same_moment_start_one_problem(world):
+    body, start = place(), threading.Barrier(6)
+    answers = []
+
+    def one(n: int) -> None:
+        start.wait()
+        answers.append(service.file(world["actors"]["citizen"], world["url"], dict(body), f"race-{body['street']}-{n}",
+                                    now=MONDAY)[0])
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first = min(a["id"] for a in answers)
+    assert sorted(a["repeats"] or 0 for a in answers) == [0] + [first] * 5
+    assert row(world, first).repeat_count == 5
 
 
 # -- moves --------------------------------------------------------------------------------------

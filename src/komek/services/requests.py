@@ -135,6 +135,7 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     due = calendar().due_date(day, deadlines.general_request(day).days)
     try:
         with session(url) as s:
+            _lock(s, f["region_code"], f["category"])      # before the id is drawn: the first filed is the first
             r = CitizenRequest(iin=f["iin"], phone=f["phone"], language=f["language"], category=f["category"],
                                region_code=f["region_code"], locality=f["locality"], street=f["street"],
                                building=f["building"], place_key=f["place_key"],
@@ -163,12 +164,17 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     return answer, False
 
 
+def _lock(s, region: str, category: str) -> None:
+    """On PostgreSQL, filings of one category in one region one after the other, until commit (on
+    SQLite the database's one write lock does it)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:lock))"), {"lock": f"request:{region}:{category}"})
+
+
 def _problem_of(s, r: CitizenRequest, now: dt.datetime) -> CitizenRequest | None:
     """The first request of the problem `r` repeats: same category, region and place, and open, or
-    resolved within the repeat window; the earliest when several are. On PostgreSQL filings of one
-    category in one region wait for each other here, so two at once cannot both start a problem."""
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:lock))"), {"lock": f"request:{r.region_code}:{r.category}"})
+    resolved within the repeat window; the earliest when several are. Filings of one category in one
+    region wait for each other (`_lock`), so two at once cannot both start a problem."""
     c = CitizenRequest
     same = c.place_key == r.place_key
     point = (r.latitude, r.longitude) if r.latitude is not None else None
@@ -296,11 +302,12 @@ def move(actor: access.Actor, url: str, rid: int, to: str, note: str, client: st
         raise FieldError("note", f"at most {MAX_NOTE} characters")
     note, now = note.strip(), now or _now()
     with session(url) as s:
-        r = _may(url, actor, s.get(CitizenRequest, rid, with_for_update=True), rid, "request change", client)
+        r = _may(url, actor, s.get(CitizenRequest, rid), rid, "request change", client)
+        target = _target(s, r, to)                  # the problem locked first, then the request: one order
+        s.refresh(r, with_for_update=True)
         last = s.scalars(select(RequestMove).where(RequestMove.request_id == rid).order_by(RequestMove.id.desc())
                          .limit(1)).one()
         if not (r.state == to and (last.to_state, last.actor, last.note) == (to, actor.username, note)):
-            target = _target(s, r, to)
             data.check(target.state, to, actor.role, target.resolved_at, now)
             if to == "withdrawn":
                 _withdraw(s, r, actor.username, actor.role, note, now)
