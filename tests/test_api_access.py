@@ -90,12 +90,18 @@ def world(extract, audited, tmp_path_factory):
     work(Settings(data_dir=tmp, database_url=url), once=True)
     jobs = {"audit": audit_job, "simulation": post("/api/v1/simulations", "analyst", {"month": "2026-10"}),
             "score": post("/api/v1/scores", "analyst", {"month": "2026-10"})}
-    # Requests: the citizen's own (one to read, one to move), and the stranger's in the other region.
+    # Applications: the citizen's own (one to read, one to move), and the stranger's in the other region.
+    apply = lambda who, body, key: client.post("/api/v1/applications", json={"month": "2026-10", **body},  # noqa: E731
+                                               headers={**headers[who], "Idempotency-Key": key}).json()["id"]
+    applications = {"mine": apply("citizen", {"measure": "tsa"}, "a1"), "moved": apply("citizen", {"measure": "tsa"}, "a2"),
+                    "theirs": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a3")}
+    # Requests: the same (two at different places, so that neither repeats the other).
     ask = lambda who, body, key: client.post("/api/v1/requests", json={**REQUEST, **body},  # noqa: E731
                                              headers={**headers[who], "Idempotency-Key": key}).json()["id"]
-    requests = {"mine": ask("citizen", {"region_code": region}, "r1"), "moved": ask("citizen", {"region_code": region, "street": "Tauelsizdik"}, "r2"),
-                "theirs": ask("case-elsewhere", {"region_code": other_region, "iin": stranger}, "r3")}
-    yield {"jobs": jobs, "requests": requests, "url": url, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
+    requests = {"my_request": ask("citizen", {"region_code": region}, "r1"),
+                "moved_request": ask("citizen", {"region_code": region, "street": "Tauelsizdik"}, "r2"),
+                "their_request": ask("case-elsewhere", {"region_code": other_region, "iin": stranger}, "r3")}
+    yield {"jobs": jobs, "applications": applications, "requests": requests, "url": url, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
            "there": there, "iins": set(pl.read_parquet(extract / "persons.parquet")["iin"].to_list())}
     db.engine(url).dispose()
@@ -146,12 +152,18 @@ def request_for(world: dict, method: str, path: str) -> dict:
                                                             "name": "levels.csv"},
         ("GET", "/api/v1/audits/{job_id}/results/{name}"): {"as": "auditor", "job_id": str(w["jobs"]["audit"]),
                                                             "name": "findings.csv"},
+        ("POST", "/api/v1/applications"): {"as": "citizen", "json": {"measure": "tsa", "month": "2026-10"},
+                                            "headers": {"Idempotency-Key": "walk"}},
+        ("GET", "/api/v1/applications"): {"as": "case"},
+        ("GET", "/api/v1/applications/{app_id}"): {"as": "citizen", "app_id": str(w["applications"]["mine"])},
+        ("POST", "/api/v1/applications/{app_id}/transitions"): {"as": "case", "app_id": str(w["applications"]["moved"]),
+                                                                "json": {"to": "in_review", "reason": "taken"}},
         ("POST", "/api/v1/requests"): {"as": "citizen", "json": {**REQUEST, "region_code": "39"},
-                                        "headers": {"Idempotency-Key": "walk"}},
+                                       "headers": {"Idempotency-Key": "walk"}},
         ("GET", "/api/v1/requests"): {"as": "case"},
         ("GET", "/api/v1/requests/statistics"): {"as": "analyst"},
-        ("GET", "/api/v1/requests/{rid}"): {"as": "citizen", "rid": str(w["requests"]["mine"])},
-        ("POST", "/api/v1/requests/{rid}/transitions"): {"as": "case", "rid": str(w["requests"]["moved"]),
+        ("GET", "/api/v1/requests/{rid}"): {"as": "citizen", "rid": str(w["requests"]["my_request"])},
+        ("POST", "/api/v1/requests/{rid}/transitions"): {"as": "case", "rid": str(w["requests"]["moved_request"]),
                                                          "json": {"to": "in_progress", "note": "taken"}},
     }
     assert (method, path) in calls, f"{method} {path}: say in request_for how the walk calls it"
@@ -188,7 +200,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 35 and len(personal) == 13
+    assert walked >= 39 and len(personal) == 17
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -207,7 +219,9 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "simulation jobs": ("GET", "/api/v1/simulations", {}),
     "audit jobs": ("GET", "/api/v1/audits", {}),
     "statistics": ("GET", "/api/v1/statistics", {}),
-    "request": ("GET", "/api/v1/requests/{rid}", {"rid": "mine"}),
+    "application": ("GET", "/api/v1/applications/{app_id}", {"app_id": "mine"}),
+    "applications": ("GET", "/api/v1/applications", {}),
+    "request": ("GET", "/api/v1/requests/{rid}", {"rid": "my_request"}),
     "requests": ("GET", "/api/v1/requests", {}),
     "request statistics": ("GET", "/api/v1/requests/statistics", {}),
 }
@@ -231,6 +245,9 @@ MATRIX = {
     "simulation jobs": (403, 403, 403,     403,    403,     200,    200,   403),
     "audit jobs": (403,    403,  403,      200,    403,     403,    403,   403),
     "statistics": (403,    403,  403,      403,    403,     200,    403,   403),
+    "application": (200,   200,  403,      403,    403,     403,    403,   200),
+    "application other": (403, 403, 200,   403,    403,     403,    403,   403),
+    "applications": (200,  200,  200,      403,    403,     403,    403,   200),
     "request":    (200,    200,  403,      403,    403,     403,    403,   200),
     "request other": (403, 403,  200,      403,    403,     403,    403,   403),
     "requests":   (200,    200,  200,      403,    403,     403,    403,   200),
@@ -243,8 +260,9 @@ ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "
 def test_role_matrix(world, row):
     route = row.removesuffix(" other")
     method, path, fill = ROUTES[route]
-    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs"} if row.endswith(" other") else {}
-    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["requests"]}.items()}, "file": "findings.csv"}
+    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "my_request": "their_request"} if row.endswith(" other") else {}
+    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"]}.items()},
+             "file": "findings.csv"}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
     spec["params"] = {"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics" else {}
     for actor, expected in zip(ACTORS, MATRIX[row]):

@@ -410,3 +410,79 @@ class RequestKey(Base):
 
 
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}
+
+
+# Cases: applications for a measure, their decisions and what they assign (komek.cases) ----------
+
+class Application(Base):
+    """An application for a support measure for a month: who applies (and who filed it on whose
+    behalf), the household and region it belongs to, its state and due date, and what the rules
+    gave when it was assessed (eligible, the amount in whole tiyn, the explanation as JSON, the
+    rules version). `eligible` is None until assessed, and stays None when the registry cannot
+    tell (missing is unknown, never zero). While it needs information the clock stands still from
+    `clock_stopped`; `stopped_days` counts the working days it stood."""
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    applicant_iin: Mapped[Iin] = mapped_column(index=True)
+    household_id: Mapped[str] = mapped_column(index=True)
+    measure: Mapped[str] = mapped_column(String(64))
+    month: Mapped[Period]
+    region_code: Mapped[Region] = mapped_column(index=True)
+    state: Mapped[Code] = mapped_column(index=True)
+    submitted: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[dt.date]
+    clock_stopped: Mapped[dt.date | None]
+    stopped_days: Mapped[int] = mapped_column(Integer, default=0)
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_by_role: Mapped[Code]
+    assessed: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    rules_version: Mapped[str | None]
+    eligible: Mapped[bool | None]
+    amount_tiyn: Mapped[int | None] = mapped_column(BigInteger)
+    explanation: Mapped[str | None] = mapped_column(Text)
+
+
+class Transition(Base):
+    """One move of an application from a state to another: who, in which role, when and why.
+    Append-only: nothing updates or deletes a row. The first row of an application has no
+    `from_state` (it was filed)."""
+    __tablename__ = "application_transitions"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    from_state: Mapped[Code | None]
+    to_state: Mapped[Code]
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Code]
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Assignment(Base):
+    """What an approval assigns: the measure to a person or a household for a period at a monthly
+    amount (whole tiyn), with the explanation. A decision changed later ends it (`end_date`,
+    `ended`) and an approval again starts another: both are kept."""
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    measure: Mapped[str] = mapped_column(String(64))
+    iin: Mapped[Iin | None] = mapped_column(index=True)       # a person's measure: the member paid
+    household_id: Mapped[str] = mapped_column(index=True)
+    start_date: Mapped[dt.date]
+    end_date: Mapped[dt.date | None]                        # None: until changed
+    monthly_tiyn: Mapped[int] = mapped_column(BigInteger)
+    explanation: Mapped[str] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """An Idempotency-Key an account sent, with a digest of the body and the first answer: the
+    key replayed gets that answer, the key with another body is refused. The primary key makes two
+    concurrent requests with one key file one application."""
+    __tablename__ = "idempotency_keys"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    response: Mapped[str] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

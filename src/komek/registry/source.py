@@ -147,16 +147,21 @@ class DatabaseSource(Source):
         memberships, and for its members every membership (to place a person listed in two
         households), the civil record, registrations and the other person tables named; the
         household's own rows of the others."""
+        return self.households([household_id], tables, f"household {household_id}")
+
+    def households(self, household_ids: Iterable[str], tables: Iterable[str], named: str = "households") -> FrameSource:
+        """Some households' part of the registry, as `household` gives one's."""
+        household_ids = list(household_ids)
         tables = [t for t in tables if self.has(t)]
         by_household = {t for t in tables if "household_id" in self.contract.tables[t].key[:1]}
         with reaching(self.url), engine(self.url).connect() as conn:
-            iins = self.rows("households", "household_id", [household_id], conn)["iin"].to_list()
+            iins = self.rows("households", "household_id", household_ids, conn)["iin"].to_list()
             frames = {"households": self.rows("households", "iin", iins, conn)}
             for t in tables:
                 if t != "households":
-                    frames[t] = (self.rows(t, "household_id", [household_id], conn) if t in by_household
+                    frames[t] = (self.rows(t, "household_id", household_ids, conn) if t in by_household
                                  else self.rows(t, "iin", iins, conn))
-        return FrameSource(frames, self.contract, f"{self.name}, household {household_id}", self.as_of, tables)
+        return FrameSource(frames, self.contract, f"{self.name}, {named}", self.as_of, tables)
 
 
 class FrameSource(Source):

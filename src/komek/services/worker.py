@@ -16,6 +16,9 @@ waits, it sweeps: a running job whose heartbeat is older than `stale` (its worke
 queued again and runs from the start. On PostgreSQL the procrastinate jobs of workers that stopped
 beating are retried, and every queued record is deferred (at most one delivery waits: the queueing
 lock), so a record queued while no worker could take it is carried too.
+
+Beside the jobs, a thread assesses the applications filed (services.applications.assess), a
+batch at a time, until the worker stops (with `once`: until none is waiting).
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from contextlib import contextmanager
 from komek.cases.notifications.relay import Relay
 from komek.registry import require_current
 from komek.registry.db import backend, libpq
-from komek.services import jobs
+from komek.services import applications, jobs
 from komek.settings import Settings
 
 POLL = 1.0          # seconds between looks at the jobs table (SQLite)
@@ -40,7 +43,8 @@ def work(cfg: Settings, concurrency: int = 1, once: bool = False, stale: dt.time
     """Run queued jobs and deliver notifications until stopped (SIGTERM, SIGINT), or with `once`
     until no job is queued and no notification is due."""
     require_current(cfg.database)
-    with _relaying(cfg, once):
+    # The relay outlasts the assessor: with `once`, what the last assessments notify is delivered too.
+    with _relaying(cfg, once), _assessing(cfg, once):
         if backend(cfg.database) == "postgresql":
             asyncio.run(_procrastinate(cfg, concurrency, once, stale))
         else:
@@ -72,6 +76,38 @@ def _relaying(cfg: Settings, once: bool) -> Iterator[None]:
         thread.join()
     if failure:
         raise failure[0]
+
+
+@contextmanager
+def _assessing(cfg: Settings, once: bool) -> Iterator[None]:
+    """Filed applications assessed in a thread while the jobs run; stopped with them (the batch
+    at hand is finished), or with `once` waited for until none is waiting."""
+    stop = threading.Event()
+    assessor = threading.Thread(target=_assess, args=(cfg.database, stop, once), name="komek-assess", daemon=True)
+    assessor.start()
+    try:
+        yield
+    finally:
+        if not once:
+            stop.set()
+        assessor.join()
+
+
+def _assess(url: str, stop: threading.Event, once: bool) -> None:
+    """Assess filed applications a batch at a time until stopped (the batch at hand is finished),
+    or with `once` until none is waiting."""
+    while True:
+        try:
+            done = applications.assess(url)
+        except Exception:            # the database went away: try again, as the jobs' sweep does
+            applications.log.exception("assessing applications failed")
+            done = 0
+            if once:
+                return
+        if done and not (stop.is_set() and not once):
+            continue
+        if done or once or stop.wait(POLL):
+            return
 
 
 async def _procrastinate(cfg: Settings, concurrency: int, once: bool, stale: dt.timedelta) -> None:
