@@ -7,6 +7,7 @@ One registry with a saved audit, on PostgreSQL when it is reachable (production)
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -25,11 +26,13 @@ from conftest import postgres_url
 from komek import access
 from komek.api import create_app
 from komek.audit import review
+from komek.cases import payments
 from komek.kz import registry_inputs
 from komek.periods import month_end
 from komek.registry import db
 from komek.registry.db import session
 from komek.registry.models import AccessEntry
+from komek.services import appointments
 from komek.services.extracts import ingest_extract
 from komek.services.sources import source
 from komek.services.worker import work
@@ -101,7 +104,19 @@ def world(extract, audited, tmp_path_factory):
     requests = {"my_request": ask("citizen", {"region_code": region}, "r1"),
                 "moved_request": ask("citizen", {"region_code": region, "street": "Tauelsizdik"}, "r2"),
                 "their_request": ask("case-elsewhere", {"region_code": other_region, "iin": stranger}, "r3")}
-    yield {"jobs": jobs, "applications": applications, "requests": requests, "url": url, "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
+    # Appointments: slots in both regions, the citizen's reservations and a stranger's elsewhere.
+    when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(hour=5, minute=0, second=0, microsecond=0)
+    cfg = Settings(data_dir=tmp, database_url=url)
+    slots = [appointments.add_slot(access.Actor(-9, "case", "caseworker", (region, other_region)), url, "mse_exam",
+                                   "MSE department", r, when + dt.timedelta(hours=i), 30, None)[0]["id"]
+             for i, r in enumerate((region, region, region, region, other_region))]
+    person = lambda iin: access.Actor(-8, "someone", "citizen", (), iin)  # noqa: E731
+    rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
+            for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
+    day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
+    yield {"jobs": jobs, "applications": applications, "requests": requests, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
+           "to_cancel": rids[2], "other_rid": rids[3], "days": {"from": day, "to": day}, "region": region,
+           "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
            "there": there, "iins": set(pl.read_parquet(extract / "persons.parquet")["iin"].to_list())}
     db.engine(url).dispose()
@@ -158,6 +173,17 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("GET", "/api/v1/applications/{app_id}"): {"as": "citizen", "app_id": str(w["applications"]["mine"])},
         ("POST", "/api/v1/applications/{app_id}/transitions"): {"as": "case", "app_id": str(w["applications"]["moved"]),
                                                                 "json": {"to": "in_review", "reason": "taken"}},
+        ("GET", "/api/v1/appointments/slots"): {"as": "citizen", "params": {"service": "mse_exam", "region": w["region"],
+                                                                           **w["days"]}},
+        ("POST", "/api/v1/appointments/slots"): {"as": "case", "json": {
+            "service": "akim_reception", "office": "Akimat", "region": w["region"], "minutes": 20,
+            "starts": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0).isoformat()}},
+        ("GET", "/api/v1/appointments"): {"as": "case", "params": w["days"]},
+        ("POST", "/api/v1/appointments"): {"as": "citizen", "json": {"slot_id": w["slot"]}},
+        ("GET", "/api/v1/appointments/{reservation_id}"): {"as": "case", "reservation_id": str(w["rid"])},
+        ("POST", "/api/v1/appointments/{reservation_id}/confirm"): {"as": "citizen", "reservation_id": str(w["to_confirm"])},
+        ("POST", "/api/v1/appointments/{reservation_id}/cancel"): {"as": "citizen", "reservation_id": str(w["to_cancel"])},
+        ("POST", "/api/v1/payments/sandbox/callback"): {"json": {"reference": "x", "outcome": "paid", "amount_tiyn": 1}},
         ("POST", "/api/v1/requests"): {"as": "citizen", "json": {**REQUEST, "region_code": "39"},
                                        "headers": {"Idempotency-Key": "walk"}},
         ("GET", "/api/v1/requests"): {"as": "case"},
@@ -173,8 +199,9 @@ def request_for(world: dict, method: str, path: str) -> dict:
 def call(world: dict, method: str, path: str, spec: dict, who: str | None = None):
     url = re.sub(r"{(\w+)}", lambda m: spec[m.group(1)], path)
     who = who if who is not None else spec.get("as")
-    return world["client"].request(method, url, headers={**world["headers"].get(who, {}), **spec.get("headers", {})},
-                                   params=spec.get("params"),
+    headers = {**world["headers"].get(who, {}), **spec.get("headers", {}),
+               **({"Idempotency-Key": "walk"} if path == "/api/v1/appointments" else {})}
+    return world["client"].request(method, url, headers=headers, params=spec.get("params"),
                                    json=spec.get("json"), data=spec.get("data"))
 
 
@@ -200,7 +227,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 39 and len(personal) == 17
+    assert walked >= 47 and len(personal) == 19
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -221,6 +248,8 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "statistics": ("GET", "/api/v1/statistics", {}),
     "application": ("GET", "/api/v1/applications/{app_id}", {"app_id": "mine"}),
     "applications": ("GET", "/api/v1/applications", {}),
+    "appointment": ("GET", "/api/v1/appointments/{reservation_id}", {"reservation_id": "rid"}),
+    "appointments": ("GET", "/api/v1/appointments", {}),
     "request": ("GET", "/api/v1/requests/{rid}", {"rid": "my_request"}),
     "requests": ("GET", "/api/v1/requests", {}),
     "request statistics": ("GET", "/api/v1/requests/statistics", {}),
@@ -248,6 +277,9 @@ MATRIX = {
     "application": (200,   200,  403,      403,    403,     403,    403,   200),
     "application other": (403, 403, 200,   403,    403,     403,    403,   403),
     "applications": (200,  200,  200,      403,    403,     403,    403,   200),
+    "appointment": (200,   200,  403,      403,    403,     403,    403,   200),
+    "appointment other": (403, 403, 200,   403,    403,     403,    403,   403),
+    "appointments": (200,  200,  200,      403,    403,     403,    403,   200),
     "request":    (200,    200,  403,      403,    403,     403,    403,   200),
     "request other": (403, 403,  200,      403,    403,     403,    403,   403),
     "requests":   (200,    200,  200,      403,    403,     403,    403,   200),
@@ -260,11 +292,12 @@ ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "
 def test_role_matrix(world, row):
     route = row.removesuffix(" other")
     method, path, fill = ROUTES[route]
-    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "my_request": "their_request"} if row.endswith(" other") else {}
-    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"]}.items()},
-             "file": "findings.csv"}
+    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "rid": "other_rid", "my_request": "their_request"} if row.endswith(" other") else {}
+    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"]}.items()}, "file": "findings.csv",
+             "rid": str(world["rid"]), "other_rid": str(world["other_rid"])}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
-    spec["params"] = {"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics" else {}
+    spec["params"] = ({"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics"
+                      else world["days"] if route == "appointments" else {})
     for actor, expected in zip(ACTORS, MATRIX[row]):
         refused_before = _refusals(world, actor)
         r = call(world, method, path, spec, actor)

@@ -3,6 +3,8 @@
 exact decimals through whole tiyn."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -27,3 +29,16 @@ def decimals(tiyn_: np.ndarray) -> pa.Array:
 def money_series(tenge: np.ndarray) -> pl.Series:
     """Amounts in float64 tenge (already rounded by each measure's rule) as an exact decimal column."""
     return pl.from_arrow(decimals(np.rint(np.asarray(tenge, dtype=np.float64) * 100).astype(np.int64)))
+
+
+def tenge(tiyn_: int) -> Decimal:
+    """Whole tiyn as exact tenge with two decimals (12345 -> Decimal('123.45'))."""
+    return Decimal(int(tiyn_)).scaleb(-2)
+
+
+def to_tiyn(amount: Decimal) -> int:
+    """Tenge with at most two decimals as whole tiyn; a ValueError for a fraction of a tiyn."""
+    whole = Decimal(amount).scaleb(2)
+    if whole != whole.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of tiyn")
+    return int(whole)

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("komek-data")
     database_url: str | None = None   # default: SQLite inside data_dir
     secret_key: str | None = None     # signs the API's tokens; default: a key made once in data_dir
+    payment_secret: str | None = None  # the sandbox payment provider's signing secret; default: derived from the signing key
 
     # Notifications (docs/cases.md): where SMS go, and how the relay retries.
     sms_gateway: Literal["file", "http"] = "file"   # file: DATA_DIR/notifications/sent.jsonl and the log
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48), "utf-8")
         return path.read_text("utf-8").strip()
+
+    def payment_key(self) -> str:
+        """KOMEK_PAYMENT_SECRET, else one derived from the signing key (so a token's key is never the provider's)."""
+        if self.payment_secret:
+            return self.payment_secret
+        import hashlib
+        import hmac
+        return hmac.new(self.signing_key().encode(), b"komek payment provider", hashlib.sha256).hexdigest()
 
     @property
     def database(self) -> str:

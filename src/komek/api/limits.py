@@ -1,7 +1,7 @@
 """What a request body may be: at most MAX_BODY bytes however it is sent (a declared length or
 chunks), and JSON nested at most MAX_DEPTH deep (a situation is six levels; a body nested a
-thousand deep would only exhaust the parser). No NUL character in the path, the query or a JSON
-string: no database text holds one (PostgreSQL refuses it). Refused before any route sees it."""
+thousand deep would only exhaust the parser). No NUL character in the path, the query, a JSON
+string or a form: no database text holds one (PostgreSQL refuses it). Refused before any route sees it."""
 from __future__ import annotations
 
 import re
@@ -61,6 +61,8 @@ class BodyLimits:
                 return await self._refuse("(body)", f"nested deeper than {MAX_DEPTH} levels", scope, receive, send)
             if b"\\u0000" in body:
                 return await self._refuse("(body)", "contains a NUL character", scope, receive, send)
+        elif b"x-www-form-urlencoded" in headers.get(b"content-type", b"") and (b"%00" in body or b"\x00" in body):
+            return await self._refuse("(body)", "contains a NUL character", scope, receive, send)
         sent = False
 
         async def replay():

@@ -9,7 +9,7 @@ from importlib.resources import files
 
 import yaml
 
-from komek.cases import deadlines, workflow
+from komek.cases import appointments, deadlines, payments, workflow
 
 
 @cache
@@ -23,4 +23,4 @@ def decision(measure: str) -> dict:
     return {**decisions()["default"], **decisions()["measures"].get(measure, {})}
 
 
-__all__ = ["deadlines", "decision", "decisions", "workflow"]
+__all__ = ["appointments", "deadlines", "decision", "decisions", "payments", "workflow"]

@@ -11,6 +11,7 @@ import typer
 
 from komek import __version__
 from komek.cli import render
+from komek.cli.appointments import appointments_app
 from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
 from komek.cli.notifications import notifications_app
 from komek.cli.score import score_app
@@ -339,6 +340,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at onc
         work(cfg, concurrency, once, dt.timedelta(seconds=stale))
 
 
+app.add_typer(appointments_app, name="appointments")
 app.add_typer(score_app, name="score")
 app.add_typer(users_app, name="users")
 app.add_typer(notifications_app, name="notifications")

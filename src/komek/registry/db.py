@@ -77,7 +77,9 @@ def engine(url: str) -> Engine:
 
     @event.listens_for(eng, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A writer that reads first (`session(url, immediate=True)`) takes the write lock at once:
+        # it then waits its turn, where a read lock upgraded later would fail as busy.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
 
     return eng
 
@@ -129,12 +131,15 @@ def require_current(url: str) -> None:
         raise SchemaError(f"database {display(url)} schema is at revision {current}, this version needs {head}")
 
 
-def sessions(url: str) -> sessionmaker[Session]:
-    return sessionmaker(engine(url), expire_on_commit=False)
+def sessions(url: str, immediate: bool = False) -> sessionmaker[Session]:
+    bind = engine(url).execution_options(immediate=True) if immediate else engine(url)
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager
-def session(url: str) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on error."""
-    with sessions(url)() as s, s.begin():
+def session(url: str, immediate: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on error. `immediate`: a
+    transaction that will write, so on SQLite it takes the write lock when it begins (PostgreSQL
+    locks rows as it goes and ignores it)."""
+    with sessions(url, immediate)() as s, s.begin():
         yield s

@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Iin = Annotated[str, 12]        # also a BIN: 12 digits
@@ -486,3 +486,84 @@ class IdempotencyKey(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     response: Mapped[str] = mapped_column(Text)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Appointments (komek.cases.appointments) ------------------------------------------------------
+
+LIVE = ("held", "booked")        # the states in which a reservation takes its slot
+
+
+class Slot(Base):
+    """A time that one person can reserve: an MSE examination, a reception with the akim, a
+    consultation at an employment centre. `fee_tiyn` is the fee in whole tiyn, none when free.
+    Capacity is one: the partial unique index on reservations is what enforces it."""
+    __tablename__ = "slots"
+    __table_args__ = (UniqueConstraint("service", "office", "starts", name="uq_slots_service_office_starts"),
+                      CheckConstraint("capacity = 1", name="ck_slots_capacity_one"),
+                      CheckConstraint("fee_tiyn IS NULL OR fee_tiyn > 0", name="ck_slots_fee_positive"),
+                      Index("ix_slots_service_region_starts", "service", "region_code", "starts"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(40))      # a service of cases/appointments.yaml
+    office: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[Region]
+    starts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    minutes: Mapped[int] = mapped_column(Integer)
+    fee_tiyn: Mapped[int | None] = mapped_column(BigInteger)
+    capacity: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeePayment(Base):
+    """A fee paid through a provider for a hold: created, then paid or failed (the provider's
+    callback), then refunded when the booking does not stand. (`payments` is the registry's
+    table of benefits paid.)"""
+    __tablename__ = "fee_payments"
+    __table_args__ = (UniqueConstraint("provider", "reference", name="uq_fee_payments_provider_reference"),
+                      CheckConstraint("amount_tiyn > 0", name="ck_fee_payments_amount_positive"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    provider: Mapped[Code]
+    reference: Mapped[str] = mapped_column(String(64))
+    pay_url: Mapped[str] = mapped_column(Text)          # where the person pays, as the provider gave it
+    amount_tiyn: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[Code] = mapped_column(index=True)      # created, paid, refunded, failed
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    paid: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    refund_reference: Mapped[str | None] = mapped_column(String(64))
+
+
+class Reservation(Base):
+    """A person's hold on a slot, then its booking, cancellation or expiry. At most one live
+    (held or booked) reservation per slot: a partial unique index, so the database refuses a
+    second one whatever the code does. A hold past `hold_until` no longer takes the slot: reads
+    treat it as expired, and the next hold of the slot (or the sweep) marks it so."""
+    __tablename__ = "reservations"
+    __table_args__ = (
+        Index("ux_reservations_live_slot", "slot_id", unique=True,
+              postgresql_where=text("state IN ('held', 'booked')"), sqlite_where=text("state IN ('held', 'booked')")),
+        UniqueConstraint("person_iin", "idempotency_key", name="uq_reservations_person_key"),
+        UniqueConstraint("payment_id", name="uq_reservations_payment"),
+        Index("ix_reservations_state_hold_until", "state", "hold_until"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    person_iin: Mapped[Iin] = mapped_column(index=True)
+    state: Mapped[Code]                                   # held, booked, cancelled, expired
+    held: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    hold_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))   # SHA-256 of the hold's body: a key reused otherwise is refused
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("fee_payments.id"))
+
+
+class ReservationEvent(Base):
+    """A reservation's history, one row per transition (and per payment event), append-only."""
+    __tablename__ = "reservation_events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    event: Mapped[Code]                                   # held, booked, cancelled, expired, paid, honoured, refunded, failed
+    state: Mapped[Code]                                   # the reservation's state after it
+    actor: Mapped[str] = mapped_column(String(64))        # who: an account, a key, the provider, the sweep
+    detail: Mapped[str | None] = mapped_column(Text)
