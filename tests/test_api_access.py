@@ -42,6 +42,7 @@ from komek.settings import settings as komek_settings
 PASSWORD = "correct horse battery"
 SITUATION = json.loads((Path(__file__).parent.parent / "docs/examples/situation.json").read_text())
 ON = month_end("2026-10")
+REQUEST = {"category": "roads", "locality": "Kostanay", "street": "Al-Farabi", "text": "A pothole", "phone": "+77012345678"}
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,12 @@ def world(extract, audited, tmp_path_factory):
                                                headers={**headers[who], "Idempotency-Key": key}).json()["id"]
     applications = {"mine": apply("citizen", {"measure": "tsa"}, "a1"), "moved": apply("citizen", {"measure": "tsa"}, "a2"),
                     "theirs": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a3")}
+    # Requests: the same (two at different places, so that neither repeats the other).
+    ask = lambda who, body, key: client.post("/api/v1/requests", json={**REQUEST, **body},  # noqa: E731
+                                             headers={**headers[who], "Idempotency-Key": key}).json()["id"]
+    requests = {"my_request": ask("citizen", {"region_code": region}, "r1"),
+                "moved_request": ask("citizen", {"region_code": region, "street": "Tauelsizdik"}, "r2"),
+                "their_request": ask("case-elsewhere", {"region_code": other_region, "iin": stranger}, "r3")}
     # Appointments: slots in both regions, the citizen's reservations and a stranger's elsewhere.
     when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(hour=5, minute=0, second=0, microsecond=0)
     cfg = Settings(data_dir=tmp, database_url=url)
@@ -107,7 +114,7 @@ def world(extract, audited, tmp_path_factory):
     rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
             for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
     day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
-    yield {"jobs": jobs, "applications": applications, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
+    yield {"jobs": jobs, "applications": applications, "requests": requests, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
            "to_cancel": rids[2], "other_rid": rids[3], "days": {"from": day, "to": day}, "region": region,
            "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
@@ -177,6 +184,13 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("POST", "/api/v1/appointments/{reservation_id}/confirm"): {"as": "citizen", "reservation_id": str(w["to_confirm"])},
         ("POST", "/api/v1/appointments/{reservation_id}/cancel"): {"as": "citizen", "reservation_id": str(w["to_cancel"])},
         ("POST", "/api/v1/payments/sandbox/callback"): {"json": {"reference": "x", "outcome": "paid", "amount_tiyn": 1}},
+        ("POST", "/api/v1/requests"): {"as": "citizen", "json": {**REQUEST, "region_code": "39"},
+                                       "headers": {"Idempotency-Key": "walk"}},
+        ("GET", "/api/v1/requests"): {"as": "case"},
+        ("GET", "/api/v1/requests/statistics"): {"as": "analyst"},
+        ("GET", "/api/v1/requests/{rid}"): {"as": "citizen", "rid": str(w["requests"]["my_request"])},
+        ("POST", "/api/v1/requests/{rid}/transitions"): {"as": "case", "rid": str(w["requests"]["moved_request"]),
+                                                         "json": {"to": "in_progress", "note": "taken"}},
     }
     assert (method, path) in calls, f"{method} {path}: say in request_for how the walk calls it"
     return calls[(method, path)]
@@ -213,7 +227,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 42 and len(personal) == 15
+    assert walked >= 47 and len(personal) == 19
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -236,6 +250,9 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "applications": ("GET", "/api/v1/applications", {}),
     "appointment": ("GET", "/api/v1/appointments/{reservation_id}", {"reservation_id": "rid"}),
     "appointments": ("GET", "/api/v1/appointments", {}),
+    "request": ("GET", "/api/v1/requests/{rid}", {"rid": "my_request"}),
+    "requests": ("GET", "/api/v1/requests", {}),
+    "request statistics": ("GET", "/api/v1/requests/statistics", {}),
 }
 # Expected status per route and actor. "other" rows ask for another family's or region's record.
 MATRIX = {
@@ -263,6 +280,10 @@ MATRIX = {
     "appointment": (200,   200,  403,      403,    403,     403,    403,   200),
     "appointment other": (403, 403, 200,   403,    403,     403,    403,   403),
     "appointments": (200,  200,  200,      403,    403,     403,    403,   200),
+    "request":    (200,    200,  403,      403,    403,     403,    403,   200),
+    "request other": (403, 403,  200,      403,    403,     403,    403,   403),
+    "requests":   (200,    200,  200,      403,    403,     403,    403,   200),
+    "request statistics": (403, 403, 403,  403,    403,     200,    403,   403),
 }
 ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "analyst", "admin", "key:office-system")
 
@@ -271,8 +292,8 @@ ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "
 def test_role_matrix(world, row):
     route = row.removesuffix(" other")
     method, path, fill = ROUTES[route]
-    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "rid": "other_rid"} if row.endswith(" other") else {}
-    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"]}.items()}, "file": "findings.csv",
+    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "rid": "other_rid", "my_request": "their_request"} if row.endswith(" other") else {}
+    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"]}.items()}, "file": "findings.csv",
              "rid": str(world["rid"]), "other_rid": str(world["other_rid"])}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
     spec["params"] = ({"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics"

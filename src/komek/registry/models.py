@@ -344,6 +344,71 @@ class Notification(Base):
     delivered: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# Cases: citizen requests to an office, their history and idempotency keys (komek.cases.requests) --
+
+class CitizenRequest(Base):
+    """A request a citizen raises with an office (a courtyard, a road, a bus route): the citizen's
+    IIN and the phone told of every change, the category and the place (the region, the address as
+    given and normalised for matching, coordinates when given), the text, its state and the due date
+    of its answer. A repeat of an earlier request on the same problem names it (`repeats_id`) and
+    follows its state; the first request of a problem counts its repeats (`repeat_count`) and how
+    often a resolution did not hold (`reopened`). `answered_at` is the first answer (the term's
+    end); `resolved_at` the resolution standing now (cleared when reopened)."""
+    __tablename__ = "requests"
+    __table_args__ = (Index("ix_requests_place", "region_code", "category", "place_key"),
+                      Index("ix_requests_point", "region_code", "category", "latitude"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    iin: Mapped[Iin] = mapped_column(index=True)
+    phone: Mapped[str] = mapped_column(String(16))          # E.164
+    language: Mapped[str] = mapped_column(String(2))        # of the notifications: kk, ru, en
+    category: Mapped[Code]
+    region_code: Mapped[Region] = mapped_column(index=True)
+    locality: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    building: Mapped[str | None] = mapped_column(String(50))
+    place_key: Mapped[str] = mapped_column(String(460))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[Code] = mapped_column(index=True)
+    submitted: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[dt.date]
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    repeats_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_by_role: Mapped[Code]
+
+
+class RequestMove(Base):
+    """One change of a request's state: who, in which role, when, from and to, and the note.
+    Append-only: nothing updates or deletes a row. The first row of a request has no `from_state`."""
+    __tablename__ = "request_history"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    from_state: Mapped[Code | None]
+    to_state: Mapped[Code]
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Code]
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class RequestKey(Base):
+    """An Idempotency-Key an account filed a request with, a digest of the body and the first
+    answer: the key replayed gets that answer, the key with another body is refused. The primary key
+    makes two concurrent filings with one key one request."""
+    __tablename__ = "request_keys"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    response: Mapped[str] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}
 
 

@@ -40,6 +40,15 @@ TEMPLATES = {
                 "Valid until: {due}."),
     "appointment_booked": N_("Komek: your appointment: {when}, {place}."),
     "appointment_reminder": N_("Komek: a reminder of your appointment: {when}, {place}."),
+    "request_received": N_("Komek: your request {request} ({category}) was received on {date}. Answer by: {due}."),
+    "request_repeat": N_("Komek: your request {request} ({category}) was received on {date}. The same problem was raised before (request {first}): you will be told of each step. Answer by: {due}."),
+    "request_in_progress": N_("Komek: your request {request} ({category}) is being worked on."),
+    "request_answered": N_("Komek: your request {request} ({category}) is answered: {note}"),
+    "request_resolved": N_("Komek: the problem of your request {request} ({category}) is resolved. If it is not, the request may be reopened until: {until}."),
+    "request_closed": N_("Komek: your request {request} ({category}) is closed."),
+    "request_rejected": N_("Komek: your request {request} ({category}) is refused: {note}"),
+    "request_withdrawn": N_("Komek: your request {request} ({category}) is withdrawn."),
+    "request_reopened": N_("Komek: your request {request} ({category}) is open again and being worked on."),
 }
 
 
