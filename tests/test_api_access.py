@@ -188,6 +188,7 @@ def request_for(world: dict, method: str, path: str) -> dict:
                                        "headers": {"Idempotency-Key": "walk"}},
         ("GET", "/api/v1/requests"): {"as": "case"},
         ("GET", "/api/v1/requests/statistics"): {"as": "analyst"},
+        ("GET", "/api/v1/monitoring"): {"as": "analyst", "params": {"month": "2026-10"}},
         ("GET", "/api/v1/requests/{rid}"): {"as": "citizen", "rid": str(w["requests"]["my_request"])},
         ("POST", "/api/v1/requests/{rid}/transitions"): {"as": "case", "rid": str(w["requests"]["moved_request"]),
                                                          "json": {"to": "in_progress", "note": "taken"}},
@@ -227,7 +228,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 47 and len(personal) == 19
+    assert walked >= 48 and len(personal) == 19
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -253,6 +254,7 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "request": ("GET", "/api/v1/requests/{rid}", {"rid": "my_request"}),
     "requests": ("GET", "/api/v1/requests", {}),
     "request statistics": ("GET", "/api/v1/requests/statistics", {}),
+    "monitoring": ("GET", "/api/v1/monitoring", {}),
 }
 # Expected status per route and actor. "other" rows ask for another family's or region's record.
 MATRIX = {
@@ -284,6 +286,7 @@ MATRIX = {
     "request other": (403, 403,  200,      403,    403,     403,    403,   403),
     "requests":   (200,    200,  200,      403,    403,     403,    403,   200),
     "request statistics": (403, 403, 403,  403,    403,     200,    403,   403),
+    "monitoring": (403,    403,  403,      403,    403,     200,    403,   403),
 }
 ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "analyst", "admin", "key:office-system")
 
@@ -296,7 +299,7 @@ def test_role_matrix(world, row):
     known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"]}.items()}, "file": "findings.csv",
              "rid": str(world["rid"]), "other_rid": str(world["other_rid"])}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
-    spec["params"] = ({"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route == "statistics"
+    spec["params"] = ({"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route in ("statistics", "monitoring")
                       else world["days"] if route == "appointments" else {})
     for actor, expected in zip(ACTORS, MATRIX[row]):
         refused_before = _refusals(world, actor)

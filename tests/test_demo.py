@@ -45,3 +45,22 @@ def test_a_chart_with_no_data_says_so():
     assert "no data to chart" in charts.bars([], {"tenge": []}, title="Amount at risk by check")
     assert "<svg" not in charts.bars([], {"tenge": []}, title="Amount at risk by check")
     assert "<svg" in charts.bars(["a"], {"tenge": [0.0]}, title="zero is data")
+
+
+def test_the_month_of_applications_is_monitored(demo):
+    """The simulated month's monitoring counts what is in the database: every application filed,
+    every first decision of the month."""
+    from sqlalchemy import func, select
+
+    from komek.registry.db import session
+    from komek.registry.models import Application, Transition
+    out = demo.services
+    with session(demo.database) as s:
+        filed = s.scalar(select(func.count()).select_from(Application))
+        decided = s.scalar(select(func.count(func.distinct(Transition.application_id)))
+                           .where(Transition.to_state.in_(["approved", "rejected"])))
+    assert out["month"] == f"{MONTH_END:%Y-%m}" and out["complete"]
+    assert out["national"]["applications"] == filed == 300
+    assert out["national"]["decisions"] == decided > 0
+    assert out["national"]["by_rules"] > 0 and out["national"]["open_at_end"] > 0
+    assert f"Public services, {MONTH_END:%Y-%m}" in demo.report.read_text("utf-8")

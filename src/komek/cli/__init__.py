@@ -13,6 +13,7 @@ from komek import __version__
 from komek.cli import render
 from komek.cli.appointments import appointments_app
 from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
+from komek.cli.monitor import monitor
 from komek.cli.notifications import notifications_app
 from komek.cli.score import score_app
 from komek.cli.users import users_app
@@ -340,6 +341,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at onc
         work(cfg, concurrency, once, dt.timedelta(seconds=stale))
 
 
+app.command()(monitor)
 app.add_typer(appointments_app, name="appointments")
 app.add_typer(score_app, name="score")
 app.add_typer(users_app, name="users")

@@ -21,12 +21,15 @@ from komek.report import population as sections
 from komek.report.audit import audit_section
 from komek.report.card import write_card
 from komek.report.measures import measures_section
+from komek.report.monitoring import monitoring_section
 from komek.report.reform import reform_section
 from komek.report.scoring import levels_section, targeting_section
 from komek.services.audit import planted, run_audit
 from komek.services.card import card
+from komek.services.casework import simulate_month
 from komek.services.extracts import generate_extract, ingest_extract
 from komek.services.impact import impact
+from komek.services.monitoring import figures
 from komek.services.population import household_members
 from komek.services.score import score_households, targeting, write_levels
 from komek.services.simulate import SimulationRun, benefit_spending, compare, gainers_losers, simulate
@@ -38,6 +41,7 @@ MONTH_END = dt.date(2026, 10, 31)      # the last whole month of the extract
 # Irregularities planted so that every audit check has real findings to show; labelled as
 # planted wherever they appear.
 PLANTED_RATE = 0.01
+APPLICATIONS = 1500                    # the simulated month of casework: at most this many, one in five households
 # The reform the demo shows: illustrative, as docs/examples/reform-tsa-line.yaml.
 REFORM = {"name": "Raise the TSA poverty line to 40% of the median (illustrative)", "start": "2026-01-01",
           "source": "Illustrative reform for discussion (not a legal act)",
@@ -55,6 +59,8 @@ class DemoResult:
     people: pl.DataFrame | None = None          # the members every section after the registry's counts
     levels: pl.DataFrame | None = None
     impact: object = None
+    services: dict | None = None                # the monitoring of the simulated month
+    database: str | None = None
 
 
 def sample_cards(extract: Path, levels: pl.DataFrame, on: dt.date, folder: Path,
@@ -90,11 +96,15 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     write_levels(levels, out / "score")
     cards = sample_cards(out / "extract", levels, MONTH_END, out / "cards", cfg.database)
     links = {lv: path.relative_to(out).as_posix() for lv, path in cards.items()}
+    month = f"{MONTH_END:%Y-%m}"
+    worked = simulate_month(cfg.database, month, min(APPLICATIONS, households // 5), seed, progress)
+    services = figures(cfg.database, month, now=worked["ended"])
     parts: list[Section] = [pop, sections.demography_section(people, MONTH_END), pov, measures_section(run),
                             levels_section(levels, links), targeting_section(targeting(run, levels)),
                             reform_section(reform.name, effect, compare(run, reformed),
                                            gainers_losers(run, reformed)),
                             audit_section(audited, review_summary(cfg.database), planted(out / "extract"), PLANTED_RATE),
+                            monitoring_section(services, worked),
                             sections.ingestion_section(report.to_dict())]
     poor, people_n = by_region["poor"].sum(), by_region["people"].sum()
     facts = {
@@ -109,8 +119,10 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
         "Audit: amount at risk": f"{float(audited.findings['amount_at_risk'].cast(float).sum()):,.0f} tenge, "
                                  f"{audited.findings.height:,} findings on {audited.payments:,} payments, "
                                  f"irregularities planted at {100 * PLANTED_RATE:g}%",
+        f"Applications, {month} (simulated)": f"{worked['filed']:,} filed, "
+                                              f"{services['national']['decisions']:,} decided, {len(services['alerts'])} alerts",
         "Database": cfg.database_display,
     }
     path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
     engine.dispose()
-    return DemoResult(path, facts, report, run, audited, people, levels, effect)
+    return DemoResult(path, facts, report, run, audited, people, levels, effect, services, cfg.database)

@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -211,21 +212,36 @@ def _unknown(measure: str, reason: str) -> dict:
         "measure": measure, "label": standard().variables[measure].label, "not_computed": reason}}
 
 
-def eligibility(source: DatabaseSource, on: dt.date, asks: list[tuple[str, str, str]]) -> list[dict]:
-    """For each (household_id, measure, applicant IIN), what the rules give on `on`: `eligible`
-    (None: not known), `amount_tiyn` and the `explanation`; the households read and computed
-    together, with the inputs and engine of the card."""
-    hids = sorted({h for h, _, _ in asks})
+@dataclass(frozen=True)
+class Computed:
+    """The rules run on some households of the registry: the simulation, what the registry's
+    tables let it compute (`coverage`), each household's group and each person's group and IIN."""
+    sim: Simulation
+    coverage: registry_inputs.Coverage
+    groups: dict[str, int]          # household id -> its group in the simulation
+    group_of: np.ndarray            # person -> group
+    iins: np.ndarray                # person -> IIN
+
+
+def computed(source: DatabaseSource, on: dt.date, hids: list[str]) -> Computed:
+    """The households `hids` read from the registry database and computed on `on`, with the inputs and engine of the card."""
     part = source.households(hids, registry_inputs.TABLES)
     tables = registry_inputs.tables_of(part)
-    cover = registry_inputs.coverage(tables)
     registry = registry_inputs.Registry(tables, pl.Series(hids), dates=[on])
     at = registry.household_positions(pl.Series(hids))
     prepared = registry.prepare(on, households=pl.Series(at[at >= 0]))
     p, h, group_of = prepared.engine()
-    sim = Simulation(standard(), on, p, h, group_of)
-    groups = {hid: g for g, hid in enumerate(prepared.household_ids.to_list())}
-    iins = np.asarray(prepared.iins.to_list(), dtype=object)
+    return Computed(Simulation(standard(), on, p, h, group_of), registry_inputs.coverage(tables),
+                    {hid: g for g, hid in enumerate(prepared.household_ids.to_list())}, group_of,
+                    np.asarray(prepared.iins.to_list(), dtype=object))
+
+
+def eligibility(source: DatabaseSource, on: dt.date, asks: list[tuple[str, str, str]]) -> list[dict]:
+    """For each (household_id, measure, applicant IIN), what the rules give on `on`: `eligible`
+    (None: not known), `amount_tiyn` and the `explanation`; the households read and computed
+    together, with the inputs and engine of the card."""
+    c = computed(source, on, sorted({h for h, _, _ in asks}))
+    sim, cover, groups, group_of, iins = c.sim, c.coverage, c.groups, c.group_of, c.iins
     warnings = warnings_for(source, on, sim.warnings)
     out = []
     for hid, measure, applicant in asks:

@@ -427,14 +427,7 @@ def statistics(actor: access.Actor, url: str, month: str | None = None, region: 
         _refuse(url, actor, what, Forbidden(f"region {region} is not one of this analyst's"), client)
     wanted = [region] if region else list(actor.regions)
     today = data.today(now or _now())
-    c = CitizenRequest
-    query = select(c.region_code, c.category, c.submitted, c.state, c.repeats_id, c.resolved_at, c.reopened,
-                   c.answered_at, c.due_date)
-    if wanted:
-        query = query.where(c.region_code.in_(wanted))
-    with session(url) as s:
-        rows = s.execute(query).all()
-    cells = pl.DataFrame([_cell(row, today) for row in rows], schema=_SCHEMA, orient="row")
+    cells = counted(url, wanted, today)
     if month is not None:
         cells = cells.filter(pl.col("month") == month)
     table = (cells.group_by("region_code", "category", "month").agg(pl.sum(name).cast(pl.Int64) for name in COUNTS)
@@ -445,6 +438,19 @@ def statistics(actor: access.Actor, url: str, month: str | None = None, region: 
     table = disclosure.suppress(table, "requests", also=[*COUNTS[1:], "on_time_share"])
     return {"month": month, "regions": wanted or None, "as_of": today.isoformat(), "cells": json_rows(table),
             "min_count": disclosure.MIN_COUNT}
+
+
+def counted(url: str, wanted: list[str], today: dt.date) -> pl.DataFrame:
+    """One row per request of the regions `wanted` (all when empty): its region, category, month
+    of submission and a 0/1 for each of COUNTS as it stands on `today`; nothing suppressed yet."""
+    c = CitizenRequest
+    query = select(c.region_code, c.category, c.submitted, c.state, c.repeats_id, c.resolved_at, c.reopened,
+                   c.answered_at, c.due_date)
+    if wanted:
+        query = query.where(c.region_code.in_(wanted))
+    with session(url) as s:
+        rows = s.execute(query).all()
+    return pl.DataFrame([_cell(row, today) for row in rows], schema=_SCHEMA, orient="row")
 
 
 _SCHEMA = {"region_code": pl.String, "category": pl.String, "month": pl.String,
