@@ -18,10 +18,10 @@ import numpy as np
 from sqlalchemy import select
 
 from komek import access
-from komek.cases import decision, deadlines
-from komek.kz import deadlines as terms
+from komek.cases import deadlines
 from komek.errors import FieldError, Forbidden, TransitionError
 from komek.kz import contract, regions
+from komek.kz import deadlines as terms
 from komek.kz.calendar import calendar
 from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
@@ -137,6 +137,8 @@ def _plans(url: str, now: dt.datetime, slow: list[str], rng: np.random.Generator
     with session(url) as s:
         waiting = s.execute(select(a.id, a.measure, a.region_code, a.eligible, a.applicant_iin)
                             .where(a.state == "submitted", a.assessed.is_not(None)).order_by(a.id)).all()
+    day = deadlines.today(now)
+    step = lambda k: _at(cal.due_date(day, max(1, k)), 9 + 8 * rng.random())      # k working days after today
     for app_id, measure, region, eligible, iin in waiting:
         if app_id in planned:
             continue
@@ -144,8 +146,6 @@ def _plans(url: str, now: dt.datetime, slow: list[str], rng: np.random.Generator
         worker = access.Actor(0, f"simulated caseworker {region}", "caseworker", (region,))
         term = terms.decision(measure, deadlines.today(now)).days
         pace = rng.uniform(0.5, 1.4) if region in slow else rng.uniform(0.1, 0.85)
-        day = deadlines.today(now)
-        step = lambda k: _at(cal.due_date(day, max(1, k)), 9 + 8 * rng.random())
         start = max(1, int(term * pace * 0.3))
         yield step(start), "move", app_id, "in_review", worker, "taken up"
         decided = max(start + 1, round(term * pace))
