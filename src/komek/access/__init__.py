@@ -4,10 +4,10 @@ who the actor is and write to its log; the faces only carry the token."""
 from komek.access import accounts
 from komek.access.accounts import Actor, add, authenticate, disable, find, list_accounts, set_role
 from komek.access.keys import KEY_ROLES, add_key, key_actor, list_keys, revoke_key
-from komek.access.log import entries, record
+from komek.access.log import entries, record, record_in
 from komek.access.tokens import Tokens
 
 ROLES = accounts.ROLES
 
 __all__ = ["KEY_ROLES", "ROLES", "Actor", "Tokens", "add", "add_key", "authenticate", "disable", "entries", "find",
-           "key_actor", "list_accounts", "list_keys", "record", "revoke_key", "set_role"]
+           "key_actor", "list_accounts", "list_keys", "record", "record_in", "revoke_key", "set_role"]

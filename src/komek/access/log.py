@@ -15,10 +15,17 @@ def record(url: str, actor: Actor, what: str, *, iin: str | None = None, househo
            purpose: str | None = None, source: str | None = None, allowed: bool = True,
            iins: list[str | None] | None = None) -> None:
     """One entry, or one per person of `iins` (a household read: every member's data), in one transaction."""
-    now = dt.datetime.now(dt.UTC)
     with session(url) as s:
-        s.add_all([AccessEntry(at=now, actor=actor.username, role=actor.role, subject_iin=who, household_id=household_id,
-                               what=what, purpose=purpose, source=source, allowed=allowed) for who in (iins or [iin])])
+        record_in(s, actor, what, iin=iin, household_id=household_id, purpose=purpose, source=source, allowed=allowed, iins=iins)
+
+
+def record_in(s, actor: Actor, what: str, *, iin: str | None = None, household_id: str | None = None,
+        purpose: str | None = None, source: str | None = None, allowed: bool = True,
+        iins: list[str | None] | None = None) -> None:
+    """`record`'s entries added to the caller's session `s`: written with the change they go with, or not at all."""
+    now = dt.datetime.now(dt.UTC)
+    s.add_all([AccessEntry(at=now, actor=actor.username, role=actor.role, subject_iin=who, household_id=household_id,
+                           what=what, purpose=purpose, source=source, allowed=allowed) for who in (iins or [iin])])
 
 
 def entries(url: str, iin: str, limit: int = 200) -> list[dict]:
