@@ -227,7 +227,8 @@ def move(actor: access.Actor, url: str, appeal_id: int, body: dict, client: str 
         p = s.get(Appeal, appeal_id, with_for_update=True)
         last = s.scalars(select(AppealMove).where(AppealMove.appeal_id == appeal_id).order_by(AppealMove.id.desc())
                          .limit(1)).one()
-        if not (p.state == to and (last.to_state, last.actor, last.note) == (to, actor.username, note)):
+        said = f"{body.get('outcome')}: {note}" if to == "decided" else note      # as the history has it
+        if not (p.state == to and (last.to_state, last.actor, last.note) == (to, actor.username, said)):
             data.check(p.state, to, actor.role)
             if to == "decided":
                 _decide(s, p, actor, body, note, now)
