@@ -32,7 +32,7 @@ from komek.periods import month_end
 from komek.registry import db
 from komek.registry.db import session
 from komek.registry.models import AccessEntry
-from komek.services import appointments
+from komek.services import appeals, appointments
 from komek.services.extracts import ingest_extract
 from komek.services.sources import source
 from komek.services.worker import work
@@ -81,11 +81,13 @@ def world(extract, audited, tmp_path_factory):
     access.add(url, "auditor-elsewhere", PASSWORD, "auditor", (other_region,))
     access.add(url, "analyst", PASSWORD, "analyst")
     access.add(url, "admin", PASSWORD, "administrator")
+    access.add(url, "boss", PASSWORD, "supervisor", (region,))
+    access.add(url, "boss-elsewhere", PASSWORD, "supervisor", (other_region,))
     key = access.add_key(url, "office-system", "caseworker", (region,))
     client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
     headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
                    .json()["access_token"]} for u in ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere",
-                                                        "analyst", "admin")}
+                                                        "analyst", "admin", "boss", "boss-elsewhere")}
     headers["key:office-system"] = {"X-API-Key": key}
     # Jobs: an audit run by a worker (its findings name people), a simulation and a scoring left queued.
     post = lambda path, who, body: client.post(path, json=body, headers=headers[who]).json()["id"]  # noqa: E731
@@ -98,6 +100,18 @@ def world(extract, audited, tmp_path_factory):
                                                headers={**headers[who], "Idempotency-Key": key}).json()["id"]
     applications = {"mine": apply("citizen", {"measure": "tsa"}, "a1"), "moved": apply("citizen", {"measure": "tsa"}, "a2"),
                     "theirs": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a3")}
+    # Appeals: the citizen's against a refusal (one to read, one for the walk to file), a stranger's elsewhere.
+    refused = {"to_appeal": apply("citizen", {"measure": "tsa"}, "a4"), "walk_appeal": apply("citizen", {"measure": "tsa"}, "a5"),
+               "their_decision": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a6")}
+    for name, app_id in refused.items():
+        who = "case-elsewhere" if name == "their_decision" else "case"
+        for to in ("in_review", "rejected"):
+            client.post(f"/api/v1/applications/{app_id}/transitions", json={"to": to, "reason": "decided"}, headers=headers[who])
+    person = lambda iin: access.Actor(-8, "someone", "citizen", (), iin)  # noqa: E731
+    appeal = lambda iin, app_id: appeals.file(person(iin), url, {"application_id": app_id, "grounds": "wrong"},  # noqa: E731
+                                              f"world-appeal-{app_id}")[0]["id"]
+    appealed = {"my_appeal": appeal(citizen, refused["to_appeal"]), "their_appeal": appeal(stranger, refused["their_decision"]),
+                "walk_appeal": refused["walk_appeal"]}
     # Requests: the same (two at different places, so that neither repeats the other).
     ask = lambda who, body, key: client.post("/api/v1/requests", json={**REQUEST, **body},  # noqa: E731
                                              headers={**headers[who], "Idempotency-Key": key}).json()["id"]
@@ -110,11 +124,10 @@ def world(extract, audited, tmp_path_factory):
     slots = [appointments.add_slot(access.Actor(-9, "case", "caseworker", (region, other_region)), url, "mse_exam",
                                    "MSE department", r, when + dt.timedelta(hours=i), 30, None)[0]["id"]
              for i, r in enumerate((region, region, region, region, other_region))]
-    person = lambda iin: access.Actor(-8, "someone", "citizen", (), iin)  # noqa: E731
     rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
             for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
     day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
-    yield {"jobs": jobs, "applications": applications, "requests": requests, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
+    yield {"jobs": jobs, "applications": applications, "requests": requests, "appeals": appealed, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
            "to_cancel": rids[2], "other_rid": rids[3], "days": {"from": day, "to": day}, "region": region,
            "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
@@ -192,6 +205,12 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("GET", "/api/v1/requests/{rid}"): {"as": "citizen", "rid": str(w["requests"]["my_request"])},
         ("POST", "/api/v1/requests/{rid}/transitions"): {"as": "case", "rid": str(w["requests"]["moved_request"]),
                                                          "json": {"to": "in_progress", "note": "taken"}},
+        ("POST", "/api/v1/appeals"): {"as": "citizen", "json": {"application_id": w["appeals"]["walk_appeal"], "grounds": "wrong"},
+                                      "headers": {"Idempotency-Key": "walk"}},
+        ("GET", "/api/v1/appeals"): {"as": "boss"},
+        ("GET", "/api/v1/appeals/{appeal_id}"): {"as": "citizen", "appeal_id": str(w["appeals"]["my_appeal"])},
+        ("POST", "/api/v1/appeals/{appeal_id}/transitions"): {"as": "boss", "appeal_id": str(w["appeals"]["my_appeal"]),
+                                                              "json": {"to": "in_review", "note": "taken up"}},
     }
     assert (method, path) in calls, f"{method} {path}: say in request_for how the walk calls it"
     return calls[(method, path)]
@@ -228,7 +247,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 48 and len(personal) == 19
+    assert walked >= 52 and len(personal) == 23
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -255,6 +274,8 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "requests": ("GET", "/api/v1/requests", {}),
     "request statistics": ("GET", "/api/v1/requests/statistics", {}),
     "monitoring": ("GET", "/api/v1/monitoring", {}),
+    "appeal": ("GET", "/api/v1/appeals/{appeal_id}", {"appeal_id": "my_appeal"}),
+    "appeals": ("GET", "/api/v1/appeals", {}),
 }
 # Expected status per route and actor. "other" rows ask for another family's or region's record.
 MATRIX = {
@@ -287,7 +308,12 @@ MATRIX = {
     "requests":   (200,    200,  200,      403,    403,     403,    403,   200),
     "request statistics": (403, 403, 403,  403,    403,     200,    403,   403),
     "monitoring": (403,    403,  403,      403,    403,     200,    403,   403),
+    "appeal":     (200,    403,  403,      403,    403,     403,    403,   403),
+    "appeal other": (403,  403,  403,      403,    403,     403,    403,   403),
+    "appeals":    (200,    403,  403,      403,    403,     403,    403,   403),
 }
+# The supervisors (who decide appeals), of the region and of another, on the routes they read.
+SUPERVISORS = {"appeal": (200, 403), "appeal other": (403, 200), "appeals": (200, 200)}
 ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "analyst", "admin", "key:office-system")
 
 
@@ -295,13 +321,16 @@ ACTORS = ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere", "
 def test_role_matrix(world, row):
     route = row.removesuffix(" other")
     method, path, fill = ROUTES[route]
-    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "rid": "other_rid", "my_request": "their_request"} if row.endswith(" other") else {}
-    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"]}.items()}, "file": "findings.csv",
+    other = {"hid": "other_hid", "citizen": "stranger", "mine": "theirs", "rid": "other_rid", "my_request": "their_request",
+             "my_appeal": "their_appeal"} if row.endswith(" other") else {}
+    known = {**world, **{k: str(v) for k, v in {**world["jobs"], **world["applications"], **world["requests"],
+                                                **world["appeals"]}.items()}, "file": "findings.csv",
              "rid": str(world["rid"]), "other_rid": str(world["other_rid"])}
     spec = {name: known[other.get(key, key)] for name, key in fill.items()}
     spec["params"] = ({"iin": world["citizen"]} if route == "search" else {"month": "2026-10"} if route in ("statistics", "monitoring")
                       else world["days"] if route == "appointments" else {})
-    for actor, expected in zip(ACTORS, MATRIX[row]):
+    cells = [*zip(ACTORS, MATRIX[row]), *zip(("boss", "boss-elsewhere"), SUPERVISORS.get(row, ()))]
+    for actor, expected in cells:
         refused_before = _refusals(world, actor)
         r = call(world, method, path, spec, actor)
         assert r.status_code == expected, (row, actor, r.status_code, r.text)

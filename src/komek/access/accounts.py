@@ -16,7 +16,8 @@ from komek.kz.iin import is_valid
 from komek.registry.db import require_current, session
 from komek.registry.models import Account
 
-ROLES = ("citizen", "caseworker", "auditor", "analyst", "administrator")
+ROLES = ("citizen", "caseworker", "supervisor", "auditor", "analyst", "administrator")
+REGIONAL = ("caseworker", "supervisor")     # serve the regions named on the account
 MAX_FAILURES, LOCK = 5, dt.timedelta(minutes=15)
 _hasher = PasswordHasher()
 
@@ -44,8 +45,8 @@ def check(role: str, regions: tuple[str, ...], iin: str | None) -> None:
         raise FieldError("region", f"unknown region code(s) {', '.join(unknown)}")
     if role == "citizen" and not (iin and is_valid(iin)):
         raise FieldError("iin", "a citizen's account needs the citizen's own valid IIN")
-    if role == "caseworker" and not regions:
-        raise FieldError("region", "a caseworker's account needs the regions the caseworker serves")
+    if role in REGIONAL and not regions:
+        raise FieldError("region", f"a {role}'s account needs the regions the {role} serves")
 
 
 def add(url: str, username: str, password: str, role: str, regions: tuple[str, ...] = (), iin: str | None = None) -> Actor:

@@ -1,6 +1,7 @@
 """API keys: how another system signs in. A key carries a role and regions like an account (a
 regional office's system as a caseworker of its region, a statistics system as an analyst);
-never a citizen's (a system is nobody's own data) nor an administrator's. The key is shown once
+never a citizen's (a system is nobody's own data), a supervisor's (a decision on appeal is a named
+person's) nor an administrator's. The key is shown once
 when made; only its SHA-256 is kept."""
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from komek.errors import FieldError, NotFound, SignInError
 from komek.registry.db import require_current, session
 from komek.registry.models import ApiKey
 
-KEY_ROLES = tuple(r for r in ROLES if r not in ("citizen", "administrator"))
+KEY_ROLES = tuple(r for r in ROLES if r not in ("citizen", "supervisor", "administrator"))
 
 
 def _digest(key: str) -> str:

@@ -9,7 +9,7 @@ from importlib.resources import files
 
 import yaml
 
-from komek.cases import appointments, deadlines, payments, workflow
+from komek.cases import appeals, appointments, deadlines, payments, workflow
 
 
 @cache
@@ -23,4 +23,4 @@ def decision(measure: str) -> dict:
     return {**decisions()["default"], **decisions()["measures"].get(measure, {})}
 
 
-__all__ = ["appointments", "deadlines", "decision", "decisions", "payments", "workflow"]
+__all__ = ["appeals", "appointments", "deadlines", "decision", "decisions", "payments", "workflow"]

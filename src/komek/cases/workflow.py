@@ -12,22 +12,26 @@ from komek.errors import TransitionError
 STATES = ("submitted", "in_review", "needs_information", "approved", "rejected", "withdrawn")
 OPEN = ("submitted", "in_review", "needs_information")     # in a caseworker's queue
 SYSTEM = "system"                                           # the role of a move the rules make
+SUPERVISOR = "supervisor"                                   # a decision changed on appeal (komek.cases.appeals)
 # from -> to -> the roles that may make the move.
 MOVES: dict[str, dict[str, tuple[str, ...]]] = {
     "submitted": {"in_review": ("caseworker",), "approved": (SYSTEM,), "withdrawn": ("citizen", "caseworker")},
     "in_review": {"needs_information": ("caseworker",), "approved": ("caseworker",), "rejected": ("caseworker",),
                   "withdrawn": ("citizen", "caseworker")},
     "needs_information": {"in_review": ("caseworker", "citizen"), "withdrawn": ("citizen", "caseworker")},
-    "approved": {"in_review": ("caseworker",)},     # the decision reopened: its assignment ends
-    "rejected": {"in_review": ("caseworker",)},     # reconsidered
+    # The decision reopened: its assignment ends. Or changed on appeal: a new amount, from today.
+    "approved": {"in_review": ("caseworker",), "approved": (SUPERVISOR,)},
+    "rejected": {"in_review": ("caseworker",), "approved": (SUPERVISOR,)},     # reconsidered, or granted on appeal
     "withdrawn": {},
 }
 NEEDS = {"approved": "an assessment that found the applicant eligible"}   # to -> what the move needs
+# A supervisor granting an appeal approves with an amount of their own and its basis (services.appeals).
 
 
 def allowed(state: str, role: str, eligible: bool | None) -> list[str]:
     """The states `role` may move an application in `state` to (given what the rules found)."""
-    return [to for to, roles in MOVES[state].items() if role in roles and (to != "approved" or eligible is True)]
+    return [to for to, roles in MOVES[state].items()
+            if role in roles and (to != "approved" or eligible is True or role == SUPERVISOR)]
 
 
 def check(state: str, to: str, role: str, eligible: bool | None) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from komek import __version__
 from komek.cli import render
+from komek.cli.appeals import appeals_app
 from komek.cli.appointments import appointments_app
 from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
 from komek.cli.monitor import monitor
@@ -342,6 +343,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at onc
 
 
 app.command()(monitor)
+app.add_typer(appeals_app, name="appeals")
 app.add_typer(appointments_app, name="appointments")
 app.add_typer(score_app, name="score")
 app.add_typer(users_app, name="users")

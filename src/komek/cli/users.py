@@ -12,7 +12,7 @@ from komek.cli.common import Database, DataDir, UserError, config, console, user
 
 users_app = typer.Typer(help="Accounts of the API: roles, regions, disabling.", no_args_is_help=True)
 
-Role = Annotated[str, typer.Option("--role", help="citizen, caseworker, auditor, analyst or administrator")]
+Role = Annotated[str, typer.Option("--role", help="citizen, caseworker, supervisor, auditor, analyst or administrator")]
 Regions = Annotated[Optional[list[str]], typer.Option("--region", help="A KATO region the account serves (repeatable)")]
 Iin = Annotated[Optional[str], typer.Option("--iin", help="A citizen's own IIN")]
 

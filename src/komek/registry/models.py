@@ -567,3 +567,59 @@ class ReservationEvent(Base):
     state: Mapped[Code]                                   # the reservation's state after it
     actor: Mapped[str] = mapped_column(String(64))        # who: an account, a key, the provider, the sweep
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# Cases: appeals to a supervisor against a decision, their history and idempotency keys -----------
+
+class Appeal(Base):
+    """An appeal of the applicant against a decision on an application (`decision_id`: the move
+    that made it), to a supervisor of the application's region: the grounds, the phone told by SMS
+    (when given) and its language, the state and the review's due date; when decided, by whom, the
+    outcome, the explanation and, for a decision changed, the monthly amount in whole tiyn set and
+    the basis of an amount above the rules'. An appeal past its due date undecided is escalated
+    once (`escalated`, `escalated_to`)."""
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("application_transitions.id"))
+    appellant_iin: Mapped[Iin] = mapped_column(index=True)
+    region_code: Mapped[Region] = mapped_column(index=True)
+    phone: Mapped[str | None] = mapped_column(String(16))         # E.164
+    language: Mapped[str] = mapped_column(String(2))
+    grounds: Mapped[str] = mapped_column(Text)
+    state: Mapped[Code] = mapped_column(index=True)
+    filed: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[dt.date]
+    decided: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[Code | None]
+    supervisor: Mapped[str | None] = mapped_column(String(64))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    amount_tiyn: Mapped[int | None] = mapped_column(BigInteger)
+    basis: Mapped[str | None] = mapped_column(Text)
+    escalated: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_to: Mapped[str | None] = mapped_column(String(200))
+
+
+class AppealMove(Base):
+    """One change of an appeal: from, to, who, in which role, when, the note (an escalation keeps
+    the state and says to whom). Append-only; the first row of an appeal has no `from_state`."""
+    __tablename__ = "appeal_history"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
+    from_state: Mapped[Code | None]
+    to_state: Mapped[Code]
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Code]
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class AppealKey(Base):
+    """An Idempotency-Key an account filed an appeal with, a digest of the body and the first answer."""
+    __tablename__ = "appeal_keys"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"))
+    response: Mapped[str] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

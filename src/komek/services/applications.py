@@ -310,9 +310,11 @@ def assess(url: str, limit: int = BATCH, now: dt.datetime | None = None) -> int:
 
 # Moves ---------------------------------------------------------------------------------------
 
-def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.datetime) -> None:
+def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.datetime,
+          granted: tuple[int, dict] | None = None) -> None:
     """Move `a` to `to` (the workflow allows it): the clock stopped or started again, the
-    assignment started or ended, the move recorded, the applicant told."""
+    assignment started or ended, the move recorded, the applicant told. `granted`: an approval
+    on appeal, its monthly amount and the appeal's explanation."""
     today, was = deadlines.today(now), a.state
     if was == "needs_information" and a.clock_stopped is not None:     # the answer came: the clock runs again
         stops = [*_stops(s, [a.id]).get(a.id, []), Stop(a.clock_stopped, today)]
@@ -326,7 +328,7 @@ def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.
     if was in ("approved", "rejected") and to == "in_review":
         a.assessed = a.eligible = a.amount_tiyn = None      # reconsidered: assessed again on the registry as it is now
     if to == "approved":
-        s.add(_assignment(s, a, today, now))
+        s.add(_assignment(s, a, today, now, granted))
     a.state = to
     s.add(Transition(application_id=a.id, from_state=was, to_state=to, actor=who, role=role, at=now, reason=reason))
     if to in ("needs_information", "approved", "rejected"):
@@ -334,9 +336,20 @@ def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.
                f"application {a.id}")
 
 
-def _assignment(s, a: Application, today: dt.date, now: dt.datetime) -> Assignment:
+def change_on_appeal(s, a: Application, amount_tiyn: int, explanation: dict, who: str, reason: str,
+                     now: dt.datetime) -> None:
+    """The decision on `a` changed by a supervisor granting an appeal, in the caller's transaction:
+    approved at `amount_tiyn` a month (an approval's assignment ends the day before and a new one
+    starts today; a refusal's from the month applied for), the appeal's explanation kept beside
+    the rules' in the new assignment."""
+    workflow.check(a.state, "approved", workflow.SUPERVISOR, a.eligible)
+    _move(s, a, "approved", who, workflow.SUPERVISOR, reason, now, (amount_tiyn, explanation))
+
+
+def _assignment(s, a: Application, today: dt.date, now: dt.datetime,
+                granted: tuple[int, dict] | None = None) -> Assignment:
     """What the approval assigns: from the month applied for (a decision changed: from today), for
-    the measure's months or until changed."""
+    the measure's months or until changed; on appeal, the supervisor's amount and explanation."""
     earlier = s.scalar(select(Assignment.id).where(Assignment.application_id == a.id).limit(1))
     start = month_start(a.month)
     if earlier is not None:
@@ -347,11 +360,14 @@ def _assignment(s, a: Application, today: dt.date, now: dt.datetime) -> Assignme
         last = start.month - 1 + months - 1
         end = month_end(f"{start.year + last // 12:04d}-{last % 12 + 1:02d}")
     person = standard().variables[a.measure].entity.is_person
-    explained = json.loads(a.explanation)
+    explained = json.loads(a.explanation) if a.explanation else {}
+    kept = {k: explained.get(k) for k in ("summary", "reference", "amount")}
+    if granted is not None:
+        kept["appeal"] = granted[1]
     return Assignment(application_id=a.id, measure=a.measure, iin=a.applicant_iin if person else None,
-                      household_id=a.household_id, start_date=start, end_date=end, monthly_tiyn=a.amount_tiyn,
-                      explanation=json.dumps({k: explained.get(k) for k in ("summary", "reference", "amount")},
-                                             ensure_ascii=False), created=now)
+                      household_id=a.household_id, start_date=start, end_date=end,
+                      monthly_tiyn=a.amount_tiyn if granted is None else granted[0],
+                      explanation=json.dumps(kept, ensure_ascii=False), created=now)
 
 
 def _may(url: str, actor: access.Actor, a: Application | None, app_id: int, what: str, purpose: str | None,
@@ -444,7 +460,7 @@ def read(actor: access.Actor, url: str, app_id: int, purpose: str | None = None,
                          "reason": m.reason} for m in moves],
             "assignments": [{"measure": g.measure, "iin": mask(g.iin), "household_id": g.household_id,
                              "start": _iso(g.start_date), "end": _iso(g.end_date), "monthly_amount": _tenge(g.monthly_tiyn),
-                             "ended": _iso(g.ended)} for g in assigned]}
+                             "ended": _iso(g.ended), "explanation": json.loads(g.explanation)} for g in assigned]}
 
 
 def _item(a: Application, today: dt.date, stops: list[Stop]) -> dict:

@@ -36,6 +36,8 @@ TEMPLATES = {
     "application_refused": N_("Komek: application {application} ({measure}) is refused. The decision and its "
                               "reasons are at your local office. Appeal by: {appeal_by}."),
     "appeal_received": N_("Komek: your appeal {appeal} was received on {date}. Decision by: {due}."),
+    "appeal_decided": N_("Komek: your appeal {appeal} is decided: {outcome}. The decision and its reasons are at "
+                         "your local office."),
     "offer": N_("Komek: your family may be entitled to: {measure}. To apply, reply {reply} to this message. "
                 "Valid until: {due}."),
     "appointment_booked": N_("Komek: your appointment: {when}, {place}."),
