@@ -35,7 +35,7 @@ from komek.cases import monitoring as course_of
 from komek.errors import FieldError, Forbidden
 from komek.registry import db
 from komek.registry.db import session
-from komek.registry.models import AccessEntry, Application, Transition
+from komek.registry.models import AccessEntry, Appeal, Application, Transition
 from komek.services import monitoring
 from komek.settings import Settings
 
@@ -49,8 +49,8 @@ def at(month: int, day: int, hour: int = 10) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, tzinfo=KZ)
 
 
-def case(s, measure: str, region: str, submitted: dt.datetime, *moves: tuple[str, dt.datetime, str]) -> None:
-    """An application and its history; a move is (to state, when, role)."""
+def case(s, measure: str, region: str, submitted: dt.datetime, *moves: tuple[str, dt.datetime, str]) -> tuple:
+    """An application and its history; a move is (to state, when, role). The application and its last move."""
     a = Application(applicant_iin=str(next(ids)), household_id=f"H{next(ids)}", measure=measure, month="2026-03",
                     region_code=region, state=moves[-1][0] if moves else "submitted", submitted=submitted,
                     due_date=dt.date(2026, 12, 31), stopped_days=0, filed_by="c", filed_by_role="citizen")
@@ -58,10 +58,20 @@ def case(s, measure: str, region: str, submitted: dt.datetime, *moves: tuple[str
     s.flush()
     s.add(Transition(application_id=a.id, from_state=None, to_state="submitted", actor="c", role="citizen",
                      at=submitted, reason="filed"))
-    was = "submitted"
+    was, last = "submitted", None
     for to, when, role in moves:
-        s.add(Transition(application_id=a.id, from_state=was, to_state=to, actor="w", role=role, at=when, reason="."))
+        s.add(last := Transition(application_id=a.id, from_state=was, to_state=to, actor="w", role=role, at=when, reason="."))
         was = to
+    s.flush()
+    return a, last
+
+
+def appeal(s, a: Application, decision: Transition, filed: dt.datetime, decided: dt.datetime | None = None,
+           outcome: str | None = None) -> None:
+    s.add(Appeal(application_id=a.id, decision_id=decision.id, appellant_iin=a.applicant_iin, region_code=a.region_code,
+                 language="kk", grounds="the income was counted wrongly", state="decided" if decided else "filed",
+                 filed=filed, due_date=dt.date(2026, 3, 30), decided=decided, outcome=outcome,
+                 supervisor="s" if decided else None))
 
 
 CASES = {
@@ -82,8 +92,13 @@ def world(database_url, tmp_path):
     db.migrate(database_url)
     with session(database_url) as s:
         for name, (measure, region, submitted, moves) in CASES.items():
-            for _ in range(3 if name == "F" else 10):
-                case(s, measure, region, submitted, *moves)
+            for i in range(3 if name == "F" else 10):
+                a, last = case(s, measure, region, submitted, *moves)
+                if name == "A":             # every A appealed on 12 March; 4 upheld, 1 partly, 3 rejected, 2 withdrawn
+                    outcome = ["upheld"] * 4 + ["partly_upheld"] + ["rejected"] * 3 + ["withdrawn"] * 2
+                    appeal(s, a, last, at(3, 12), at(3, 18), outcome[i])
+                if name == "H" and i < 5:   # February's decisions appealed in February, decided in March
+                    appeal(s, a, last, at(2, 20), at(3, 2), "rejected")
         for _ in range(3):                                  # a small office: suppressed
             case(s, HA, "10", at(3, 3), ("in_review", at(3, 4), "caseworker"), ("approved", at(3, 5), "caseworker"))
     return database_url
@@ -118,6 +133,9 @@ def test_a_month_by_measure_and_region(world):
     assert ha["on_time_share"] == pytest.approx(0.667) and ha["median_working_days"] == 5
     assert ha["p90_working_days"] == 7          # the 27th of 30 sorted: twenty 5s, then ten 7s
     assert ha["withdrawn"] is None and ha["suppressed"]          # three withdrawn: fewer than ten
+    # Appeals: A's ten filed in March; decided by a supervisor in March: A's eight and H's five; changed: 5.
+    assert (ha["appeals"], ha["appeals_decided"], ha["overturned"]) == (10, 13, 5)
+    assert ha["overturned_share"] == pytest.approx(5 / 13, abs=1e-3)
     tsa = cell(out, TSA, "39")
     assert (tsa["applications"], tsa["decisions"], tsa["open_at_end"], tsa["overdue_at_end"]) == (10, 0, 10, 10)
     assert tsa["on_time_share"] is None and tsa["median_working_days"] is None      # no decision: not zero

@@ -32,7 +32,7 @@ def monitor(month: Annotated[str, typer.Option(help="The month, YYYY-MM")],
         state = "" if out["complete"] else f", to {out['as_of']} (the month is not over)"
         t = Table(title=f"Public services, {month}{state}")
         cols = ("region_code", "applications", "decisions", "on_time_share", "median_working_days",
-                "p90_working_days", "open_at_end", "overdue_at_end")
+                "p90_working_days", "open_at_end", "overdue_at_end", "appeals_decided", "overturned_share")
         for c in cols:
             t.add_column(c.replace("_", " "), justify="left" if c == "region_code" else "right")
         for r in out["by_region"]:

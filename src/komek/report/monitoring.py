@@ -48,7 +48,9 @@ def monitoring_section(out: dict, simulated: dict | None = None) -> Section:
                                     on_time=pl.col("on_time_share").map_elements(_share, return_dtype=pl.String))
              .select("region_code", "region", "applications", "decisions", "on_time",
                      pl.col("median_working_days").alias("median days"), pl.col("p90_working_days").alias("90th pct days"),
-                     pl.col("open_at_end").alias("open"), pl.col("overdue_at_end").alias("overdue")))
+                     pl.col("open_at_end").alias("open"), pl.col("overdue_at_end").alias("overdue"),
+                     pl.col("appeals_decided").alias("appeals decided"),
+                     pl.col("overturned_share").map_elements(_share, return_dtype=pl.String).alias("overturned")))
     drawn = shown.with_columns(share=by_region["on_time_share"]).drop_nulls("share")     # a blank cell is not a zero
     svg = charts.bars(drawn["region"].to_list(), {"on time": (100 * drawn["share"]).to_list()},
                       title=f"Decisions within the deadline, {month} (a region whose share is suppressed or not known is left out)",

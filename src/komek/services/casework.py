@@ -27,7 +27,7 @@ from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
 from komek.registry.db import session
 from komek.registry.models import Address, Application, HouseholdMember
-from komek.services import applications
+from komek.services import appeals, applications
 
 # The measures applied for, and how often (illustrative).
 APPLIED = {"tsa": 0.3, "housing_assistance": 0.3, "tsa_child_supplement": 0.05, "birth_benefit": 0.05,
@@ -35,6 +35,8 @@ APPLIED = {"tsa": 0.3, "housing_assistance": 0.3, "tsa_child_supplement": 0.05, 
 SLOW = 2                 # offices working slower than the deadline allows, to show the alerts
 ASKED = 0.1              # share of applications for which information is asked
 WITHDRAWN = 0.02
+MISTAKEN = 0.05          # share of eligible applicants a caseworker refuses (the appeals find them)
+APPEALED = {True: 0.6, False: 0.1}      # share of refusals appealed, of the eligible and the not
 ELIGIBLE = 0.7           # share of applicants the rules find eligible
 
 
@@ -78,6 +80,17 @@ def _applicants(source: DatabaseSource, on: dt.date, n: int, rng: np.random.Gene
     return chosen
 
 
+def _eligible(url: str, app_id: int) -> bool:
+    with session(url) as s:
+        return bool(s.get(Application, app_id).eligible)
+
+
+def _applicant(url: str, app_id: int) -> access.Actor:
+    with session(url) as s:
+        iin = s.get(Application, app_id).applicant_iin
+    return access.Actor(0, f"simulated citizen {iin[-4:]}", "citizen", iin=iin)
+
+
 def _at(day: dt.date, hour: float) -> dt.datetime:
     return (dt.datetime.combine(day, dt.time(), deadlines.KAZAKHSTAN) + dt.timedelta(hours=hour)).astimezone(dt.UTC)
 
@@ -97,7 +110,7 @@ def simulate_month(url: str, month: str, n: int, seed: int = 1, progress: Callab
     for d in working:
         push(_at(d, 20), "assess")
     end = _at(last + dt.timedelta(days=1), 0)
-    done = {"filed": 0, "refused": 0, "assessed": 0, "moves": 0}
+    done = {"filed": 0, "refused": 0, "assessed": 0, "moves": 0, "appeals": 0, "appeals_decided": 0}
     total = len(heap)
     while heap and heap[0][0] < end:
         when, _, what = heapq.heappop(heap)
@@ -118,13 +131,33 @@ def simulate_month(url: str, month: str, n: int, seed: int = 1, progress: Callab
                 done["assessed"] += k
             for plan in _plans(url, when, slow, rng, planned):
                 push(*plan)
-        else:
+        elif what[0] == "move":
             _, app_id, to, actor, why = what
             try:
                 applications.move(actor, url, app_id, to, why, now=when)
                 done["moves"] += 1
             except TransitionError:      # the plan was overtaken (withdrawn first): nothing to do
-                pass
+                continue
+            if to == "rejected" and rng.random() < APPEALED[eligible := _eligible(url, app_id)]:
+                applicant = _applicant(url, app_id)
+                push(_at(cal.due_date(deadlines.today(when), int(rng.integers(1, 6))), 9 + 9 * rng.random()),
+                     "appeal", app_id, applicant, eligible)
+        elif what[0] == "appeal":
+            _, app_id, applicant, eligible = what
+            ack, _ = appeals.file(applicant, url, {"application_id": app_id, "grounds": "the refusal is contested"},
+                                  f"sim-appeal-{seed}-{app_id}", now=when)
+            done["appeals"] += 1
+            region = ack["region_code"]
+            supervisor = access.Actor(0, f"simulated supervisor {region}", "supervisor", (region,))
+            upheld = eligible           # the supervisor finds what the rules found: a refusal of the eligible is changed
+            decided = _at(cal.due_date(deadlines.today(when), int(rng.integers(1, 7 if region in slow else 5))), 15)
+            push(decided, "decide", ack["id"], supervisor, upheld)
+        else:
+            _, appeal_id, supervisor, upheld = what
+            body = {"to": "decided", "outcome": "upheld" if upheld else "rejected",     # upheld: at the rules' amount
+                    "note": "the rules find the applicant eligible" if upheld else "the refusal stands"}
+            appeals.move(supervisor, url, appeal_id, body, now=when)
+            done["appeals_decided"] += 1
         if progress:
             progress("casework: a month of applications", total - len(heap), total)
     return {**done, "slow_offices": slow, "ended": end, "paces": "simulated"}
@@ -158,5 +191,10 @@ def _plans(url: str, now: dt.datetime, slow: list[str], rng: np.random.Generator
             yield step(asked + gap), "move", app_id, "in_review", \
                 access.Actor(0, "simulated citizen", "citizen", iin=iin), "the document was given"
             decided += gap
-        to, why = ("approved", "eligible as assessed") if eligible else ("rejected", "not eligible: the rule that failed is in the assessment")
+        if eligible and rng.random() >= MISTAKEN:
+            to, why = "approved", "eligible as assessed"
+        elif eligible:
+            to, why = "rejected", "the income documents were judged insufficient"
+        else:
+            to, why = "rejected", "not eligible: the rule that failed is in the assessment"
         yield step(decided) + dt.timedelta(hours=1), "move", app_id, to, worker, why

@@ -16,13 +16,13 @@ import polars as pl
 from sqlalchemy import select
 
 from komek import access
-from komek.cases import deadlines, monitoring
+from komek.cases import appeals, deadlines, monitoring
 from komek.errors import FieldError, Forbidden
 from komek.kz import regions
 from komek.kz.standard import benefits
 from komek.periods import month_end, month_start
 from komek.registry.db import session
-from komek.registry.models import Application, Transition
+from komek.registry.models import Appeal, Application, Transition
 from komek.services import disclosure
 from komek.services import requests as citizen_requests
 from komek.services.jobs import json_rows
@@ -30,7 +30,8 @@ from komek.services.jobs import json_rows
 READERS = ("analyst",)
 DECISIONS = ("decisions", "approved", "rejected", "by_rules", "on_time")
 FIGURES = ("on_time_share", "median_working_days", "p90_working_days")
-COUNTS = ("applications", *DECISIONS, "withdrawn", "open_at_end", "overdue_at_end")
+APPEALS = ("appeals", "appeals_decided", "overturned")
+COUNTS = ("applications", *DECISIONS, "withdrawn", "open_at_end", "overdue_at_end", *APPEALS)
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -59,6 +60,24 @@ def _courses(url: str, first: dt.date, last: dt.date, wanted: list[str], measure
         yield m, region, monitoring.course(m, submitted, moves[app_id])
 
 
+def _appeals(url: str, first: dt.date, last: dt.date, wanted: list[str], measure: str | None):
+    """(measure, region, filed in the month, decided in the month by a supervisor, the decision changed) of the
+    appeals filed or decided in the month."""
+    a, p = Appeal, Application
+    start, end = _utc(first), _utc(last + dt.timedelta(days=1))
+    query = (select(p.measure, a.region_code, a.filed, a.decided, a.outcome).join(p, p.id == a.application_id)
+             .where(((a.filed >= start) & (a.filed < end)) | ((a.decided >= start) & (a.decided < end))))
+    if wanted:
+        query = query.where(a.region_code.in_(wanted))
+    if measure:
+        query = query.where(p.measure == measure)
+    with session(url) as s:
+        for m, region, filed, decided, outcome in s.execute(query):
+            inside = lambda at: at is not None and first <= deadlines.today(at) <= last
+            by_supervisor = inside(decided) and outcome in appeals.OUTCOMES
+            yield m, region, inside(filed), by_supervisor, by_supervisor and outcome in appeals.CHANGES
+
+
 def _cell() -> dict:
     return {**dict.fromkeys(COUNTS, 0), "days": []}
 
@@ -78,12 +97,13 @@ def _add(cell: dict, c: monitoring.Course, measure: str, first: dt.date, last: d
 
 
 def _row(keys: dict, cell: dict) -> dict:
-    days, n = cell.pop("days"), cell["decisions"]
+    days, n, heard = cell.pop("days"), cell["decisions"], cell["appeals_decided"]
     return {**keys, **cell, "on_time_share": round(cell["on_time"] / n, 3) if n else None,
+            "overturned_share": round(cell["overturned"] / heard, 3) if heard else None,
             "median_working_days": monitoring.median(days), "p90_working_days": monitoring.percentile(days, 0.9)}
 
 
-_SCHEMA = {**dict.fromkeys(COUNTS, pl.Int64), "on_time_share": pl.Float64, "median_working_days": pl.Float64,
+_SCHEMA = {**dict.fromkeys(COUNTS, pl.Int64), "on_time_share": pl.Float64, "overturned_share": pl.Float64, "median_working_days": pl.Float64,
            "p90_working_days": pl.Int64}
 
 
@@ -92,8 +112,9 @@ def _published(rows: list[dict], keys: dict) -> pl.DataFrame:
     frame = pl.DataFrame(rows, schema={**keys, **_SCHEMA}, orient="row") if rows else pl.DataFrame(schema={**keys, **_SCHEMA})
     frame = disclosure.suppress(frame, "applications")
     frame = disclosure.suppress(frame, "decisions", also=(*DECISIONS[1:], *FIGURES))
-    for name in ("withdrawn", "open_at_end", "overdue_at_end"):
+    for name in ("withdrawn", "open_at_end", "overdue_at_end", "appeals"):
         frame = disclosure.suppress(frame, name)
+    frame = disclosure.suppress(frame, "appeals_decided", also=("overturned", "overturned_share"))
     return frame
 
 
@@ -112,6 +133,11 @@ def figures(url: str, month: str, wanted: list[str] | None = None, measure: str 
     for m, region, c in _courses(url, first, last, wanted, measure):
         _add(cells[m, region], c, m, first, last)
         _add(totals[region], c, m, first, last)
+    for m, region, filed, heard, changed in _appeals(url, first, last, wanted, measure):
+        for cell in (cells[m, region], totals[region]):
+            cell["appeals"] += filed
+            cell["appeals_decided"] += heard
+            cell["overturned"] += changed
     rule = monitoring.config()["on_time"]
     below = defaultdict(list)
     for (m, region), cell in cells.items():
