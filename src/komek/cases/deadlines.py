@@ -25,6 +25,17 @@ def due(measure: str, submitted: dt.date, stops: Iterable[Stop] = ()) -> dt.date
     return calendar().due_date(submitted, deadlines.decision(measure, submitted).days, stops)
 
 
+def appeal_by(decided: dt.date) -> dt.date:
+    """The last day to complain about a decision made on `decided`: the same day of the month the
+    term's months later (the month's last day when it has none). It is not moved to the next
+    working day: the day told is never later than the law's."""
+    months = deadlines.appeal_filing(decided).days
+    last = decided.month - 1 + months
+    year, month = decided.year + last // 12, last % 12 + 1
+    days = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(decided.day, days))
+
+
 def stopped_days(stops: Iterable[Stop]) -> int:
     return sum(calendar().working_days(s.start, s.end) for s in stops)
 

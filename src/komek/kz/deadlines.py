@@ -12,14 +12,14 @@ import yaml
 
 from komek.errors import FieldError, ParameterError
 
-__all__ = ["Deadline", "appeal", "decision", "decisions", "general_request", "nearly_due", "offer_reply"]
+__all__ = ["Deadline", "appeal", "appeal_filing", "decision", "decisions", "general_request", "nearly_due", "offer_reply"]
 
 
 @dataclass(frozen=True)
 class Deadline:
     name: str
     days: int
-    unit: str           # "working days" | "calendar days"
+    unit: str           # "working days" | "calendar days" | "months"
     label: str
     reference: str
     source: str
@@ -58,6 +58,11 @@ def decisions(on: dt.date) -> dict[str, Deadline]:
 
 def appeal(on: dt.date) -> Deadline:
     return _in_force("appeal", data()["appeal"], on)
+
+
+def appeal_filing(on: dt.date) -> Deadline:
+    """The term, in months, to complain about a decision made on `on`."""
+    return _in_force("appeal_filing", data()["appeal_filing"], on)
 
 
 def general_request(on: dt.date) -> Deadline:
