@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 import math
+import re
 import threading
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-
 import polars as pl
 import pytest
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url

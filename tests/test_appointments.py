@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 
 from komek import access
 from komek.api import create_app
+from komek.cases.notifications.relay import Policy, Relay
 from komek.cases.payments import Sandbox
 from komek.errors import Conflict, FieldError, Forbidden, SignInError
 from komek.kz.iin import make
 from komek.registry.db import engine, session
-from komek.cases.notifications.relay import Policy, Relay
 from komek.registry.models import AccessEntry, FeePayment, Notification, Reservation, ReservationEvent, Slot
 from komek.services import appointments as service
 from komek.settings import Settings
