@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 import threading
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 import pytest
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
@@ -27,7 +30,7 @@ from komek.kz import registry_inputs
 from komek.kz.calendar import calendar
 from komek.registry import db
 from komek.registry.db import session
-from komek.registry.models import AccessEntry, Application, Assignment, IdempotencyKey, Transition
+from komek.registry.models import AccessEntry, Application, Assignment, IdempotencyKey, Notification, Transition
 from komek.services import applications as service
 from komek.services.card import card
 from komek.services.extracts import ingest_extract
@@ -365,20 +368,24 @@ def test_two_requests_with_one_key_at_once_file_one(world):
 
 def test_invalid_bodies_are_422_with_the_field_and_change_nothing(world):
     client, h = world["client"], world["headers"]
-    before = count(world, Application)
+    before, told = count(world, Application), count(world, Notification, Notification.key.like("application:%"))
     post = lambda body, headers: client.post("/api/v1/applications", json=body, headers=headers)  # noqa: E731
     key = {"Idempotency-Key": "k-" + uuid.uuid4().hex}
     cases = [({"measure": "nope", "month": "2026-10"}, "measure"), ({"measure": "tsa", "month": "2026-13"}, "month"),
              ({"measure": "tsa", "month": "2026-10", "extra": 1}, "extra"),
              ({"measure": "tsa", "month": "2026-10", "applicant_iin": "12"}, "applicant_iin"),
              ({"measure": "tsa", "month": "2026-10"}, "applicant_iin"),                  # a caseworker names whose
-             ({"measure": "tsa", "month": "2026-10", "applicant_iin": "000000000000"}, "applicant_iin")]
+             ({"measure": "tsa", "month": "2026-10", "applicant_iin": "000000000000"}, "applicant_iin"),
+             ({"measure": "tsa", "month": "2026-10", "applicant_iin": world["citizen"], "phone": "+7 901 234 56 78"},
+              "phone"),                                                                   # a Russian number
+             ({"measure": "tsa", "month": "2026-10", "applicant_iin": world["citizen"], "language": "de"}, "language")]
     for body, field in cases:
         r = post(body, {**h["case"], **key})
         assert r.status_code == 422 and r.json()["detail"][0]["path"] == field, (body, r.text)
     r = post({"measure": "tsa", "month": "2026-10"}, h["citizen"])
     assert r.status_code == 422 and r.json()["detail"][0]["path"] == "Idempotency-Key"
     assert count(world, Application) == before and count(world, IdempotencyKey, IdempotencyKey.key == key["Idempotency-Key"]) == 0
+    assert count(world, Notification, Notification.key.like("application:%")) == told
     r = client.post("/api/v1/applications/1/transitions", json={"to": "paid", "reason": "x"}, headers=h["case"])
     assert r.status_code == 422 and r.json()["detail"][0]["path"] == "to"
 
@@ -426,3 +433,89 @@ def test_every_read_is_logged_and_a_citizen_lists_only_their_own(world):
     assert reads() == before + 2
     queue = client.get("/api/v1/applications?limit=3", headers=h["case"]).json()
     assert len(queue["items"]) == 3 and queue["next_cursor"] and math.isfinite(queue["total"])
+
+
+# -- telling the applicant ----------------------------------------------------------------------
+
+def told(world, app_id: int) -> list[Notification]:
+    with session(world["url"]) as s:
+        return list(s.scalars(select(Notification).where(Notification.about == f"application:{app_id}")
+                              .order_by(Notification.id)))
+
+
+def babel(day: dt.date, lang: str) -> str:
+    return re.sub("[\u00a0\u202f]", " ", format_date(day, "long", locale=lang))   # the SMS has plain spaces
+
+
+def test_a_filing_with_a_phone_is_told_once_in_its_language(world):
+    """A birth benefit filed on Monday 2 November 2026 is due Monday 23 November (15 working days,
+    as the clock's test works out): the SMS says both in Russian, to the number in E.164, once
+    however often the filing is replayed."""
+    case, iin, key = world["actors"]["case"], world["people"]["iin"][20], next(keys)
+    body = {"measure": "birth_benefit", "month": "2026-10", "applicant_iin": iin, "phone": "8 (701) 234-56-78",
+            "language": "ru"}
+    answer, _ = service.file(case, world["db"], body, key, now=MONDAY)
+    again, replayed = service.file(case, world["db"], body, key, now=MONDAY)
+    assert replayed and again == answer
+    assert (answer["notified_by"], answer["phone"], answer["language"]) == ("sms", "+7********78", "ru")
+    [n] = told(world, answer["id"])
+    filed = service.read(case, world["url"], answer["id"])["history"]
+    assert (n.template, n.phone, n.language, n.iin, n.state) == ("application_received", "+77012345678", "ru", iin, "pending")
+    with session(world["url"]) as s:
+        first = s.scalar(select(Transition.id).where(Transition.application_id == answer["id"]))
+    assert n.key == f"application:{answer['id']}:transition:{first}" and len(filed) == 1
+    assert babel(dt.date(2026, 11, 23), "ru") == "23 ноября 2026 г."
+    assert n.text == (f"Komek: ваше заявление {answer['id']} (Единовременное пособие на рождение ребёнка) принято "
+                      f"{babel(dt.date(2026, 11, 2), 'ru')} Срок решения: 23 ноября 2026 г.")
+
+
+def test_a_filing_without_a_phone_is_not_told_and_says_so(world):
+    case = world["actors"]["case"]
+    app_id = file(world, "birth_benefit", world["people"]["iin"][21])
+    seen = service.read(case, world["url"], app_id)
+    assert (seen["notified_by"], seen["phone"], seen["language"]) == (None, None, None)
+    assert told(world, app_id) == []
+    service.move(case, world["url"], app_id, "withdrawn", "filed by mistake")
+    assert told(world, app_id) == []
+
+
+def test_each_move_the_applicant_must_hear_of_is_told_once(world):
+    """TSA, decided by a caseworker: received, information asked (what is asked), granted (the
+    card's amount from October), reopened, refused (appeal within three months of the decision,
+    an assumption of deadlines.yaml), withdrawn; a move sent again writes nothing, and a review
+    begun or resumed is not told."""
+    people, url, case = world["people"], world["url"], world["actors"]["case"]
+    hid = next(x for x in people["household_id"].unique(maintain_order=True).to_list()[40:] if paid(world, x, "tsa") > 0)
+    iin = people.filter(pl.col("household_id") == hid)["iin"][0]
+    answer, _ = service.file(case, world["db"], {"measure": "tsa", "month": "2026-10", "applicant_iin": iin,
+                                                 "phone": "701 234 5679"}, next(keys), now=MONDAY)
+    app_id = answer["id"]
+    service.assess(url)
+    day = lambda d: MONDAY + dt.timedelta(days=d)  # noqa: E731
+    moves = [("in_review", "taken", 1), ("needs_information", "the lease of the home", 1),
+             ("needs_information", "the lease of the home", 1), ("in_review", "the lease given", 2),
+             ("approved", "eligible", 3), ("approved", "eligible", 3), ("in_review", "income changed", 4)]
+    for to, reason, d in moves:
+        service.move(case, url, app_id, to, reason, now=day(d))
+    service.assess(url)
+    for to, reason, d in [("rejected", "income above the line", 5), ("rejected", "income above the line", 5),
+                          ("in_review", "reconsidered", 6), ("withdrawn", "moved away", 7)]:
+        service.move(case, url, app_id, to, reason, now=day(d))
+    notes = told(world, app_id)
+    assert [n.template for n in notes] == ["application_received", "application_needs_information",
+                                           "application_granted", "application_reopened", "application_refused",
+                                           "application_withdrawn"]
+    assert {(n.phone, n.language) for n in notes} == {("+77012345679", "kk")}
+    with session(url) as s:
+        transitions = s.scalars(select(Transition.id).where(Transition.application_id == app_id)
+                                .order_by(Transition.id)).all()
+    assert len(transitions) == 9                    # the two moves sent again were not applied
+    kept = [transitions[i] for i in (0, 2, 4, 5, 6, 8)]   # filed, asked, granted, reopened, refused, withdrawn
+    assert [n.key for n in notes] == [f"application:{app_id}:transition:{t}" for t in kept]
+    asked, granted, _, refused, _ = notes[1:]
+    assert "the lease of the home" in asked.text
+    amount = Decimal(str(paid(world, hid, "tsa"))).quantize(Decimal("0.01"))
+    said = format_decimal(amount, "#,##0" if amount == int(amount) else "#,##0.00", locale="kk").replace("\u00a0", " ").replace("\u202f", " ")
+    assert f"айына {said} теңге" in granted.text and babel(dt.date(2026, 10, 1), "kk") in granted.text
+    # Decided 7 Nov 2026: three months later is Sunday 7 Feb 2027, so the term runs to Monday 8 Feb.
+    assert refused.text.endswith(f"Шағымдану мерзімі: {babel(dt.date(2027, 2, 8), 'kk')}.")

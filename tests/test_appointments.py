@@ -5,6 +5,7 @@ refused and logged. Every test on SQLite and PostgreSQL, counts read back from t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -16,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from komek import access
 from komek.api import create_app
+from komek.cases.notifications.relay import Policy, Relay
 from komek.cases.payments import Sandbox
 from komek.errors import Conflict, FieldError, Forbidden, SignInError
 from komek.kz.iin import make
 from komek.registry.db import engine, session
-from komek.registry.models import AccessEntry, FeePayment, Reservation, ReservationEvent, Slot
+from komek.registry.models import AccessEntry, FeePayment, Notification, Reservation, ReservationEvent, Slot
 from komek.services import appointments as service
 from komek.settings import Settings
 
@@ -408,3 +410,60 @@ def test_the_sweep_from_the_command_line(registry_url, tmp_path):
     assert done.exit_code == 0, done.output
     assert "1 expired, 0 honoured, 0 refunded, 0 failed" in done.output
     assert count(registry_url, Reservation, Reservation.state == "expired") == 1
+
+
+# Telling the person -----------------------------------------------------------------------------
+
+def told(url: str) -> list[Notification]:
+    with session(url) as s:
+        return list(s.scalars(select(Notification).order_by(Notification.id)))
+
+
+def test_each_change_is_told_once_and_the_relay_sends_each(registry_url, tmp_path):
+    """Booked then cancelled (in Russian), booked on payment then cancelled and refunded (Kazakh,
+    the default), a hold lapsed in the sweep (English), a hold without a phone (not told); a
+    confirmation, a cancellation or a sweep sent again writes nothing. The relay then sends every
+    row through the file sink: as many lines as rows, each delivery id once."""
+    url, me = registry_url, citizen(1)
+    free, fee, lapsing, quiet = slot(url, 9), slot(url, 10, fee_tiyn=150050), slot(url, 11), slot(url, 12)
+    one, _ = service.hold(me, url, PROVIDER, free, "k1", now=T0, phone="+7 (701) 111-22-33", language="ru")
+    assert (one["notified_by"], one["phone"], one["language"]) == ("sms", "+7********33", "ru")
+    assert service.hold(me, url, PROVIDER, free, "k1", now=T0, phone="+7 (701) 111-22-33", language="ru")[1] is False
+    with pytest.raises(FieldError, match="Idempotency-Key"):           # the key with another phone
+        service.hold(me, url, PROVIDER, free, "k1", now=T0, phone="+7 701 111 22 34", language="ru")
+    with pytest.raises(FieldError, match="phone"):
+        service.hold(me, url, PROVIDER, quiet, "k0", now=T0, phone="+7 901 111 22 33")
+    assert told(url) == [] and count(url, Reservation) == 1         # holding tells nothing; a bad phone writes nothing
+    for _ in range(2):
+        service.confirm(me, url, one["id"], now=T0)
+    for _ in range(2):
+        service.cancel(me, url, PROVIDER, one["id"], now=T0)
+    two, _ = service.hold(me, url, PROVIDER, fee, "k2", now=T0, phone="87011112233")
+    pay(url, two, T0)
+    pay(url, two, T0)                                                  # the provider's word again
+    service.cancel(me, url, PROVIDER, two["id"], now=T0)
+    three, _ = service.hold(me, url, PROVIDER, lapsing, "k3", now=T0, phone="701 111 2233", language="en")
+    four, _ = service.hold(me, url, PROVIDER, quiet, "k4", now=T0)
+    assert four["notified_by"] is None and four["phone"] is None
+    later = T0 + dt.timedelta(minutes=20)
+    assert service.sweep(url, PROVIDER, now=later)["expired"] == 2 and service.sweep(url, PROVIDER, now=later)["expired"] == 0
+    rows = told(url)
+    assert [(n.about, n.template, n.language) for n in rows] == [
+        (f"appointment:{one['id']}", "appointment_booked", "ru"), (f"appointment:{one['id']}", "appointment_cancelled", "ru"),
+        (f"appointment:{two['id']}", "appointment_booked", "kk"), (f"appointment:{two['id']}", "appointment_cancelled", "kk"),
+        (f"appointment:{two['id']}", "appointment_fee_refunded", "kk"),
+        (f"appointment:{three['id']}", "appointment_hold_expired", "en")]
+    assert {(n.phone, n.iin) for n in rows} == {("+77011112233", me.iin)}
+    assert rows[0].text == "Komek: вы записаны на приём: 10 декабря 2026 г., 09:00, Almaty employment centre No. 1."
+    assert rows[4].text == "Komek: 1 500,50 теңге төлем қайтарылды: жазылу жойылды."
+    assert rows[5].text == ("Komek: the time you held (December 10, 2026, 11:00 AM, Almaty employment centre No. 1) "
+                            "was not confirmed in time and is released.")
+    relay = Relay(Settings(database_url=url, data_dir=tmp_path / "data"), policy=Policy(3, 0.2, 5.0, 30.0))
+    while relay.step():
+        pass
+    sink = tmp_path / "data" / "notifications" / "sent.jsonl"
+    lines = [json.loads(line) for line in sink.read_text("utf-8").splitlines()]
+    with session(url) as s:
+        sent = dict(s.execute(select(Notification.delivery_id, Notification.state)).all())
+    assert len(lines) == len(rows) == 6 and {line["delivery_id"] for line in lines} == set(sent)
+    assert set(sent.values()) == {"delivered"}

@@ -29,6 +29,9 @@ class Filing(BaseModel):
                                       "a citizen's behalf gives it; a citizen's is their own")
     household_id: str | None = Field(None, min_length=1, max_length=64, description="The household applied for, when "
                                      "the applicant is a member of two")
+    phone: str | None = Field(None, max_length=32, description="To be told by SMS of every change (any Kazakhstan "
+                              "form); none: the applicant is not told by SMS", examples=["+7 701 234 56 78"])
+    language: Literal["kk", "ru", "en"] | None = Field(None, description="The language of the messages (kk when not given)")
 
 
 class Move(BaseModel):

@@ -43,6 +43,9 @@ class NewSlot(BaseModel):
 class NewHold(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slot_id: int = Field(ge=1, le=2**63 - 1)
+    phone: str | None = Field(None, max_length=32, description="To be told by SMS of the booking, a lapsed hold, a "
+                              "cancellation and a refund (any Kazakhstan form); none: not told", examples=["+7 701 234 56 78"])
+    language: Literal["kk", "ru", "en"] | None = Field(None, description="The language of the messages (kk when not given)")
 
 
 @router.get("/appointments/slots", summary="Free slots of a service in a region on a range of days", responses={
@@ -82,7 +85,8 @@ def post_hold(request: Request, response: Response, body: NewHold,
                                 description="One per intended hold: a retry with the same key is applied once"),
               actor: access.Actor = Depends(current_actor)) -> dict:
     cfg = request.app.state.settings
-    held, made = cases.hold(actor, cfg.database, payments.provider(cfg), body.slot_id, key, client(request))
+    held, made = cases.hold(actor, cfg.database, payments.provider(cfg), body.slot_id, key, client(request),
+                            phone=body.phone, language=body.language)
     if not made:
         response.status_code = 200
     return held

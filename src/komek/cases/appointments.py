@@ -13,6 +13,10 @@ after the hold lapsed, or for a reservation cancelled meanwhile, is settled (`se
 booking is honoured if the slot is still free and has not begun, otherwise the fee is refunded.
 So a payment is never left paid without a booking or a refund, and a slot shown free has no
 payment waiting on it that could still book it.
+
+The person is told by SMS, in the transaction of the change, of a booking, a lapsed hold, a
+cancellation and a refund, once per change (the notification's key is the history row's); a
+reservation held without a phone is not told.
 """
 from __future__ import annotations
 
@@ -26,8 +30,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from komek.cases.notifications import notify
 from komek.cases.payments import Callback, Provider
 from komek.errors import Conflict, FieldError, NotFound
+from komek.kz import phone as phones
 from komek.kz import regions
 from komek.kz.iin import mask
 from komek.money import tenge
@@ -65,13 +71,9 @@ def state_of(r: Reservation, now: dt.datetime) -> str:
     return "expired" if r.state == "held" and utc(r.hold_until) <= now else r.state
 
 
-# Notifications ---------------------------------------------------------------------------------
-# NOTIFICATION DUE: every place an appointment's change is due to be told to the person calls this
-# one function, in the transaction of the change. It writes nothing until the notification outbox
-# is in place; then it becomes one call of the outbox's `notify` with these values.
-
-def notification_due(s: Session, r: Reservation, template: str, **values) -> None:
-    """The person of `r` is due a notification `template` about reservation r, with `values`."""
+def refund_reason(why: str, language: str) -> str:
+    """Why a fee is refunded (`cancelled`, `begun`, `taken`), in a language of the messages."""
+    return config()["refunds"][why][language]
 
 
 # Slots -------------------------------------------------------------------------------------------
@@ -147,8 +149,19 @@ def slot_view(slot: Slot) -> dict:
 
 # Reservations ----------------------------------------------------------------------------------
 
-def _event(s: Session, r: Reservation, event: str, actor: str, now: dt.datetime, detail: str | None = None) -> None:
-    s.add(ReservationEvent(reservation_id=r.id, at=now, event=event, state=r.state, actor=actor, detail=detail))
+def _event(s: Session, r: Reservation, event: str, actor: str, now: dt.datetime, detail: str | None = None,
+           tell: str | None = None, **values) -> None:
+    """One row of the history; with `tell`, the person told of it by that template (the slot's time
+    and place, and `values`), keyed by the row so a change is told once."""
+    s.add(row := ReservationEvent(reservation_id=r.id, at=now, event=event, state=r.state, actor=actor, detail=detail))
+    if tell is None or r.phone is None:
+        return
+    s.flush()
+    if tell != "appointment_fee_refunded":
+        slot = s.get(Slot, r.slot_id)
+        values = {"when": utc(slot.starts), "place": slot.office, **values}
+    notify(s, phone=r.phone, iin=r.person_iin, language=r.language, template=tell, about=f"appointment:{r.id}",
+           values=values, key=f"appointment:{r.id}:{row.id}")
 
 
 def expire(s: Session, now: dt.datetime, actor: str = "sweep", slot_id: int | None = None) -> list[int]:
@@ -159,8 +172,8 @@ def expire(s: Session, now: dt.datetime, actor: str = "sweep", slot_id: int | No
     marked = []
     for r in s.scalars(lapsed.order_by(Reservation.id).with_for_update()):
         r.state = "expired"
-        _event(s, r, "expired", actor, now, f"the hold lapsed at {utc(r.hold_until).isoformat()}")
-        notification_due(s, r, "appointment_hold_expired")
+        _event(s, r, "expired", actor, now, f"the hold lapsed at {utc(r.hold_until).isoformat()}",
+               "appointment_hold_expired")
         marked.append(r.id)
     s.flush()
     return marked
@@ -179,9 +192,9 @@ def by_key(s: Session, iin: str, key: str) -> Reservation | None:
 
 
 def hold(s: Session, slot_id: int, iin: str, key: str, digest: str, provider: Provider, actor: str,
-         now: dt.datetime) -> Reservation:
-    """Hold a free slot for the person; for a slot with a fee, the payment is created with the
-    provider. A slot taken (held or booked) is a Conflict, and so is one already begun. The
+         now: dt.datetime, phone: str | None = None, language: str | None = None) -> Reservation:
+    """Hold a free slot for the person (told by SMS at `phone`, in E.164, when given); for a slot
+    with a fee, the payment is created with the provider. A slot taken (held or booked) is a Conflict, and so is one already begun. The
     flush raises IntegrityError when another hold of the slot was written first."""
     slot = s.get(Slot, slot_id)
     if slot is None:
@@ -199,7 +212,8 @@ def hold(s: Session, slot_id: int, iin: str, key: str, digest: str, provider: Pr
         s.add(payment)
         s.flush()
     r = Reservation(slot_id=slot_id, person_iin=iin, state="held", held=now, hold_until=now + hold_time(),
-                    idempotency_key=key, request_hash=digest, payment_id=payment.id if payment else None)
+                    idempotency_key=key, request_hash=digest, payment_id=payment.id if payment else None,
+                    phone=phone, language=language if phone else None)
     s.add(r)
     s.flush()              # the partial unique index decides here
     _event(s, r, "held", actor, now, None if payment is None else f"fee {tenge(payment.amount_tiyn)} tenge: payment created")
@@ -209,8 +223,7 @@ def hold(s: Session, slot_id: int, iin: str, key: str, digest: str, provider: Pr
 def _book(s: Session, r: Reservation, event: str, actor: str, now: dt.datetime, detail: str | None = None) -> None:
     r.state = "booked"
     s.flush()
-    _event(s, r, event, actor, now, detail)
-    notification_due(s, r, "appointment_booked")
+    _event(s, r, event, actor, now, detail, "appointment_booked")
 
 
 def confirm(s: Session, reservation_id: int, actor: str, now: dt.datetime) -> Reservation:
@@ -229,11 +242,13 @@ def confirm(s: Session, reservation_id: int, actor: str, now: dt.datetime) -> Re
 
 def _refund(s: Session, r: Reservation, payment: FeePayment, provider: Provider, actor: str, now: dt.datetime,
             why: str) -> None:
+    """Refund the fee; `why` is a reason of appointments.yaml (cancelled, begun, taken)."""
     # The refund key is the payment's: a refund retried after a failure is the same refund.
     payment.refund_reference = provider.refund(payment.reference, payment.amount_tiyn, f"refund:{payment.id}")
     payment.state, payment.refunded = "refunded", now
-    _event(s, r, "refunded", actor, now, f"{tenge(payment.amount_tiyn)} tenge refunded: {why}")
-    notification_due(s, r, "appointment_fee_refunded", amount=str(tenge(payment.amount_tiyn)), reason=why)
+    _event(s, r, "refunded", actor, now, f"{tenge(payment.amount_tiyn)} tenge refunded: {refund_reason(why, 'en')}",
+           "appointment_fee_refunded", amount=tenge(payment.amount_tiyn),
+           reason=refund_reason(why, r.language or "en"))
 
 
 def cancel(s: Session, reservation_id: int, provider: Provider, actor: str, now: dt.datetime) -> Reservation:
@@ -249,10 +264,9 @@ def cancel(s: Session, reservation_id: int, provider: Provider, actor: str, now:
         raise Conflict(f"reservation {r.id}: the appointment began at {utc(slot.starts).astimezone(clock()).isoformat()}")
     r.state = "cancelled"
     s.flush()
-    _event(s, r, "cancelled", actor, now)
-    notification_due(s, r, "appointment_cancelled")
+    _event(s, r, "cancelled", actor, now, None, "appointment_cancelled")
     if payment is not None and payment.state == "paid":
-        _refund(s, r, payment, provider, actor, now, "the reservation was cancelled")
+        _refund(s, r, payment, provider, actor, now, "cancelled")
     return r
 
 
@@ -314,8 +328,7 @@ def settle(s: Session, payment_id: int, provider: Provider, actor: str, now: dt.
                 return "honoured"
             except IntegrityError:           # held by another meanwhile
                 s.refresh(r)
-    why = ("the reservation was cancelled" if r.state == "cancelled" else "the appointment had begun"
-           if utc(slot.starts) <= now else "paid after the hold lapsed, and the slot was taken")
+    why = "cancelled" if r.state == "cancelled" else "begun" if utc(slot.starts) <= now else "taken"
     _refund(s, r, payment, provider, actor, now, why)
     return "refunded"
 
@@ -327,6 +340,7 @@ def view(s: Session, r: Reservation, now: dt.datetime, full_iin: bool = False, h
     out = {"id": r.id, "state": state_of(r, now), "slot": slot_view(slot),
            "person": r.person_iin if full_iin else mask(r.person_iin),
            "held": utc(r.held).isoformat(), "hold_until": utc(r.hold_until).isoformat(),
+           "notified_by": "sms" if r.phone else None, "phone": phones.mask(r.phone), "language": r.language,
            "payment": None if payment is None else {
                "provider": payment.provider, "reference": payment.reference, "amount": str(tenge(payment.amount_tiyn)),
                "state": payment.state, "pay_url": payment.pay_url,

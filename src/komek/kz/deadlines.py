@@ -19,7 +19,7 @@ __all__ = ["Deadline", "appeal", "decision", "decisions", "general_request", "ne
 class Deadline:
     name: str
     days: int
-    unit: str           # "working days" | "calendar days"
+    unit: str           # "working days" | "calendar days" | "months"
     label: str
     reference: str
     source: str

@@ -440,6 +440,8 @@ class Application(Base):
     eligible: Mapped[bool | None]
     amount_tiyn: Mapped[int | None] = mapped_column(BigInteger)
     explanation: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(16))       # E.164; none: the applicant is not told by SMS
+    language: Mapped[str | None] = mapped_column(String(2))     # of the messages: kk, ru, en
 
 
 class Transition(Base):
@@ -555,6 +557,8 @@ class Reservation(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))   # SHA-256 of the hold's body: a key reused otherwise is refused
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("fee_payments.id"))
+    phone: Mapped[str | None] = mapped_column(String(16))       # E.164; none: the person is not told by SMS
+    language: Mapped[str | None] = mapped_column(String(2))     # of the messages: kk, ru, en
 
 
 class ReservationEvent(Base):

@@ -13,6 +13,10 @@ recorded (komek.cases.workflow), every read of an application written to the acc
   used) with the rules version. An application the rules find eligible for a measure the rules
   decide is approved by them; every other goes to the queue of a caseworker of the household's
   region, and a refusal is always a person's.
+- **The applicant is told** by SMS of every change they must hear of (received, information
+  asked, granted, refused, withdrawn, a grant reopened), written in the change's transaction to
+  the outbox (komek.cases.notifications.notify), keyed by the change so a retry writes one. An
+  application filed without a phone is not told, and says so (`notified_by` null).
 - **Who may**: a citizen files and reads their own applications, withdraws them and says the
   information asked for was given; a caseworker files on behalf of, reads and decides the
   applications of the regions served; another person's application is forbidden (and the refusal
@@ -36,16 +40,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from komek import access
-from komek.cases import deadlines, decision, workflow
+from komek.cases import appeals, deadlines, decision, workflow
+from komek.cases.notifications import notify
 from komek.engine import Simulation
 from komek.engine.explain import applied_exception, explain
 from komek.engine.references import assumption_reason
 from komek.errors import FieldError, Forbidden, NotFound
-from komek.kz import contract, registry_inputs, summary
+from komek.kz import contract, phone, registry_inputs, summary
 from komek.kz.calendar import Stop, calendar
 from komek.kz.iin import mask
 from komek.kz.standard import benefits, rules_version, standard
 from komek.kz.standard.law import cites_article
+from komek.money import tenge
 from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
 from komek.registry.db import engine, session
@@ -74,10 +80,25 @@ def _tenge(tiyn: int | None) -> str | None:
     return None if tiyn is None else str(Decimal(tiyn).scaleb(-2))
 
 
-def notify(s, recipient: str, template: str, values: dict, about: str) -> None:
-    """STOPGAP until the notification outbox lands (a notice written in the caller's transaction):
-    the notice is only logged, its recipient masked."""
-    log.info("notice %r to %s about %s: %s", template, mask(recipient), about, values)
+def _tell(s, a: Application, template: str, told: Transition, **values) -> None:
+    """Tell the applicant of the change `told` by SMS, in its transaction, once however often it is
+    retried; an application filed without a phone is not told."""
+    if a.phone is None:
+        return
+    s.flush()                       # the transition's id names the notification
+    notify(s, phone=a.phone, iin=a.applicant_iin, language=a.language, template=template, about=f"application:{a.id}",
+           values={"application": str(a.id), "measure": a.measure, **values},
+           key=f"application:{a.id}:transition:{told.id}")
+
+
+def _contact(body: dict) -> tuple[str | None, str | None]:
+    """The phone to tell the applicant on, in E.164, and the language of the messages; none without a phone."""
+    language = body.get("language", "kk")
+    if language not in summary.LANGUAGES:
+        raise FieldError("language", f"one of {', '.join(summary.LANGUAGES)}")
+    if body.get("phone") is None:
+        return None, None
+    return phone.normalize(body["phone"]), language
 
 
 def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None,
@@ -135,13 +156,19 @@ def _in_force(start, end, on: dt.date):
 def _ack(a: Application) -> dict:
     return {"id": a.id, "state": a.state, "measure": a.measure, "month": a.month, "household_id": a.household_id,
             "applicant": mask(a.applicant_iin), "region_code": a.region_code, "submitted": _iso(a.submitted),
-            "due_date": _iso(a.due_date), "assessment": "pending"}
+            "due_date": _iso(a.due_date), "assessment": "pending", **_notified(a)}
+
+
+def _notified(a: Application) -> dict:
+    """How the applicant is told of changes: by SMS to the phone (masked), or not at all (none given)."""
+    return {"notified_by": "sms" if a.phone else None, "phone": phone.mask(a.phone), "language": a.language}
 
 
 def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, client: str | None = None,
          now: dt.datetime | None = None) -> tuple[dict, bool]:
     """File an application (`body`: measure, month, and applicant_iin for a caseworker; household_id
-    when the applicant belongs to two): the acknowledgement, and whether it is the first answer replayed."""
+    when the applicant belongs to two; phone and language to be told by SMS): the acknowledgement,
+    and whether it is the first answer replayed."""
     url, what = source.url, "application filed"
     if actor.role not in FILERS:
         _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file applications"), client)
@@ -154,6 +181,7 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
     if measure not in benefits():
         raise FieldError("measure", f"not a support measure ({', '.join(benefits())})")
     on = month_end(body.get("month"))
+    to, language = _contact(body)
     applicant = body.get("applicant_iin")
     if actor.role == "citizen":
         if applicant not in (None, actor.iin):
@@ -171,17 +199,17 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
             a = Application(applicant_iin=applicant, household_id=household_id, measure=measure, month=body["month"],
                             region_code=region, state="submitted", submitted=now,
                             due_date=deadlines.due(measure, deadlines.today(now)), stopped_days=0,
-                            filed_by=actor.username, filed_by_role=actor.role)
+                            filed_by=actor.username, filed_by_role=actor.role, phone=to, language=language)
             s.add(a)
             s.flush()
             on_behalf = "" if actor.role == "citizen" else f" on behalf of {mask(applicant)}"
-            s.add(Transition(application_id=a.id, from_state=None, to_state="submitted", actor=actor.username,
-                             role=actor.role, at=now, reason=f"filed{on_behalf}"))
+            filed = Transition(application_id=a.id, from_state=None, to_state="submitted", actor=actor.username,
+                               role=actor.role, at=now, reason=f"filed{on_behalf}")
+            s.add(filed)
+            _tell(s, a, "application_received", filed, date=deadlines.today(now), due=a.due_date)
             answer = _ack(a)
             s.add(IdempotencyKey(account=actor.username, key=key, body_sha256=digest, application_id=a.id,
                                  response=json.dumps(answer), created=now))
-            notify(s, applicant, "application received", {"measure": measure, "due_date": answer["due_date"]},
-                   f"application {a.id}")
             s.flush()
     except IntegrityError:          # the same key at the same moment: the request that won answers
         if (first := _replay(url, actor, key, digest)) is None:
@@ -328,12 +356,20 @@ def _move(s, a: Application, to: str, who: str, role: str, reason: str, now: dt.
     if was in ("approved", "rejected") and to == "in_review":
         a.assessed = a.eligible = a.amount_tiyn = None      # reconsidered: assessed again on the registry as it is now
     if to == "approved":
-        s.add(_assignment(s, a, today, now, granted))
+        s.add(assigned := _assignment(s, a, today, now, granted))
     a.state = to
-    s.add(Transition(application_id=a.id, from_state=was, to_state=to, actor=who, role=role, at=now, reason=reason))
-    if to in ("needs_information", "approved", "rejected"):
-        notify(s, a.applicant_iin, f"application {to.replace('_', ' ')}", {"measure": a.measure, "reason": reason},
-               f"application {a.id}")
+    s.add(moved := Transition(application_id=a.id, from_state=was, to_state=to, actor=who, role=role, at=now,
+                              reason=reason))
+    if to == "needs_information":
+        _tell(s, a, "application_needs_information", moved, asked=reason)
+    elif to == "approved":
+        _tell(s, a, "application_granted", moved, amount=tenge(assigned.monthly_tiyn), start=assigned.start_date)
+    elif to == "rejected":
+        _tell(s, a, "application_refused", moved, appeal_by=appeals.term(today).value)
+    elif to == "withdrawn":
+        _tell(s, a, "application_withdrawn", moved)
+    elif was == "approved":           # back in review: its assignment ended
+        _tell(s, a, "application_reopened", moved)
 
 
 def change_on_appeal(s, a: Application, amount_tiyn: int, explanation: dict, who: str, reason: str,
@@ -454,7 +490,8 @@ def read(actor: access.Actor, url: str, app_id: int, purpose: str | None = None,
     return {"id": a.id, "applicant_iin": a.applicant_iin, "household_id": a.household_id, "measure": a.measure,
             "label": standard().variables[a.measure].label, "month": a.month, "region_code": a.region_code,
             "state": a.state, "submitted": _iso(a.submitted), **_clock(a, deadlines.today(now), stops),
-            "filed_by": a.filed_by, "filed_by_role": a.filed_by_role, "decided_by": decision(a.measure)["decided_by"],
+            "filed_by": a.filed_by, "filed_by_role": a.filed_by_role, **_notified(a),
+            "decided_by": decision(a.measure)["decided_by"],
             "assessment": _assessment(a), "allowed": workflow.allowed(a.state, actor.role, a.eligible),
             "history": [{"from": m.from_state, "to": m.to_state, "by": m.actor, "role": m.role, "at": _iso(m.at),
                          "reason": m.reason} for m in moves],

@@ -8,8 +8,10 @@ logged per person); a citizen holds a slot for themselves and confirms, cancels 
 their own reservations. A citizen acting on another person's reservation is refused (403) and
 the refusal logged with that person as its subject.
 
-A hold carries an idempotency key: the same key with the same body answers with the reservation
-the first request made, the same key with another body is refused (422). A request that fails
+A hold may give a phone (any Kazakhstan form, kept in E.164) and the language of the messages: the
+person is then told by SMS of the booking, a lapsed hold, a cancellation and a refund; without
+one they are not told. A hold carries an idempotency key: the same key with the same body
+(phone and language included) answers with the reservation the first request made, the same key with another body is refused (422). A request that fails
 changes nothing: the transaction is rolled back whole.
 """
 from __future__ import annotations
@@ -26,6 +28,8 @@ from komek import access
 from komek.cases import appointments as book
 from komek.cases.payments import Provider
 from komek.errors import Conflict, FieldError, Forbidden
+from komek.kz import phone as phones
+from komek.kz.summary import LANGUAGES
 from komek.registry.db import require_current, session
 from komek.registry.models import FeePayment, Reservation, Slot
 
@@ -70,20 +74,25 @@ def digest(body: dict) -> str:
 
 
 def hold(actor: access.Actor, url: str, provider: Provider, slot_id: int, key: str, client: str | None = None,
-         now: dt.datetime | None = None) -> tuple[dict, bool]:
-    """A citizen holds a slot for themselves: (the reservation, whether this request made it).
-    A replay of the key answers with the reservation the key made."""
+         now: dt.datetime | None = None, phone: str | None = None, language: str | None = None) -> tuple[dict, bool]:
+    """A citizen holds a slot for themselves, told by SMS at `phone` in `language` (kk by default)
+    when given: (the reservation, whether this request made it). A replay of the key answers with
+    the reservation the key made."""
     if actor.role != "citizen" or not actor.iin:
         _refuse(url, actor, "hold a slot", Forbidden("only a citizen holds a slot, for themselves"), client=client)
     if not key or len(key) > 200:
         raise FieldError("Idempotency-Key", "required: 1 to 200 characters, the same for a retried request")
-    now, body = _now(now), digest({"slot_id": slot_id})
+    given = {k: v for k, v in (("phone", phone), ("language", language)) if v is not None}
+    if language is not None and language not in LANGUAGES:
+        raise FieldError("language", f"one of {', '.join(LANGUAGES)}")
+    to = None if phone is None else phones.normalize(phone)
+    now, body = _now(now), digest({"slot_id": slot_id, **given})
     replay = _replay(url, actor, key, body, now)
     if replay:
         return replay, False
     try:
         with session(url, immediate=True) as s:
-            r = book.hold(s, slot_id, actor.iin, key, body, provider, actor.username, now)
+            r = book.hold(s, slot_id, actor.iin, key, body, provider, actor.username, now, to, language or "kk")
             return book.view(s, r, now), True
     except (IntegrityError, Conflict) as e:
         # Another hold was written first: of this key (a retry sent before the first was answered), or of the slot.

@@ -35,6 +35,11 @@ TEMPLATES = {
                               "from {start}."),
     "application_refused": N_("Komek: application {application} ({measure}) is refused. The decision and its "
                               "reasons are at your local office. Appeal by: {appeal_by}."),
+    "application_needs_information": N_("Komek: application {application} ({measure}) needs more information: "
+                                        "{asked}. The decision's term waits until it is given."),
+    "application_withdrawn": N_("Komek: application {application} ({measure}) is withdrawn."),
+    "application_reopened": N_("Komek: the decision on application {application} ({measure}) is being reviewed "
+                               "again; the payment it assigned stops. You will be told of the new decision."),
     "appeal_received": N_("Komek: your appeal {appeal} was received on {date}. Decision by: {due}."),
     "appeal_decided": N_("Komek: your appeal {appeal} is decided: {outcome}. The decision and its reasons are at "
                          "your local office."),
@@ -42,6 +47,10 @@ TEMPLATES = {
                 "Valid until: {due}."),
     "appointment_booked": N_("Komek: your appointment: {when}, {place}."),
     "appointment_reminder": N_("Komek: a reminder of your appointment: {when}, {place}."),
+    "appointment_hold_expired": N_("Komek: the time you held ({when}, {place}) was not confirmed in time and is "
+                                   "released."),
+    "appointment_cancelled": N_("Komek: your appointment is cancelled: {when}, {place}."),
+    "appointment_fee_refunded": N_("Komek: the fee of {amount} tenge is refunded: {reason}."),
     "request_received": N_("Komek: your request {request} ({category}) was received on {date}. Answer by: {due}."),
     "request_repeat": N_("Komek: your request {request} ({category}) was received on {date}. The same problem was raised before (request {first}): you will be told of each step. Answer by: {due}."),
     "request_in_progress": N_("Komek: your request {request} ({category}) is being worked on."),
