@@ -49,7 +49,71 @@ def test_abroad_beyond_allowed_needs_a_whole_month_abroad_past_the_allowed_days(
     f = presence.abroad_beyond_allowed(p, crossings)
     assert ids(f) == ["Papr"]      # February: 59 days; May: back on the 10th; pensions are not residence-bound
     ev = json.loads(f["evidence"][0])
-    assert ev["exit"] == "2026-01-01" and ev["entry"] == "2026-05-10" and ev["days_abroad_by_month_end"] == 120
+    assert ev["exit"] == "2026-01-01" and ev["entry"] == "2026-05-10" and ev["days_abroad"] == 120
+    assert ev["allowed_days"] == 90 and ev["months_paid_abroad"] == 2 and f["severity"][0] == "high"
+
+
+def test_a_disability_benefit_abroad_240_days_is_one_finding_of_its_measure_severity():
+    # Abroad 1 Jan - 28 Aug (240 days), a disability benefit paid every month of 2026 to August.
+    months = [f"2026-{m:02d}" for m in range(1, 9)]
+    p = paid(*(dict(payment_id=f"P{m}", month=m, measure="disability_benefit") for m in months))
+    crossings = pl.DataFrame({"iin": ["900101300001"] * 2, "date": [D(2026, 1, 1), D(2026, 8, 29)], "direction": ["exit", "entry"]})
+    f = presence.abroad_beyond_allowed(p, crossings)
+    # Wholly abroad January to July; by 30 June 181 days (allowed 183), by 31 July 212.
+    assert ids(f) == ["P2026-07"] and f["severity"][0] == "medium"
+    ev = json.loads(f["evidence"][0])
+    assert ev["days_abroad"] == 212 and ev["allowed_days"] == 183 and ev["months_paid_abroad"] == 7
+    assert ev["stays_in_window"] == ["2026-01-01..2026-08-29"]
+
+
+def test_absences_add_up_over_the_window_and_short_trips_do_not_count():
+    # Two stays of 100 days with a week at home between them: a TSA month in the second stay is
+    # past 90 days in the window though the stay itself is not; a 20-day trip flags nothing.
+    p = paid(dict(payment_id="Ptsa", month="2026-06"), dict(payment_id="Ptrip", iin="900101300002", month="2026-03"))
+    crossings = pl.DataFrame({"iin": ["900101300001"] * 4 + ["900101300002"] * 2,
+                              "date": [D(2026, 1, 1), D(2026, 4, 11), D(2026, 4, 18), D(2026, 7, 27), D(2026, 2, 25), D(2026, 3, 17)],
+                              "direction": ["exit", "entry", "exit", "entry", "exit", "entry"]})
+    f = presence.abroad_beyond_allowed(p, crossings)
+    assert ids(f) == ["Ptsa"]
+    assert json.loads(f["evidence"][0])["days_abroad"] == 100 + 74      # 1 Jan - 10 Apr, 18 Apr - 30 Jun
+
+
+def test_a_measure_not_conditioned_on_residence_is_not_flagged_abroad():
+    p = paid(*(dict(payment_id=f"P{m}", measure=m, month="2026-12") for m in ("base_pension", "uapf_pension", "birth_benefit")))
+    crossings = pl.DataFrame({"iin": ["900101300001"], "date": [D(2026, 1, 1)], "direction": ["exit"]})
+    assert presence.abroad_beyond_allowed(p, crossings).is_empty()
+
+
+def test_every_benefit_says_whether_residence_conditions_it_and_why():
+    from komek.audit import residence
+    from komek.kz.standard import benefits
+    rules = residence()["measures"]
+    assert set(rules) == set(benefits())
+    for measure, r in rules.items():
+        assert r["basis"] and r["why"] and isinstance(r["confirmed"], bool), measure
+        if r["conditioned"]:
+            assert r["severity"] in ("high", "medium", "low") and r["allowed_days_abroad"] > 0, measure
+
+
+def test_account_dormant_needs_three_reported_months_without_expenditure():
+    p = paid(*(dict(payment_id=f"P{m}", month=f"2026-{m:02d}", measure="base_pension") for m in range(1, 9)),
+             dict(payment_id="Pdis", month="2026-05", measure="disability_benefit"))
+    # January 4 expenditures, February to May none, June 2; July and August not reported.
+    activity = pl.DataFrame({"iin": ["900101300001"] * 6, "account": ["KZ01"] * 6,
+                             "month": [f"2026-{m:02d}" for m in range(1, 7)], "expenditures": [4, 0, 0, 0, 0, 2]})
+    f = presence.account_dormant(p, activity)
+    assert ids(f) == ["P5", "P6"] and set(f["severity"]) == {"medium"}      # pensions only (art. 204)
+    assert json.loads(f["evidence"][0]) == {"accounts": ["KZ01"], "months_without_expenditure": ["2026-02", "2026-03", "2026-04"]}
+
+
+def test_without_account_activity_the_dormant_check_is_not_run(extract, tmp_path):
+    from komek.services.audit import run_audit
+    folder = tmp_path / "extract"
+    shutil.copytree(extract, folder)
+    (folder / "account_activity.parquet").unlink()
+    result = run_audit(source(folder), tmp_path / "audit", anomalies=False)
+    assert result.not_run == {"account_dormant": "the account_activity table is not in the source"}
+    assert "account_dormant" not in set(result.findings["check"])
 
 
 def test_concealed_income_counts_the_wage_pension_contributions_imply():
@@ -205,6 +269,24 @@ def test_every_rule_check_meets_its_targets_on_planted_cases(extract, audited):
     assert n > 0 and share is not None
 
 
+def test_long_absences_are_found_for_every_residence_bound_measure(extract, audited):
+    from komek.audit import residence_bound
+    key = pl.read_parquet(answer_key_path(extract)).filter(pl.col("check") == "abroad_beyond_allowed")
+    found = audited.findings.filter(pl.col("check") == "abroad_beyond_allowed")
+    assert {"disability_benefit", "large_family_benefit"} <= set(key["measure"])
+    assert set(found["measure"]) <= set(residence_bound())
+    for measure, rule in residence_bound().items():
+        k, f = key.filter(pl.col("measure") == measure), found.filter(pl.col("measure") == measure)
+        hit = f["payment_id"].is_in(k["payment_id"].implode()).sum()
+        assert hit >= 0.98 * k.height and hit >= 0.95 * f.height, (measure, k.height, f.height, hit)
+        assert set(f["severity"]) <= {rule["severity"]}, measure
+    # Counted in the extract: the planted stays are the only stays abroad longer than 90 days.
+    crossings = pl.read_parquet(extract / "border_crossings.parquet")
+    long = presence.stays_abroad(crossings, None).filter(
+        (pl.col("entry").fill_null(D(2026, 11, 1)) - pl.col("exit")).dt.total_days() > 90)
+    assert set(key["iin"]) <= set(long["iin"])
+
+
 def test_anomalies_are_apart_and_explained(audited):
     a = audited.anomalies
     assert a.height > 0 and set(a["lane"]) == {"anomaly"} and set(a["severity"]) == {"info"}
@@ -322,7 +404,7 @@ def test_findings_list_filters_and_order(audited, registry_url):
     listed = list_findings(registry_url)
     assert listed["finding_id"].to_list() == in_list_order(saved)
     busiest = saved.filter(pl.col("lane") == "rule")["check"].mode().sort()[0]
-    region = saved["region_code"].drop_nulls().mode().sort()[0]
+    region = saved.filter(pl.col("check") == busiest)["region_code"].drop_nulls().mode().sort()[0]   # the combined filter finds some
     month = saved["month"].drop_nulls().mode().sort()[0]
     for given, expr in [(Filters(check=busiest), pl.col("check") == busiest),
                         (Filters(region=region), pl.col("region_code") == region),

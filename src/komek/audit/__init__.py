@@ -30,6 +30,18 @@ def config() -> dict:
     return yaml.safe_load(files(__package__).joinpath("checks.yaml").read_text("utf-8"))
 
 
+@cache
+def residence() -> dict:
+    """residence.yaml: per measure, whether it is conditioned on residence, the days abroad
+    allowed, the basis and the severity."""
+    return yaml.safe_load(files(__package__).joinpath("residence.yaml").read_text("utf-8"))
+
+
+def residence_bound() -> dict[str, dict]:
+    """The measures conditioned on residence, with their rules."""
+    return {m: r for m, r in residence()["measures"].items() if r["conditioned"]}
+
+
 def check_config(check: str) -> dict:
     return config()["checks"][check]
 
@@ -45,14 +57,15 @@ def finding_id(check: str, key: str) -> str:
 
 
 def findings(check: str, frame: pl.DataFrame, evidence: list[str], at_risk: pl.Expr | None = None,
-             lane: str = "rule", key: str = "payment_id") -> pl.DataFrame:
-    """Payments flagged by `check` as findings: `evidence` names the columns that show why."""
+             lane: str = "rule", key: str = "payment_id", severity: pl.Expr | None = None) -> pl.DataFrame:
+    """Payments flagged by `check` as findings: `evidence` names the columns that show why;
+    `severity`, when the check's depends on the row (by measure), else the check's own."""
     cfg = config()["anomalies"] if lane == "anomaly" else check_config(check)
     if frame.is_empty():
         return pl.DataFrame(schema=FINDING_SCHEMA)
     ev = pl.struct(*evidence).struct.json_encode() if evidence else pl.lit("{}")
     out = frame.with_columns(
-        check=pl.lit(check), lane=pl.lit(lane), evidence=ev, severity=pl.lit(cfg["severity"]),
+        check=pl.lit(check), lane=pl.lit(lane), evidence=ev, severity=severity if severity is not None else pl.lit(cfg["severity"]),
         rule_version=pl.lit(rules_version()), review_state=pl.lit("open"),
         amount_at_risk=(at_risk if at_risk is not None else pl.col("amount_paid")).cast(MONEY))
     ids = [finding_id(check, k) for k in out[key].to_list()]

@@ -17,7 +17,8 @@ from komek.kz.standard import household_measures, person_measures
 from komek.registry import Source
 
 TABLES = ("payments", "persons", "households", "addresses", "incomes", "contributions", "disability",
-          "medical_exams", "housing", "assets", "employment", "border_crossings", "jobseekers")
+          "medical_exams", "housing", "assets", "employment", "border_crossings", "jobseekers",
+          "account_activity")
 # The large tables stay scans that a step filters to the rows it needs rather than being held in
 # memory for the whole run: a country's registry would not fit beside its payments.
 SCANNED = ("incomes", "contributions", "housing", "persons", "households", "addresses", "assets", "employment")

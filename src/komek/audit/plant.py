@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from komek.audit import check_config, config, value
+from komek.audit import check_config, config, residence, residence_bound, value
 from komek.audit.data import read
 from komek.audit.disability import OUTCOME, OWN
 from komek.audit.recompute import Facts, month_facts
@@ -28,7 +28,8 @@ from komek.periods import month_end as _end
 from komek.registry import ExtractSource
 
 KINDS = list(config()["checks"])
-EDITED = ("payments", "persons", "border_crossings", "incomes", "medical_exams", "jobseekers", "employment", "assets")
+EDITED = ("payments", "persons", "border_crossings", "incomes", "medical_exams", "jobseekers", "employment", "assets",
+          "account_activity")
 KEY_SCHEMA = {"check": pl.String, "payment_id": pl.String, "iin": pl.String, "household_id": pl.String,
               "month": pl.String, "measure": pl.String, "amount_at_risk": MONEY}
 
@@ -112,28 +113,50 @@ class Planter:
             self.answer("paid_after_death", self.pay.filter((pl.col("iin") == iin) & (pl.col("month") > died)))
 
     def abroad_beyond_allowed(self) -> None:
-        measures = check_config("abroad_beyond_allowed")["measures"]
-        allowed = value(check_config("abroad_beyond_allowed")["allowed_days_abroad"])
+        """For each residence-bound measure paid, recipients who never crossed the border are sent
+        abroad: an exit 5-60 days beyond the measure's allowed absence before a month paid, and an
+        entry 1-20 days after it. Every payment of a residence-bound measure to them for a month
+        wholly abroad past that measure's allowed days is in the key."""
+        rules = residence_bound()
         travelled = self.t["border_crossings"].select("iin").unique()
-        cand = (self.pay.filter(pl.col("measure").is_in(measures) & (pl.col("month") >= self.months[min(4, len(self.months) - 1)]))
-                .join(travelled, on="iin", how="anti"))
+        late = self.pay.filter(pl.col("month") >= self.months[min(4, len(self.months) - 1)]).join(travelled, on="iin", how="anti")
         rows = []
-        for _hh, iin, month in self.pick(cand).select("household_id", "iin", "month").iter_rows():
-            out = _start(month) - dt.timedelta(days=int(self.rng.integers(95, 130)))
-            back = _end(month) + dt.timedelta(days=int(self.rng.integers(1, 20)))
-            rows.append((iin, out, "exit"))
-            if back < self.as_of:
-                rows.append((iin, back, "entry"))
-            else:
-                back = None
-            own = self.pay.filter((pl.col("iin") == iin) & pl.col("measure").is_in(measures))
-            starts, ends = own["month"].map_elements(_start, return_dtype=pl.Date), own["month"].map_elements(_end, return_dtype=pl.Date)
-            inside = [(s >= out) and (back is None or e < back) and ((e - out).days + 1 > allowed)
-                      for s, e in zip(starts.to_list(), ends.to_list())]
-            self.answer("abroad_beyond_allowed", own.filter(pl.Series(inside)))
+        for measure, rule in rules.items():
+            allowed = rule["allowed_days_abroad"]
+            for _hh, iin, month in self.pick(late.filter(pl.col("measure") == measure)).select("household_id", "iin", "month").iter_rows():
+                out = _start(month) - dt.timedelta(days=int(self.rng.integers(allowed + 5, allowed + 60)))
+                back = _end(month) + dt.timedelta(days=int(self.rng.integers(1, 20)))
+                rows.append((iin, out, "exit"))
+                if back < self.as_of:
+                    rows.append((iin, back, "entry"))
+                else:
+                    back = None
+                own = self.pay.filter((pl.col("iin") == iin) & pl.col("measure").is_in(list(rules)))
+                inside = [(_start(m) >= out) and (back is None or _end(m) < back)
+                          and (min((_end(m) - out).days + 1, residence()["window_days"]) > rules[k]["allowed_days_abroad"])
+                          for m, k in own.select("month", "measure").iter_rows()]
+                self.answer("abroad_beyond_allowed", own.filter(pl.Series(inside, dtype=pl.Boolean)))
         if rows:
             add = pl.DataFrame(rows, schema=self.t["border_crossings"].schema, orient="row")
             self.t["border_crossings"] = pl.concat([self.t["border_crossings"], add]).sort("iin", "date")
+
+    def account_dormant(self) -> None:
+        """Pension recipients' accounts left without expenditure for 3-5 months in a row; the
+        pensions paid for a month after `dormant_months` such months are in the key."""
+        n = int(value(check_config("account_dormant")["dormant_months"]))
+        measures = check_config("account_dormant")["measures"]
+        act = self.t["account_activity"]
+        reported = act.group_by("iin").agg(pl.col("month").n_unique().alias("k")).filter(pl.col("k") >= n + 3)
+        cand = self.pay.filter(pl.col("measure").is_in(measures)).join(reported, on="iin", how="semi")
+        for _hh, iin in self.pick(cand).select("household_id", "iin").iter_rows():
+            months = sorted(act.filter(pl.col("iin") == iin)["month"].unique().to_list())
+            start = int(self.rng.integers(0, len(months) - n))
+            quiet = months[start:start + int(self.rng.integers(n, n + 3))]
+            self.t["account_activity"] = act = act.with_columns(expenditures=pl.when(
+                (pl.col("iin") == iin) & pl.col("month").is_in(quiet)).then(0).otherwise(pl.col("expenditures")))
+            after = [m for i, m in enumerate(months) if i >= start + n and all(x in quiet for x in months[i - n:i])]
+            self.answer("account_dormant", self.pay.filter((pl.col("iin") == iin) & pl.col("measure").is_in(measures)
+                                                           & pl.col("month").is_in(after)))
 
     def concealed_income(self) -> None:
         rules = standard()
@@ -310,6 +333,7 @@ class Planter:
         self.baseline_participation(facts)
         self.paid_after_death()
         self.abroad_beyond_allowed()
+        self.account_dormant()
         self.conditional_without_participation(facts)
         self.assets_above_need()
         self.concealed_income()

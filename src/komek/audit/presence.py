@@ -5,7 +5,7 @@ import datetime as dt
 
 import polars as pl
 
-from komek.audit import check_config, findings, value
+from komek.audit import check_config, findings, residence, residence_bound, value
 
 # A month's first and last day, looked up rather than parsed per row (parsing millions of
 # "YYYY-MM" strings costs a second per use at a country's scale).
@@ -40,16 +40,34 @@ def stays_abroad(crossings: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame
 
 
 def abroad_beyond_allowed(paid: pl.DataFrame, crossings: pl.DataFrame, as_of: dt.date | None = None) -> pl.DataFrame:
-    """Abroad every day of the month, and the stay longer than allowed by the month's end."""
-    allowed = value(check_config("abroad_beyond_allowed")["allowed_days_abroad"])
-    stays = stays_abroad(crossings, as_of)
-    hit = (paid.lazy().filter(measured("abroad_beyond_allowed")).join(stays.lazy(), on="iin")
-           .filter((pl.col("exit") <= MONTH_START) & (pl.col("entry").is_null() | (pl.col("entry") > MONTH_END))
-                   & ((MONTH_END - pl.col("exit")).dt.total_days() + 1 > allowed)).collect()
-           .with_columns(days_abroad_by_month_end=(MONTH_END - pl.col("exit")).dt.total_days() + 1,
-                         allowed_days=pl.lit(allowed))
-           .unique("payment_id", keep="first", maintain_order=True))
-    return findings("abroad_beyond_allowed", hit, ["exit", "entry", "days_abroad_by_month_end", "allowed_days"])
+    """A residence-bound measure (residence.yaml) paid for a month the recipient spent wholly
+    abroad, with more days abroad than the measure allows in the window ending at the month's end.
+    Severity by measure; the evidence: the stay over the month, every stay in the window, the days
+    abroad in it, and how many months of the measure were paid while wholly abroad."""
+    rules = residence_bound()
+    window = residence()["window_days"]
+    allowed = pl.DataFrame({"measure": list(rules), "allowed_days": [r["allowed_days_abroad"] for r in rules.values()],
+                            "measure_severity": [r["severity"] for r in rules.values()]})
+    stays = stays_abroad(crossings, as_of).lazy()
+    first = pl.max_horizontal("exit", MONTH_END - pl.duration(days=window - 1))
+    last = pl.min_horizontal(pl.col("entry").fill_null(dt.date(9999, 12, 31)) - pl.duration(days=1), MONTH_END)
+    whole = (pl.col("exit") <= MONTH_START) & (pl.col("entry").is_null() | (pl.col("entry") > MONTH_END))
+    per = (paid.lazy().filter(pl.col("measure").is_in(list(rules))).join(stays, on="iin")
+           .filter((pl.col("exit") <= MONTH_END) & (pl.col("entry").is_null() | (pl.col("entry") > MONTH_END - pl.duration(days=window - 1))))
+           .with_columns(days=((last - first).dt.total_days() + 1).clip(lower_bound=0), whole=whole,
+                         stay=pl.concat_str(pl.col("exit").cast(pl.String), pl.lit(".."),
+                                            pl.col("entry").cast(pl.String).fill_null("")))
+           .group_by("payment_id")
+           .agg(pl.col("days").sum().alias("days_abroad"), pl.col("whole").any(),
+                pl.col("exit").filter("whole").first(), pl.col("entry").filter("whole").first(),
+                pl.col("stay").sort().alias("stays_in_window")))
+    hit = (paid.lazy().join(per.filter("whole"), on="payment_id").join(allowed.lazy(), on="measure")
+           .with_columns(window_days=pl.lit(window), months_paid_abroad=pl.col("month").n_unique().over("iin", "measure"))
+           .filter(pl.col("days_abroad") > pl.col("allowed_days"))
+           .collect().sort("payment_id"))
+    return findings("abroad_beyond_allowed", hit, ["exit", "entry", "stays_in_window", "days_abroad", "window_days",
+                                                   "allowed_days", "months_paid_abroad"],
+                    severity=pl.col("measure_severity"))
 
 
 def registrations(addresses: pl.DataFrame | pl.LazyFrame, paid: pl.DataFrame) -> pl.DataFrame:
@@ -81,3 +99,26 @@ def wrong_region(paid: pl.DataFrame, addresses: pl.DataFrame) -> pl.DataFrame:
     hit = (out.join(registrations(addresses, out), on="payment_id", how="left")
            .with_columns(paying_region=pl.col("region_code")))
     return findings("wrong_region", hit, ["paying_region", "registered_regions"])
+
+
+def account_dormant(paid: pl.DataFrame, activity: pl.DataFrame) -> pl.DataFrame:
+    """A pension paid for a month after `dormant_months` whole months in which the recipient's
+    accounts had no expenditure, each of those months reported (a month with no row is not known,
+    so it never counts as dormant)."""
+    cfg = check_config("account_dormant")
+    n = int(value(cfg["dormant_months"]))
+    monthly = (activity.lazy().group_by("iin", "month")
+               .agg(pl.col("expenditures").sum(), pl.col("account").unique().sort().alias("accounts")))
+    pay = paid.lazy().filter(measured("account_dormant"))
+    # The n months before each month paid, one row each, then the payments whose every one is
+    # reported with no expenditure.
+    before = (pay.select("payment_id", "iin", "month").with_columns(
+        back=pl.int_ranges(1, n + 1)).explode("back")
+        .with_columns(prior=MONTH_START.dt.offset_by(pl.concat_str(pl.lit("-"), pl.col("back").cast(pl.String), pl.lit("mo")))
+                      .dt.strftime("%Y-%m"))
+        .join(monthly, left_on=["iin", "prior"], right_on=["iin", "month"], how="left")
+        .group_by("payment_id")
+        .agg((pl.col("expenditures") == 0).fill_null(False).all().alias("dormant"),
+             pl.col("prior").sort().alias("months_without_expenditure"), pl.col("accounts").list.explode(keep_nulls=False, empty_as_null=False).unique().sort()))
+    hit = (pay.join(before.filter("dormant"), on="payment_id").collect().sort("payment_id"))
+    return findings("account_dormant", hit, ["accounts", "months_without_expenditure"])

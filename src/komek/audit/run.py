@@ -61,6 +61,7 @@ def run_checks(data: AuditData, progress=None, anomalies: bool = True) -> AuditR
     run = {
         "paid_after_death": lambda: presence.paid_after_death(paid, big["persons"]),
         "abroad_beyond_allowed": lambda: presence.abroad_beyond_allowed(paid, data["border_crossings"], as_of),
+        "account_dormant": lambda: presence.account_dormant(paid, data["account_activity"]),
         "concealed_income": lambda: need.concealed_income(paid),
         "duplicate_payment": lambda: amounts.duplicate_payment(paid),
         "amount_differs": lambda: amounts.amount_differs(paid),

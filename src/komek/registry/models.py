@@ -158,6 +158,14 @@ class BorderCrossing(Record):
     direction: Mapped[Code] = mapped_column(primary_key=True)
 
 
+class AccountActivity(Record):
+    __tablename__ = "account_activity"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(34), primary_key=True)
+    month: Mapped[Period] = mapped_column(primary_key=True)
+    expenditures: Mapped[int] = mapped_column(Integer)
+
+
 class Jobseeker(Record):
     __tablename__ = "jobseekers"
     iin: Mapped[Iin] = mapped_column(primary_key=True)

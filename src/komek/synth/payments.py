@@ -116,4 +116,19 @@ def write_payments(extract: Path, as_of: dt.date, months: int, seed: int, progre
     frame, registrations = payments(extract, as_of, months, seed, progress)
     frame.write_parquet(Path(extract) / "payments.parquet")
     register_jobseekers(extract, registrations)
+    account_activity(frame, seed).write_parquet(Path(extract) / "account_activity.parquet")
     return frame.height
+
+
+def account_activity(paid: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Each pension recipient's account, with its expenditure transactions in every month paid:
+    1 or more (pensioners spend their pension); dormant accounts are planted, not generated."""
+    pensioners = paid.filter(pl.col("measure").is_in(take_up()["accounts"]["measures"])).select("iin", "month").unique().sort("iin", "month")
+    rng = np.random.default_rng([seed, 20260601])
+    # An account number that does not carry the IIN: the recipient's position among them.
+    number = pl.col("iin").rank("dense").cast(pl.Int64) + 10_000_000 * (seed % 100_000)
+    out = pensioners.with_columns(
+        account=pl.concat_str(pl.lit("KZ00722"), number.cast(pl.String).str.zfill(13)),
+        expenditures=pl.Series(rng.poisson(take_up()["accounts"]["expenditures_mean"]["value"] - 1, pensioners.height) + 1))
+    schema = contract().tables["account_activity"].schema
+    return out.select([pl.col(c).cast(t) for c, t in schema.items()])
