@@ -30,11 +30,14 @@ def parameter_value(sim: Simulation, name: str, group: int, date=None):
     return _for_group(sim, sim.parameters[name].at(date or sim.date).value, group)
 
 
+def _region(sim: Simulation, group: int) -> str | None:
+    region = sim.values.get(sim.rules.region_variable)
+    return str(region[group]) if region is not None else None
+
+
 def _for_group(sim: Simulation, value, group: int):
     if isinstance(value, dict):
-        region = sim.values.get(sim.rules.region_variable)
-        code = str(region[group]) if region is not None else "default"
-        value = value.get(code, value.get("default"))
+        value = value.get(_region(sim, group) or "default", value.get("default"))
     return value
 
 
@@ -50,8 +53,9 @@ def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
         value = _for_group(sim, d.value, group)
         if hasattr(value, "thresholds"):
             value = {"thresholds": list(value.thresholds), "values": list(value.values)}
+        source, confirmed = d.source_for(_region(sim, group)) if d.regional else (d.source, d.confirmed)
         entry = {"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
-                 "looked_up_on": date.isoformat(), "source": d.source, "confirmed": d.confirmed,
+                 "looked_up_on": date.isoformat(), "source": source, "confirmed": confirmed,
                  "reference": p.reference}
         if warning := p.beyond(date):
             entry["warning"] = warning

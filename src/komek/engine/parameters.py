@@ -11,7 +11,8 @@ A parameter file maps dotted names to nodes:
           2023-07-01: {value: 1.5, source: "Social Code 224-VII", confirmed: true}
 
 A value may be a number, a mapping of region code to number (with `default` for the others:
-a regional parameter), or a scale (`brackets: [{threshold: 4, value: 16.03}, ...]`, looked up
+a regional parameter; a region's entry may be `{value:, source:, confirmed:}` when its value has
+a source of its own, and a region without one takes `default` under the entry's source), or a scale (`brackets: [{threshold: 4, value: 16.03}, ...]`, looked up
 as the value of the highest threshold not above the input). Each dated value carries its source
 and whether it is confirmed; an unconfirmed value is an assumption and is reported as such.
 
@@ -56,10 +57,15 @@ class Dated:
     source: str
     confirmed: bool = True
     note: str = ""
+    by_region: dict = field(default_factory=dict)   # code: (source, confirmed) where a region has its own
 
     @property
     def regional(self) -> bool:
         return isinstance(self.value, dict)
+
+    def source_for(self, code: str | None) -> tuple[str, bool]:
+        """The source of a region's value and whether it is confirmed (the entry's for the default)."""
+        return self.by_region.get(str(code), (self.source, self.confirmed))
 
 
 RENEWALS = {"yearly": 12, "quarterly": 3}
@@ -108,7 +114,7 @@ def _value(name: str, raw: dict) -> Any:
         br = sorted(raw["brackets"], key=lambda b: b["threshold"])
         return Scale(tuple(float(b["threshold"]) for b in br), tuple(float(b["value"]) for b in br))
     if "regions" in raw:
-        regional = {str(k): float(v) for k, v in raw["regions"].items()}
+        regional = {str(k): float(v["value"] if isinstance(v, dict) else v) for k, v in raw["regions"].items()}
         if "default" in raw:
             regional["default"] = float(raw["default"])
         return regional
@@ -118,6 +124,17 @@ def _value(name: str, raw: dict) -> Any:
     if isinstance(value, list):          # a list of codes, e.g. the income kinds a measure counts
         return tuple(str(v) for v in value)
     return value if isinstance(value, (str, bool)) else float(value)
+
+
+def _by_region(name: str, raw: dict) -> dict:
+    """Each region's own source and confirmation, where its entry gives them."""
+    out = {}
+    for code, v in (raw.get("regions") or {}).items():
+        if isinstance(v, dict):
+            if not v.get("source"):
+                raise ValueError(f"parameter {name}: region {code} has a value of its own but no source")
+            out[str(code)] = (str(v["source"]), bool(v.get("confirmed", True)))
+    return out
 
 
 def _is_leaf(node: dict) -> bool:
@@ -146,7 +163,8 @@ class ParameterSet:
                 for start, raw in child["values"].items():
                     try:
                         history.append(Dated(_date(start), _value(name, raw), str(raw.get("source", "")),
-                                             bool(raw.get("confirmed", True)), str(raw.get("note", ""))))
+                                             bool(raw.get("confirmed", True)), str(raw.get("note", "")),
+                                             _by_region(name, raw)))
                     except (ValueError, TypeError, AttributeError) as e:
                         raise ValueError(f"{file}: parameter {name}: {e}") from None
                     if not history[-1].source:

@@ -13,7 +13,7 @@ from komek.kz.standard.law import CODE_NOT_FOUND, POVERTY_LINE_2023, POVERTY_LIN
 ART_120_4 = SOCIAL_CODE.at("art. 120 para. 4")
 UNCONDITIONAL = SOCIAL_CODE.assumed("art. 120 para. 4 (unconditional and conditional TSA): the unconditional cases", CODE_NOT_FOUND)
 SUPPLEMENT = SOCIAL_CODE.assumed("targeted social assistance: supplement for children aged 1 to 6", CODE_NOT_FOUND)
-ORDERS_NOT_READ = "the orders' points were not read"
+ORDERS_NOT_READ = "the orders' wording is known from the press quoting them; the register's text was not read"
 
 
 def previous_quarter_start(on: dt.date) -> dt.date:
