@@ -54,7 +54,7 @@ from komek.kz.standard.law import cites_article
 from komek.money import tenge
 from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
-from komek.registry.db import engine, session
+from komek.registry.db import session
 from komek.registry.models import Address, Application, Assignment, HouseholdMember, IdempotencyKey, Transition
 from komek.services.sources import warnings_for
 
@@ -113,36 +113,34 @@ def _digest(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _replay(url: str, actor: access.Actor, key: str, digest: str) -> dict | None:
+def _replay(s, actor: access.Actor, key: str, digest: str) -> dict | None:
     """The first answer to this account's key, or None when the key is new; the key with another body is refused."""
-    with session(url) as s:
-        first = s.get(IdempotencyKey, (actor.username, key))
-        if first is None:
-            return None
-        if first.body_sha256 != digest:
-            raise FieldError("Idempotency-Key", f"already used for application {first.application_id} with another "
-                             "body: a new application takes a new key")
-        return json.loads(first.response)
+    first = s.get(IdempotencyKey, (actor.username, key))
+    if first is None:
+        return None
+    if first.body_sha256 != digest:
+        raise FieldError("Idempotency-Key", f"already used for application {first.application_id} with another "
+                         "body: a new application takes a new key")
+    return json.loads(first.response)
 
 
-def _household(url: str, iin: str, on: dt.date, wanted: str | None) -> tuple[str, str]:
+def _household(conn, iin: str, on: dt.date, wanted: str | None) -> tuple[str, str]:
     """(household_id, region_code) of the applicant's household on `on`: the region is its head's
     latest registration in force, as `registry_inputs.households_on` has it, in two indexed queries."""
     m, a = HouseholdMember, Address
-    with engine(url).connect() as conn:
-        ids = sorted(conn.scalars(select(m.household_id).where(m.iin == iin, _in_force(m.from_date, m.to_date, on))))
-        if wanted is not None:
-            if wanted not in ids:
-                raise FieldError("household_id", f"the applicant is not a member of household {wanted!r} on {on}")
-            ids = [wanted]
-        if not ids:
-            raise FieldError("applicant_iin", f"not a member of a household on {on} in the registry")
-        if len(ids) > 1:
-            raise FieldError("household_id", f"the applicant is a member of {len(ids)} households on {on}: name the "
-                             "one applied for")
-        region = conn.scalar(select(a.region_code).join(m, m.iin == a.iin).where(
-            m.household_id == ids[0], m.role == "head", _in_force(m.from_date, m.to_date, on),
-            _in_force(a.registered_from, a.registered_to, on)).order_by(a.registered_from.desc()).limit(1))
+    ids = sorted(conn.scalars(select(m.household_id).where(m.iin == iin, _in_force(m.from_date, m.to_date, on))))
+    if wanted is not None:
+        if wanted not in ids:
+            raise FieldError("household_id", f"the applicant is not a member of household {wanted!r} on {on}")
+        ids = [wanted]
+    if not ids:
+        raise FieldError("applicant_iin", f"not a member of a household on {on} in the registry")
+    if len(ids) > 1:
+        raise FieldError("household_id", f"the applicant is a member of {len(ids)} households on {on}: name the "
+                         "one applied for")
+    region = conn.scalar(select(a.region_code).join(m, m.iin == a.iin).where(
+        m.household_id == ids[0], m.role == "head", _in_force(m.from_date, m.to_date, on),
+        _in_force(a.registered_from, a.registered_to, on)).order_by(a.registered_from.desc()).limit(1))
     if region is None:
         raise FieldError("household_id", f"household {ids[0]} has no head registered in a region on {on}: no "
                          "caseworker can be named")
@@ -172,11 +170,37 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
     url, what = source.url, "application filed"
     if actor.role not in FILERS:
         _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file applications"), client)
-    digest = _digest(body)
-    if (first := _replay(url, actor, key, digest)) is not None:
-        access.record(url, actor, what + " (replayed)", iin=actor.iin if actor.role == "citizen" else body.get(
-            "applicant_iin"), household_id=first["household_id"], source=client)
+    digest, now = _digest(body), now or _now()
+    # One transaction, one connection: the key looked up, the household found, the application, its
+    # first move, its message, the key's answer and the access log's entry written, or none of them.
+    # On SQLite it takes the write lock at once, since it reads before it writes.
+    try:
+        with session(url, immediate=True) as s:
+            if (first := _replay(s, actor, key, digest)) is not None:
+                access.record_in(s, actor, what + " (replayed)", iin=actor.iin if actor.role == "citizen" else
+                                 body.get("applicant_iin"), household_id=first["household_id"], source=client)
+                return first, True
+            answer = _filed(s, actor, body, key, digest, client, now)
+    except _Refused as no:
+        _refuse(url, actor, what, no.error, client, no.iin, no.household_id)
+    except IntegrityError:          # the same key at the same moment: the request that won answers
+        with session(url) as s:
+            if (first := _replay(s, actor, key, digest)) is None:
+                raise
         return first, True
+    return answer, False
+
+
+class _Refused(Exception):
+    """A filing refused to this person, to be logged once its transaction has rolled back."""
+    def __init__(self, error: Forbidden, iin: str | None, household_id: str | None = None):
+        super().__init__(str(error))
+        self.error, self.iin, self.household_id = error, iin, household_id
+
+
+def _filed(s, actor: access.Actor, body: dict, key: str, digest: str, client: str | None, now: dt.datetime) -> dict:
+    """The application of `body` written in the session `s`: its acknowledgement."""
+    what = "application filed"
     measure = body.get("measure")
     if measure not in benefits():
         raise FieldError("measure", f"not a support measure ({', '.join(benefits())})")
@@ -185,38 +209,31 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
     applicant = body.get("applicant_iin")
     if actor.role == "citizen":
         if applicant not in (None, actor.iin):
-            _refuse(url, actor, what, Forbidden("a citizen files applications for themselves only"), client, applicant)
+            raise _Refused(Forbidden("a citizen files applications for themselves only"), applicant)
         applicant = actor.iin
     elif applicant is None:
         raise FieldError("applicant_iin", "required: a caseworker files on a citizen's behalf")
-    household_id, region = _household(url, applicant, on, body.get("household_id"))
+    household_id, region = _household(s, applicant, on, body.get("household_id"))
     if actor.role == "caseworker" and region not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"the household is registered in region {region}, not one this "
-                                            "caseworker serves"), client, applicant, household_id)
-    now = now or _now()
-    try:
-        with session(url) as s:
-            a = Application(applicant_iin=applicant, household_id=household_id, measure=measure, month=body["month"],
-                            region_code=region, state="submitted", submitted=now,
-                            due_date=deadlines.due(measure, deadlines.today(now)), stopped_days=0,
-                            filed_by=actor.username, filed_by_role=actor.role, phone=to, language=language)
-            s.add(a)
-            s.flush()
-            on_behalf = "" if actor.role == "citizen" else f" on behalf of {mask(applicant)}"
-            filed = Transition(application_id=a.id, from_state=None, to_state="submitted", actor=actor.username,
-                               role=actor.role, at=now, reason=f"filed{on_behalf}")
-            s.add(filed)
-            _tell(s, a, "application_received", filed, date=deadlines.today(now), due=a.due_date)
-            answer = _ack(a)
-            s.add(IdempotencyKey(account=actor.username, key=key, body_sha256=digest, application_id=a.id,
-                                 response=json.dumps(answer), created=now))
-            s.flush()
-    except IntegrityError:          # the same key at the same moment: the request that won answers
-        if (first := _replay(url, actor, key, digest)) is None:
-            raise
-        return first, True
-    access.record(url, actor, what, iin=applicant, household_id=household_id, source=client)
-    return answer, False
+        raise _Refused(Forbidden(f"the household is registered in region {region}, not one this caseworker serves"),
+                       applicant, household_id)
+    a = Application(applicant_iin=applicant, household_id=household_id, measure=measure, month=body["month"],
+                    region_code=region, state="submitted", submitted=now,
+                    due_date=deadlines.due(measure, deadlines.today(now)), stopped_days=0,
+                    filed_by=actor.username, filed_by_role=actor.role, phone=to, language=language)
+    s.add(a)
+    s.flush()
+    on_behalf = "" if actor.role == "citizen" else f" on behalf of {mask(applicant)}"
+    filed = Transition(application_id=a.id, from_state=None, to_state="submitted", actor=actor.username,
+                       role=actor.role, at=now, reason=f"filed{on_behalf}")
+    s.add(filed)
+    _tell(s, a, "application_received", filed, date=deadlines.today(now), due=a.due_date)
+    answer = _ack(a)
+    s.add(IdempotencyKey(account=actor.username, key=key, body_sha256=digest, application_id=a.id,
+                         response=json.dumps(answer), created=now))
+    access.record_in(s, actor, what, iin=applicant, household_id=household_id, source=client)
+    s.flush()
+    return answer
 
 
 # Assessment ----------------------------------------------------------------------------------
