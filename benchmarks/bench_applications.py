@@ -1,7 +1,8 @@
 """Applications under load on loopback: POST /applications at a fixed rate for a fixed time (a
 caseworker filing on citizens' behalf, each with its own Idempotency-Key), then the worker's
 assessment of every one drained; then counts in the database: every acknowledged application
-is there exactly once, none is doubled, every one is assessed. With --kill-at, the server and the
+is there exactly once, none is doubled, every one is assessed; and every message of theirs (received, and granted
+where the rules decide) is at the file sink exactly once. With --kill-at, the server and the
 worker are killed with SIGKILL that many seconds in and started again; a request that failed is
 retried with its key, as a client would.
 
@@ -99,7 +100,8 @@ def load(args, auth: dict, applicants: list[str], run: str) -> tuple[dict, dict]
     """Filings at `rate` per second for `seconds`; each failed one retried with its key (up to five
     times, half a second apart; a refusal is not retried). The acknowledged: key -> application id."""
     rng = random.Random(1)
-    bodies = [json.dumps({"measure": rng.choice(MEASURES), "month": args.month, "applicant_iin": rng.choice(applicants)})
+    bodies = [json.dumps({"measure": rng.choice(MEASURES), "month": args.month, "applicant_iin": rng.choice(applicants),
+                          "phone": f"+7 70{rng.randint(0, 8)} {rng.randint(0, 9999999):07d}", "language": rng.choice(("kk", "ru"))})
               for _ in range(int(args.rate * args.seconds))]
     latencies, late, failures, acknowledged, retried, lock = [], [0], {}, {}, [0], threading.Lock()
     start_at, local = time.perf_counter(), threading.local()
@@ -172,6 +174,31 @@ def counts(args, acknowledged: dict, run: str) -> dict:
             "assessed_as_unknown": unknown}
 
 
+def told(args, acknowledged: dict, data_dir: str) -> dict:
+    """The messages of the acknowledged applications: rows in the outbox by state, and the lines at
+    the file sink (each delivery id once, every row delivered there)."""
+    from sqlalchemy import func, select
+
+    from komek.registry.db import session
+    from komek.registry.models import Notification
+    abouts = {f"application:{i}" for i in acknowledged.values()}
+    with session(args.database) as s:
+        rows = [(d, st, a) for d, st, a in s.execute(select(Notification.delivery_id, Notification.state, Notification.about)
+                                                     .where(Notification.about.like("application:%"))) if a in abouts]
+        states = dict(s.execute(select(Notification.state, func.count()).where(Notification.about.in_(abouts))
+                                .group_by(Notification.state)).all()) if len(abouts) < 30000 else {}
+    sink = Path(data_dir) / "notifications" / "sent.jsonl"
+    lines = [json.loads(line) for line in sink.read_text("utf-8").splitlines() if line.strip()] if sink.exists() else []
+    ours = [line for line in lines if line.get("about") in abouts]
+    sent = {}
+    for line in ours:
+        sent[line["delivery_id"]] = sent.get(line["delivery_id"], 0) + 1
+    ids = {str(d) for d, _, _ in rows}
+    return {"outbox_rows": len(rows), "by_state": states, "applications_told": len({a for _, _, a in rows}),
+            "lines_at_sink": len(ours), "delivery_ids_at_sink": len(sent), "sent_twice": sum(n > 1 for n in sent.values()),
+            "rows_not_at_sink": len(ids - set(sent)), "lines_without_a_row": len(set(sent) - ids)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--database", required=True, help="a PostgreSQL database of the benchmark's own (created if absent)")
@@ -205,9 +232,15 @@ def main() -> None:
         while counts(args, acknowledged, run)["not_assessed"] and time.perf_counter() - t < args.drain:
             time.sleep(1)
         drained = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        while (m := told(args, acknowledged, data_dir))["by_state"].get("delivered", 0) < m["outbox_rows"] \
+                and time.perf_counter() - t < args.drain:
+            time.sleep(1)
         print(json.dumps({"rate": args.rate, "seconds": args.seconds, "workers": args.workers, "killed": killed or None,
                           "POST /applications": filed, "assessment drained after the load, s": drained,
-                          "database": counts(args, acknowledged, run)}, indent=2))
+                          "messages delivered after the assessment, s": round(time.perf_counter() - t, 1),
+                          "database": counts(args, acknowledged, run), "notifications": told(args, acknowledged, data_dir)},
+                         indent=2))
     finally:
         for p in procs:
             if p.poll() is None:
