@@ -183,6 +183,36 @@ def deprivations(facts: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     return facts.select("household_id", *(rules[i.name].fill_null(False).alias(i.name) for i in ix.indicators))
 
 
+def measured(facts: dict, on: dt.date) -> dict[str, tuple[str, str]]:
+    """Each indicator's value for one household (a row of `household_facts`) and the threshold it
+    is deprived at, as short texts; the cut-offs are index.yaml's."""
+    ix, f = load_index(), facts
+    line = ix.cutoff("income_below_minimum") * subsistence_minimum(on)
+    per_m2 = f["area_m2"] / f["size"] if f["area_m2"] else None
+    share = f["housing_costs"] / f["income"] if f["income"] else None
+    dependants = f["children"] + f["elderly"]
+    return {
+        "income_below_minimum": (f"{f['income_per_capita']:,.0f} tenge a member",
+                                 f"below {line:,.0f} ({ix.cutoff('income_below_minimum')} x subsistence minimum)"),
+        "no_earner": (f"{f['earners']} earning, {f['able_adults']} able working-age",
+                      "able working-age members and none earning"),
+        "high_dependency": (f"{dependants} dependants, {f['working_age']} working-age",
+                            f"{ix.cutoff('high_dependency')} or more per working-age member (none: any child)"),
+        "disability_member": (f"{f['disabled']} disabled", "1 or more"),
+        "severe_disability": (f"{f['severe']} group 1 or disabled child", "1 or more"),
+        "overcrowded": ("area not recorded" if per_m2 is None else f"{per_m2:,.1f} m2 a member",
+                        f"below {ix.cutoff('overcrowded')} m2 a member"),
+        "cost_burden": ("no income" if share is None else f"{100 * share:.0f}% of income",
+                        f"above {100 * ix.cutoff('cost_burden'):.0f}%"),
+        "no_own_home": (f["tenure"] or "not recorded", "private rent or other"),
+        "large_family": (f"{f['children']} children", f"{ix.cutoff('large_family')} or more"),
+        "single_parent": (f"{f['children']} children, {f['adults']} adults", "children and one adult"),
+        "elderly_alone": (f"{f['size']} members, {f['elderly']} aged {ix.ages['elderly']}+", "one member, elderly"),
+        "young_not_working": (f"{f['young_idle']} aged {ix.ages['adult']}-{ix.ages['young_adult_to']} without work income",
+                              "1 or more"),
+    }
+
+
 def grade(deprived: pl.DataFrame) -> pl.DataFrame:
     """score and level from one boolean column per indicator and per floor fact (null: not known).
     The level is the band of the score, made no better than each floor whose fact holds; so
