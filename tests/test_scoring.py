@@ -252,3 +252,20 @@ def test_the_readme_survey_example_runs_as_written(tmp_path, monkeypatch):
     assert out.exit_code == 0, out.output
     result = json.loads(out.output)
     assert result["households"] > 500 and 0 < result["macro_f1"] <= 1 and result["classes"] == ["1", "2", "3", "4"]
+
+
+def test_levels_by_income_decile(registry):
+    from komek.report.scoring import levels_section
+    from komek.services.score import by_decile
+    levels = score_households(registry, ON)
+    d = by_decile(levels)
+    assert d["decile"].to_list() == list(range(1, 11))
+    assert d["households"].sum() == levels.height and d["below_line"].sum() == levels["below_poverty_line"].sum()
+    # Counted by hand: the households at each level in the poorest decile (the tenth of people with the lowest income).
+    ranked = levels.sort("per_capita_income", "household_id").with_columns(before=pl.col("size").cum_sum() - pl.col("size"))
+    poorest = ranked.filter(pl.col("before") < levels["size"].sum() / 10)
+    first = d.row(0, named=True)
+    assert first["households"] == poorest.height
+    assert {lv: first[lv] for lv in index.LEVELS} == {lv: poorest.filter(pl.col("level") == lv).height for lv in index.LEVELS}
+    assert (d["income_to"].head(9) <= d["income_from"].tail(9)).all()
+    assert "Levels by income decile" in levels_section(levels).body

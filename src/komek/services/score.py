@@ -6,8 +6,10 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from komek import analytics
 from komek.errors import NotFound
 from komek.kz import registry_inputs
 from komek.kz.standard import benefits
@@ -107,6 +109,28 @@ def _next_level(ix: index.Index, level: str | None) -> dict | None:
     k = ix.rank(level)
     worse, label, _ = ix.levels[k + 1]
     return {"level": worse, "label": label, "from_score": ix.levels[k][2]}
+
+
+def by_decile(levels: pl.DataFrame) -> pl.DataFrame:
+    """Households per level in each decile of per-capita income (the rules', counted for TSA;
+    1 poorest, each decile a tenth of the people), with the decile's income range and shares in %.
+    Households whose income or level is not known are left out (not counted as poor)."""
+    known = levels.filter(pl.col("per_capita_income").is_not_null() & pl.col("level").is_not_null()).sort("household_id")
+    if known.height == 0:
+        return pl.DataFrame(schema={"decile": pl.Int64, "households": pl.UInt32})
+    size = known["size"].to_numpy()
+    decile = analytics.deciles(known["per_capita_income"].to_numpy(), size, np.ones(known.height),
+                               known["household_id"].to_numpy())
+    f = known.with_columns(decile=pl.Series(decile).cast(pl.Int64))
+    wide = f.group_by("decile", "level").len().pivot(on="level", index="decile", values="len")
+    wide = wide.with_columns(pl.lit(0, pl.UInt32).alias(lv) for lv in index.LEVELS if lv not in wide.columns)
+    wide = wide.with_columns(pl.col(lv).fill_null(0) for lv in index.LEVELS)
+    ranges = f.group_by("decile").agg(income_from=pl.col("per_capita_income").min(), income_to=pl.col("per_capita_income").max(),
+                                      below_line=pl.col("below_poverty_line").sum())
+    out = wide.join(ranges, on="decile").with_columns(households=pl.sum_horizontal(*index.LEVELS))
+    out = out.with_columns(**{f"{lv} %": 100 * pl.col(lv) / pl.col("households") for lv in index.LEVELS})
+    return out.select("decile", "income_from", "income_to", "households", "below_line", *index.LEVELS,
+                      *(f"{lv} %" for lv in index.LEVELS)).sort("decile")
 
 
 def targeting(run, levels: pl.DataFrame) -> pl.DataFrame:
