@@ -46,6 +46,32 @@ def test_card_level_and_indicators_are_the_index(extract, levels):
         assert all(d["domain"] and d["weight"] > 0 and d["why"] for d in c["deprived"])
 
 
+def test_a_level_B_card_says_why_it_is_not_lower(extract, levels, tmp_path):
+    from komek.report.card import write_card
+    from komek.scoring import index
+    b = levels.filter((pl.col("level") == "B") & pl.col("deprived").list.contains("no_earner")).sort("household_id").row(0, named=True)
+    c = card(source(extract), b["household_id"], ON)
+    assert c["income"] == {"per_capita_income": pytest.approx(b["per_capita_income"]), "poverty_line": 48300,
+                           "below_poverty_line": False}
+    assert c["next_level"] == {"level": "C", "label": "unsatisfactory", "from_score": 0.20} and c["floors"] == []
+    # Every indicator with the family's value and threshold; deprived exactly in those of the index.
+    assert [i["indicator"] for i in c["indicators"]] == [i.name for i in index.load_index().indicators]
+    assert sorted(i["indicator"] for i in c["indicators"] if i["deprived"]) == sorted(b["deprived"])
+    assert all(i["value"] and i["threshold"] for i in c["indicators"])
+    no_earner = next(i for i in c["indicators"] if i["indicator"] == "no_earner")
+    assert no_earner["value"].startswith("0 earning")
+    page = write_card(c, tmp_path / "b.html").read_text("utf-8")
+    assert "Why not lower" in page and "not below</strong> the poverty line of 48,300" in page
+    assert f"{b['per_capita_income']:,.0f} tenge a month" in page
+
+
+def test_a_card_below_the_line_shows_the_floor(extract, levels):
+    below = levels.filter(pl.col("below_poverty_line") & (pl.col("score") < 0.20)).sort("household_id").row(0, named=True)
+    c = card(source(extract), below["household_id"], ON)
+    assert c["level"] == "C" and c["income"]["below_poverty_line"] is True
+    assert [f["level"] for f in c["floors"]] == ["C"]
+
+
 def test_card_amounts_are_the_simulations(extract, levels, simulated):
     tables = source(extract)
     households = simulated.households

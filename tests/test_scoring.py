@@ -80,8 +80,8 @@ def test_levels_of_an_extract_are_consistent(levels, extract):
     # The score is the sum of the weights of the deprivations listed.
     sums = levels["deprived"].map_elements(lambda d: float(sum(weights[x] for x in d)), return_dtype=pl.Float64)
     assert ((levels["score"] - sums).abs() < 1e-6).all()
-    # Monotone: a higher level never has a lower score.
-    bounds = levels.group_by("level").agg(pl.col("score").min().alias("lo"), pl.col("score").max().alias("hi")).sort("level")
+    # Monotone: a higher level never has a lower score (the floor of the poverty line aside).
+    bounds = levels.filter(~pl.col("below_poverty_line")).group_by("level").agg(pl.col("score").min().alias("lo"), pl.col("score").max().alias("hi")).sort("level")
     assert (bounds["lo"].shift(-1).drop_nulls() > bounds["hi"].head(bounds.height - 1)).all()
     dist = index.distribution(levels)
     assert dist["households"].sum() == levels.height
@@ -96,6 +96,57 @@ def test_more_deprivation_never_lowers_the_score(hand_built):
     worst = index.score(*frames([person("H1", "1", "head", "1990-01-01", "M", "1", wage=400000)],
                                 [household("H1", 8, "private_rent")]), ON)["score"][0]
     assert base <= worse <= worst
+
+
+def test_a_household_below_the_line_is_at_least_C():
+    # A couple, one earning 60,000 a month: 30,000 per member, below the TSA line of October 2026,
+    # max(0.35 x median 138,000, 0.70 x minimum 60,878) = 48,300. Deprived in income alone:
+    # score 0.15, band B; the floor makes it C.
+    people = [person("H1", "1", "head", "1990-01-01", "M", wage=60000), person("H1", "2", "spouse", "1991-01-01", wage=0)]
+    row = index.score(*frames(people, [household("H1", 45, "own", utilities=0.0)]), ON).row(0, named=True)
+    assert row["deprived"] == ["income_below_minimum"] and row["score"] == pytest.approx(0.15)
+    assert (row["per_capita_income"], row["poverty_line"], row["below_poverty_line"]) == (30000, 48300, True)
+    assert row["level"] == "C"
+
+
+def _flags(levels: pl.DataFrame) -> pl.DataFrame:
+    """One boolean column per indicator from the deprived lists, and the floor's fact."""
+    names = [i.name for i in index.load_index().indicators]
+    return levels.select(*(pl.col("deprived").list.contains(n).alias(n) for n in names), "below_poverty_line")
+
+
+def test_every_household_below_the_line_is_C_or_lower(registry):
+    from komek.kz.standard import standard
+    from komek.services.simulate import simulate
+    levels = score_households(registry, ON)
+    # The per-capita income by hand: the kinds counted for TSA, summed over members, per member.
+    counted = standard().parameters["tsa.counted_income_kinds"].at(ON).value
+    persons, _ = registry_inputs.build(registry_inputs.tables_of(registry), ON)
+    by_hand = persons.group_by("household_id").agg(
+        (pl.sum_horizontal(*(f"income_{k}" for k in counted)).sum() / pl.len()).alias("by_hand"))
+    run = simulate(registry, ON).households.select("household_id", "tsa", "tsa_poverty_line")
+    both = levels.join(by_hand, on="household_id").join(run, on="household_id")
+    assert both.height == levels.height
+    assert ((both["per_capita_income"] - both["by_hand"]).abs() < 0.01).all()
+    assert ((both["poverty_line"] - both["tsa_poverty_line"]).abs() < 0.01).all()
+    assert set(both["poverty_line"]) == {48300}          # max(0.35 x 138,000, 0.70 x 60,878), no regional values
+    below = both.filter(pl.col("by_hand") < 48300)
+    assert below.height == levels["below_poverty_line"].sum() > 0
+    assert set(below["level"]) <= {"C", "D", "E"}
+    assert both.filter(pl.col("tsa") > 0)["below_poverty_line"].all()       # TSA pays only below the line
+
+
+def test_one_more_deprivation_never_gives_a_better_level(registry):
+    ix = index.load_index()
+    levels = score_households(registry, ON)
+    flags = _flags(levels)
+    assert index.grade(flags)["level"].to_list() == levels["level"].to_list()      # the levels are the grade of the flags
+    sample = flags.sample(300, seed=5)
+    rank = {lv: k for k, (lv, _, _) in enumerate(ix.levels)}
+    before = [rank[lv] for lv in index.grade(sample)["level"]]
+    for flag in (*(i.name for i in ix.indicators), "below_poverty_line"):
+        after = [rank[lv] for lv in index.grade(sample.with_columns(pl.lit(True).alias(flag)))["level"]]
+        assert all(a >= b for a, b in zip(after, before)), flag
 
 
 def test_score_command_writes_levels(extract, tmp_path):
@@ -201,3 +252,20 @@ def test_the_readme_survey_example_runs_as_written(tmp_path, monkeypatch):
     assert out.exit_code == 0, out.output
     result = json.loads(out.output)
     assert result["households"] > 500 and 0 < result["macro_f1"] <= 1 and result["classes"] == ["1", "2", "3", "4"]
+
+
+def test_levels_by_income_decile(registry):
+    from komek.report.scoring import levels_section
+    from komek.services.score import by_decile
+    levels = score_households(registry, ON)
+    d = by_decile(levels)
+    assert d["decile"].to_list() == list(range(1, 11))
+    assert d["households"].sum() == levels.height and d["below_line"].sum() == levels["below_poverty_line"].sum()
+    # Counted by hand: the households at each level in the poorest decile (the tenth of people with the lowest income).
+    ranked = levels.sort("per_capita_income", "household_id").with_columns(before=pl.col("size").cum_sum() - pl.col("size"))
+    poorest = ranked.filter(pl.col("before") < levels["size"].sum() / 10)
+    first = d.row(0, named=True)
+    assert first["households"] == poorest.height
+    assert {lv: first[lv] for lv in index.LEVELS} == {lv: poorest.filter(pl.col("level") == lv).height for lv in index.LEVELS}
+    assert (d["income_to"].head(9) <= d["income_from"].tail(9)).all()
+    assert "Levels by income decile" in levels_section(levels).body

@@ -29,10 +29,17 @@ def sections(card: dict) -> list[Section]:
                  f"{card['score']:.2f} on the vulnerability index version {html.escape(card['index_version'])}: the sum "
                  "of the weights of the indicators below. A level guides a caseworker's attention and offers; it decides "
                  "nothing by itself.</p>")
+    level += _income(card)
     level += _items("Not computed:", [f"{i['label']}: {i['why']}" for i in card.get("not_computed_indicators", [])])
     level += (table(_frame(card["deprived"], {"domain": "domain", "label": "indicator", "weight": "weight", "why": "why it counts"}),
                     caption="Indicators the household is deprived in")
               if card["deprived"] else "<p>The household is deprived in none of the indicators.</p>")
+    if card.get("indicators"):
+        rows = [dict(i, state="not known" if i["deprived"] is None else "deprived" if i["deprived"] else "no")
+                for i in card["indicators"]]
+        level += table(_frame(rows, {"domain": "domain", "label": "indicator", "value": "the family's value",
+                                     "threshold": "deprived when", "state": "deprived", "weight": "weight"}),
+                       caption="Every indicator: the family's value against its threshold")
     support = [dict(e, to=e["member"] or "household",
                     article=e["reference"] + (f" (exception: {e['exception']})" if e["exception"] else "")) for e in card["entitlements"]]
     body = ("<p>What the rules give the household for the month, from the registry's records (as "
@@ -51,6 +58,28 @@ def sections(card: dict) -> list[Section]:
             Section("level", f"Level {card['level']}: {card['level_label']}", level),
             Section("support", "Support this month", body),
             Section("findings", "Audit information", _findings(card["findings"]))]
+
+
+def _income(card: dict) -> str:
+    """The per-capita income against the poverty line, the floor it sets, and what a worse level would take."""
+    inc, out = card.get("income") or {}, ""
+    if inc.get("per_capita_income") is None:
+        out += "<p>Per-capita income against the poverty line: not known (the registry's incomes are not in the source).</p>"
+    else:
+        side = "below" if inc["below_poverty_line"] else "not below"
+        out += (f"<p>Per-capita income {inc['per_capita_income']:,.0f} tenge a month (income counted for TSA, the quarter "
+                f"before, per member) is <strong>{side}</strong> the poverty line of {inc['poverty_line']:,.0f} tenge.</p>")
+    for f in card.get("floors", []):
+        out += (f"<p>Below the poverty line the level is at least {html.escape(f['level'])}, whatever the score: "
+                f"{html.escape(f['why'])} ({html.escape(f['reference'])})</p>")
+    nxt = card.get("next_level")
+    if nxt and card["level"] is not None:
+        floor = "" if inc.get("below_poverty_line") is None else (
+            "; the poverty line's floor does not lower it" if not card.get("floors") else "")
+        out += (f"<p>Why not lower: level {html.escape(nxt['level'])} ({html.escape(nxt['label'])}) starts at a score "
+                f"of {nxt['from_score']:.2f} and the family's is {card['score']:.2f}{floor}. The table below shows each "
+                "indicator's value against its threshold.</p>")
+    return out
 
 
 def _findings(found: list[dict] | None) -> str:

@@ -9,6 +9,7 @@ import polars as pl
 from komek.kz import regions
 from komek.report import Section, charts, table
 from komek.scoring import index
+from komek.services.score import by_decile
 
 
 def levels_section(levels: pl.DataFrame, cards: dict[str, str] | None = None) -> Section:
@@ -31,11 +32,28 @@ def levels_section(levels: pl.DataFrame, cards: dict[str, str] | None = None) ->
             + table(dist.select("region_code", "region", "households", *(f"{lv} %" for lv in index.LEVELS)),
                     percent=tuple(f"{lv} %" for lv in index.LEVELS))
             + "<h3>Indicators</h3>" + table(top))
+    body += _deciles(by_decile(levels))
     if cards:
         links = ", ".join(f'<a href="{html.escape(link)}">level {lv}</a>' for lv, link in sorted(cards.items()))
         body += ("<h3>Household cards</h3><p>What a caseworker reads about one family (members, level and why, the "
                  f"support it is entitled to with the articles, open audit findings), one sample per level: {links}.</p>")
     return Section("levels", "Vulnerability levels A-E", body)
+
+
+def _deciles(d: pl.DataFrame) -> str:
+    """Levels against deciles of per-capita income: a table and a chart."""
+    if d.height == 0:
+        return "<h3>Levels by income decile</h3><p>Not known: the source holds no incomes.</p>"
+    names = [str(x) for x in d["decile"]]
+    svg = charts.bars(names, {lv: d[f"{lv} %"].to_list() for lv in index.LEVELS}, horizontal=False,
+                      title="Levels in each decile of per-capita income (1 poorest)", unit="% of the decile's households")
+    return ("<h3>Levels by income decile</h3><p>Households in deciles of per-capita income (income counted for TSA, "
+            "a month per member, each decile a tenth of the people), with the share at each level. A household below "
+            "the poverty line is at least level C; the deciles show how far the levels follow income beyond that.</p>"
+            f'<div class="charts">{svg}</div>'
+            + table(d.rename({"income_from": "from, tenge", "income_to": "to, tenge", "below_line": "below the line"})
+                    .select("decile", "from, tenge", "to, tenge", "households", "below the line", *(f"{lv} %" for lv in index.LEVELS)),
+                    money=("from, tenge", "to, tenge"), percent=tuple(f"{lv} %" for lv in index.LEVELS)))
 
 
 def targeting_section(by_measure: pl.DataFrame) -> Section:

@@ -17,12 +17,14 @@ from importlib.resources import files
 import polars as pl
 import yaml
 
+from komek.engine import Simulation
 from komek.kz.standard import INCOME_KINDS, TRANSFER_INCOMES, ages, standard
 
 LEVELS = ("A", "B", "C", "D", "E")
 NOT_KNOWN = "not known"
 WORK_INCOMES = ("income_wage", "income_self_employed", "income_business")
 COSTS = ("utilities", "maintenance", "communication", "rent")
+FLOOR_FACTS = ("below_poverty_line",)
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,25 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Floor:
+    """A level no better than `at_least` when a household's fact `when` holds."""
+    when: str           # a boolean column of the household facts (below_poverty_line)
+    at_least: str
+    reference: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Index:
     version: str
     ages: dict
     indicators: tuple[Indicator, ...]
     levels: tuple[tuple[str, str, float], ...]      # (level, label, below)
+    floors: tuple[Floor, ...] = ()
+
+    def rank(self, level: str) -> int:
+        """0 for the best level, growing towards the worst."""
+        return [lv for lv, _, _ in self.levels].index(level)
 
     def indicator(self, name: str) -> Indicator:
         return next(i for i in self.indicators if i.name == name)
@@ -64,7 +80,11 @@ def load_index() -> Index:
     if abs(total - 1.0) > 1e-9:
         raise ValueError(f"index.yaml: weights sum to {total}, not 1")
     levels = tuple((lv["level"], lv["label"], float(lv["below"])) for lv in raw["levels"])
-    return Index(str(raw["version"]), raw["ages"], indicators, levels)
+    floors = tuple(Floor(f["when"], f["at_least"], f["reference"], f["why"]) for f in raw.get("floors", ()))
+    for f in floors:
+        if f.when not in FLOOR_FACTS or f.at_least not in [lv for lv, _, _ in levels]:
+            raise ValueError(f"index.yaml: floor {f.when} -> {f.at_least}: unknown fact or level")
+    return Index(str(raw["version"]), raw["ages"], indicators, levels, floors)
 
 
 def subsistence_minimum(on: dt.date) -> float:
@@ -78,6 +98,21 @@ def unknown(present: Iterable[str] | None) -> dict[str, str]:
     present = set(present)
     return {i.name: "; ".join(f"the {t} table is not in the source" for t in i.needs if t not in present)
             for i in load_index().indicators if any(t not in present for t in i.needs)}
+
+
+def poverty_line(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """household_id, per_capita_income (income counted for TSA, a month per member) and
+    poverty_line (the TSA line of the household's region), as the rules compute them; and
+    below_poverty_line, the one compared with the other (Social Code art. 120 para. 4)."""
+    at = households.select("household_id").with_row_index("_at")
+    group = persons.select("household_id").join(at, on="household_id", how="left", maintain_order="left")["_at"]
+    incomes = [f"income_{k}" for k in INCOME_KINDS]
+    sim = Simulation(standard(), on, {c: persons[c].to_numpy() for c in ("role", *incomes)},
+                     {"region_code": households["region_code"].to_numpy()}, group.to_numpy())
+    return pl.DataFrame({"household_id": households["household_id"],
+                         "per_capita_income": sim.calculate("per_capita_income"),
+                         "poverty_line": sim.calculate("tsa_poverty_line")}
+                        ).with_columns(below_poverty_line=pl.col("per_capita_income") < pl.col("poverty_line"))
 
 
 def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
@@ -148,36 +183,88 @@ def deprivations(facts: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     return facts.select("household_id", *(rules[i.name].fill_null(False).alias(i.name) for i in ix.indicators))
 
 
+def measured(facts: dict, on: dt.date) -> dict[str, tuple[str, str]]:
+    """Each indicator's value for one household (a row of `household_facts`) and the threshold it
+    is deprived at, as short texts; the cut-offs are index.yaml's."""
+    ix, f = load_index(), facts
+    line = ix.cutoff("income_below_minimum") * subsistence_minimum(on)
+    per_m2 = f["area_m2"] / f["size"] if f["area_m2"] else None
+    share = f["housing_costs"] / f["income"] if f["income"] else None
+    dependants = f["children"] + f["elderly"]
+    return {
+        "income_below_minimum": (f"{f['income_per_capita']:,.0f} tenge a member",
+                                 f"below {line:,.0f} ({ix.cutoff('income_below_minimum')} x subsistence minimum)"),
+        "no_earner": (f"{f['earners']} earning, {f['able_adults']} able working-age",
+                      "able working-age members and none earning"),
+        "high_dependency": (f"{dependants} dependants, {f['working_age']} working-age",
+                            f"{ix.cutoff('high_dependency')} or more per working-age member (none: any child)"),
+        "disability_member": (f"{f['disabled']} disabled", "1 or more"),
+        "severe_disability": (f"{f['severe']} group 1 or disabled child", "1 or more"),
+        "overcrowded": ("area not recorded" if per_m2 is None else f"{per_m2:,.1f} m2 a member",
+                        f"below {ix.cutoff('overcrowded')} m2 a member"),
+        "cost_burden": ("no income" if share is None else f"{100 * share:.0f}% of income",
+                        f"above {100 * ix.cutoff('cost_burden'):.0f}%"),
+        "no_own_home": (f["tenure"] or "not recorded", "private rent or other"),
+        "large_family": (f"{f['children']} children", f"{ix.cutoff('large_family')} or more"),
+        "single_parent": (f"{f['children']} children, {f['adults']} adults", "children and one adult"),
+        "elderly_alone": (f"{f['size']} members, {f['elderly']} aged {ix.ages['elderly']}+", "one member, elderly"),
+        "young_not_working": (f"{f['young_idle']} aged {ix.ages['adult']}-{ix.ages['young_adult_to']} without work income",
+                              "1 or more"),
+    }
+
+
+def grade(deprived: pl.DataFrame) -> pl.DataFrame:
+    """score and level from one boolean column per indicator and per floor fact (null: not known).
+    The level is the band of the score, made no better than each floor whose fact holds; so
+    switching on a deprivation or a floor's fact never gives a better level (the weights are
+    positive and the bands ordered). A null indicator makes the score and level null."""
+    ix = load_index()
+    score = pl.sum_horizontal(*(pl.col(i.name).cast(pl.Float64) * i.weight for i in ix.indicators)).round(4)
+    rank = pl.lit(len(ix.levels) - 1)
+    for k, (_, _, below) in reversed(list(enumerate(ix.levels))):
+        rank = pl.when(pl.col("score") < below).then(pl.lit(k)).otherwise(rank)
+    for f in ix.floors:
+        rank = pl.max_horizontal(rank, pl.when(pl.col(f.when).fill_null(False)).then(ix.rank(f.at_least)).otherwise(0))
+    codes = pl.Series([lv for lv, _, _ in ix.levels])
+    known = pl.all_horizontal(*(pl.col(i.name).is_not_null() for i in ix.indicators))
+    facts = [f.when for f in ix.floors]
+    return (deprived.select(*facts, score=score, _known=known)
+            .with_columns(_rank=rank.cast(pl.UInt32))
+            .select(score=pl.when("_known").then("score"),
+                    level=pl.when("_known").then(pl.lit(codes).gather(pl.col("_rank")))))
+
+
 def score(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date,
           present: Iterable[str] | None = None, transfers: pl.DataFrame | None = None) -> pl.DataFrame:
-    """household_id, region_code, size, income_per_capita, score, level, deprived (indicator
-    names). With `present` (the tables of the source), indicators needing an absent table are
-    null, and so are the score and level (income_per_capita too without incomes). `transfers`:
-    as in `household_facts`."""
+    """household_id, region_code, size, income_per_capita, per_capita_income, poverty_line,
+    below_poverty_line, score, level, deprived (indicator names). With `present` (the tables of
+    the source), indicators needing an absent table are null, and so are the score and level
+    (the incomes and the line's comparison too without incomes). `transfers`: as in
+    `household_facts`; the line's per-capita income is the rules' (transfers are not counted)."""
     ix = load_index()
     missing = unknown(present)
     facts = household_facts(persons, households, on, transfers)
+    line = poverty_line(persons, households, on)
+    facts = facts.join(line, on="household_id", how="left", maintain_order="left")
+    no_incomes = present is not None and "incomes" not in set(present)
+    if no_incomes:
+        facts = facts.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("income_per_capita", "per_capita_income")
+                                   ).with_columns(below_poverty_line=pl.lit(None, pl.Boolean))
     d = deprivations(facts, on)            # one row per fact row, in the same order
     if missing:
         d = d.with_columns(pl.lit(None, pl.Boolean).alias(n) for n in missing)
-        if present is not None and "incomes" not in set(present):
-            facts = facts.with_columns(income_per_capita=pl.lit(None, pl.Float64))
-    weighted = pl.sum_horizontal(*(pl.col(i.name).cast(pl.Float64) * i.weight for i in ix.indicators)).round(4)
-    level = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
-    for code, _, below in ix.levels:
-        level = level.when(pl.col("score") < below).then(pl.lit(code))
+    out = grade(pl.concat([d, facts.select(*FLOOR_FACTS)], how="horizontal"))
     # The indicators a household is deprived in, as a bit mask: a few hundred distinct masks are
     # turned into lists of names once, instead of a list built for every household.
-    mask = pl.sum_horizontal(*(pl.col(i.name).cast(pl.UInt32) * (1 << k) for k, i in enumerate(ix.indicators)))
-    out = d.select(score=weighted, _mask=mask).with_columns(level=level.otherwise(pl.lit(LEVELS[-1])))
-    if missing:     # a level without all its indicators is not known
-        out = out.with_columns(score=pl.lit(None, pl.Float64), level=pl.lit(None, pl.String))
+    mask = pl.sum_horizontal(*(pl.col(i.name).fill_null(False).cast(pl.UInt32) * (1 << k) for k, i in enumerate(ix.indicators)))
+    out = out.with_columns(d.select(_mask=mask))
     masks = out.select(pl.col("_mask").unique())
     names = masks.with_columns(deprived=pl.concat_list(
         *(pl.when((pl.col("_mask") & (1 << k)) > 0).then(pl.lit(i.name)) for k, i in enumerate(ix.indicators))
     ).list.drop_nulls())
     out = out.join(names, on="_mask", how="left", maintain_order="left").drop("_mask")
-    return pl.concat([facts.select("household_id", "region_code", "size", "income_per_capita"), out], how="horizontal")
+    return pl.concat([facts.select("household_id", "region_code", "size", "income_per_capita", "per_capita_income",
+                                   "poverty_line", *FLOOR_FACTS), out], how="horizontal")
 
 
 def distribution(levels: pl.DataFrame, by: str | None = "region_code") -> pl.DataFrame:

@@ -118,7 +118,8 @@ def card(source: Source, household_id: str, on: dt.date, findings_from: str | No
     p, h, group_of = inputs.engine()
     sim = Simulation(standard(), on, p, h, group_of)
     support, sentences = entitlements(sim, persons["iin"].to_list(), cover.not_computed, lang)
-    level = household_card(index.score(persons, households, on, tables), household_id, index.unknown(tables))
+    facts = index.household_facts(persons, households, on).row(0, named=True)
+    level = household_card(index.score(persons, households, on, tables), household_id, index.unknown(tables), facts, on)
     region = households["region_code"][0]
     return {"household_id": household_id, "date": on.isoformat(), "region_code": region,
             "region": regions().get(region, {}).get("name"), "members": _members(persons, sim.calculate("age")), **level,
