@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# Plain trees: with a linear fit in each leaf (linear_tree) macro F1 on the synthetic survey was
+# 0.429 against 0.418, but LightGBM gives no exact contributions for such trees (`explain`).
 PARAMS = dict(n_estimators=400, learning_rate=0.03, num_leaves=15, min_child_samples=40, subsample=0.7,
               subsample_freq=1, colsample_bytree=0.4, reg_lambda=5.0, max_bin=63, verbose=-1)
 SEEDS = (0, 1, 2)

@@ -69,7 +69,7 @@ def survey(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, seed: i
              - 0.12 * np.maximum(children - 1, 0) - 0.08 * np.maximum(size - 4, 0) + rng.normal(0, noise, n))
     target = 1 + np.searchsorted(np.quantile(log_c, SHARES), log_c, side="right")
     latent = 0.6 * wealth + 0.4 * zi                   # what assets and spending follow
-    cols: dict[str, object] = {"poverty_class": target, "urban": _yes_no(urban, rng),
+    cols: dict[str, object] = {"poverty_class": target, "urban": np.where(urban, "yes", "no"),
                                "rooms": np.clip(np.round(hh["area_m2"].to_numpy() / 18 + 0.4 * latent + rng.normal(0, .8, n)), 1, None),
                                "livestock": np.where(urban, 0, rng.poisson(np.exp(0.2 + 0.8 * latent))),
                                "water_inside": _yes_no(rng.random(n) < 1 / (1 + np.exp(-(2.5 * urban - 1 + latent))), rng)}
