@@ -42,6 +42,10 @@ Weight = Annotated[Optional[str], typer.Option("--weight", help="Column of surve
 Poor = Annotated[Optional[str], typer.Option("--poor-classes", help="Classes counted poor, comma-separated "
                                              "[default: the positive class of a yes/no target, else the lowest]")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="Training threads [default: half the cores]")]
+Age = Annotated[Optional[str], typer.Option("--age", help="Column of the members' age in years (age bands, dependency ratio)")]
+Sex = Annotated[Optional[str], typer.Option("--sex", help="Column of the members' sex (age bands by sex)")]
+Head = Annotated[Optional[str], typer.Option("--head", help="COLUMN=VALUE marking the head's row, e.g. role=head "
+                                             "[default: the first row of each household]")]
 
 
 @score_app.callback()
@@ -70,24 +74,26 @@ def score(ctx: typer.Context,
 @score_app.command()
 def train(data: Data, target: Target, household_id: HouseholdId, weight: Weight = None, poor_classes: Poor = None,
           out: Annotated[Path, typer.Option(help="Folder for the model and its features")] = Path("komek-data/pmt"),
-          threads: Threads = 0) -> None:
+          threads: Threads = 0, age: Age = None, sex: Sex = None, head: Head = None) -> None:
     """Train the proxy means test on a labelled survey and save it."""
     with user_errors():
         from komek.scoring.pmt import train as fit
-        info = fit(data, target, household_id, out, weight, poor_classes, threads)
+        info = fit(data, target, household_id, out, weight, poor_classes, threads, age, sex, head)
         console.print_json(json.dumps(info, ensure_ascii=False))
 
 
 @score_app.command()
 def evaluate(data: Data, target: Target, household_id: HouseholdId, weight: Weight = None, poor_classes: Poor = None,
-             folds: Annotated[int, typer.Option("--folds", min=2, help="Stratified folds")] = 5,
+             folds: Annotated[int, typer.Option("--folds", min=2, help="Stratified outer folds (each with 3 inner folds)")] = 5,
              income: Annotated[Optional[str], typer.Option("--income", help="Income column for the means-test baseline")] = None,
              group: Annotated[Optional[list[str]], typer.Option("--group", help="Column for the fairness report (repeatable)")] = None,
-             threads: Threads = 0) -> None:
-    """Cross-validated F1, exclusion and inclusion errors, baselines and fairness, as JSON."""
+             threads: Threads = 0, age: Age = None, sex: Sex = None, head: Head = None) -> None:
+    """Nested cross-validated F1, exclusion and inclusion errors of the model and the baselines on
+    the same folds, and fairness, as JSON."""
     with user_errors():
         from komek.scoring.pmt import evaluate as run
-        result = run(data, target, household_id, weight, folds, poor_classes, income, tuple(group or ()), threads)
+        result = run(data, target, household_id, weight, folds, poor_classes, income, tuple(group or ()), threads,
+                     age=age, sex=sex, head=head)
         print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

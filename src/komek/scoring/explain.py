@@ -1,6 +1,6 @@
 """Why the proxy means test ranks a household as it does: each feature's contribution to the
-model's raw score for the poor classes (LightGBM's exact tree contributions, SHAP values),
-largest first. Positive values push the household towards the poor classes."""
+predicted class rank (LightGBM's exact tree contributions, SHAP values, averaged over the seeds),
+largest first. Positive values push the household towards the poorer classes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,16 +12,9 @@ from komek.scoring import pmt
 from komek.scoring import survey as sv
 
 
-def contributions(clf, X: np.ndarray, features: list[str], poor: list[str]) -> np.ndarray:
-    """(households, features) contributions summed over the poor classes (bias left out)."""
-    raw = clf.booster_.predict(X, pred_contrib=True)
-    k = len(clf.classes_)
-    n = len(features) + 1
-    if k == 2:
-        sign = 1.0 if list(clf.classes_).index(poor[0]) == 1 else -1.0
-        return sign * raw[:, :-1]
-    cols = [list(clf.classes_).index(c) for c in poor]
-    return sum(raw[:, c * n:(c + 1) * n - 1] for c in cols)
+def contributions(model, X: np.ndarray) -> np.ndarray:
+    """(households, features) contributions towards a poorer rank (bias left out)."""
+    return -np.mean([m.booster_.predict(X, pred_contrib=True)[:, :-1] for m in model.models], axis=0)
 
 
 def explain(folder: Path, path: Path, households: list[str] | None = None, top: int = 8) -> pl.DataFrame:
@@ -35,7 +28,7 @@ def explain(folder: Path, path: Path, households: list[str] | None = None, top: 
             raise sv.SurveyError(f"households {households}: not in {Path(path).name}")
     names = saved["spec"].features
     arr = sv.as_numpy(X.drop("_hid"))
-    c = contributions(saved["model"], arr, names, saved["poor_classes"])
+    c = contributions(saved["model"], arr)
     rows = []
     for i, hid in enumerate(X["_hid"]):
         for j in np.argsort(-np.abs(c[i]))[:top]:

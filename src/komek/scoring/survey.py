@@ -7,7 +7,10 @@ Column kinds are found from the data, so a new survey needs flags, not code:
 - yes/no text (yes/no, y/n, true/false, da/net, 1/0 in any case) becomes 1/0;
 - other text is a category: its most frequent values become 0/1 columns.
 Person rows (a household id repeated) become household features: mean, min, max and sum of
-each number, the share and count of each yes/no or category, and the number of members.
+each number, the share, count, min and max of each yes/no or category, the head's value of each
+person column, and the number of members; with the members' age column named, counts by age band
+(by sex too, with the sex column named) and the dependency ratio. The head is the row whose
+`head` column has the given value (`role=head`), else the household's first row.
 Columns whose name suggests ethnicity, nationality or race are never used.
 """
 from __future__ import annotations
@@ -26,6 +29,7 @@ YES = {"yes", "y", "true", "t", "да", "иә", "ia", "1", "1.0"}
 NO = {"no", "n", "false", "f", "нет", "жоқ", "zhok", "0", "0.0"}
 PROTECTED = re.compile(r"ethn|national|race|tribe|clan|ult_group|этн|национ", re.IGNORECASE)
 TOP_LEVELS = 20
+AGE_BANDS = ((0, 6), (6, 15), (15, 25), (25, 65), (65, None))     # [from, to) in years
 
 
 
@@ -40,6 +44,9 @@ class Spec:
     household_columns: list[str] = field(default_factory=list)   # the same on every row of a household
     features: list[str] = field(default_factory=list)
     protected_dropped: list[str] = field(default_factory=list)
+    age: str | None = None          # the members' age in years, for age bands and the dependency ratio
+    sex: str | None = None          # the members' sex, for age bands by sex
+    head: list[str] | None = None   # [column, value] marking the head's row
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Survey:
     households: pl.DataFrame        # household id, target, weight, group columns, income (raw values, one per household)
     X: pl.DataFrame                 # features, one row per household, Float32
     spec: Spec
+    heads: pl.DataFrame | None = None   # the head's row of every raw column (person rows only), Float32
 
 
 def read_csv(path: Path) -> pl.DataFrame:
@@ -135,30 +143,77 @@ def encode(frame: pl.DataFrame, spec: Spec) -> list[pl.Expr]:
     return exprs
 
 
+def _rows(frame: pl.DataFrame, spec: Spec, household_id: str) -> pl.DataFrame:
+    """Encoded person rows, with `_nothead` (0 on the head's row) and the raw age and sex."""
+    if spec.head and spec.head[0] in frame.columns:
+        col, value = spec.head
+        nothead = (pl.col(col).cast(pl.String).str.strip_chars() != value).fill_null(True)
+    else:
+        nothead = pl.lit(True)
+    extra = [nothead.cast(pl.Int8).alias("_nothead")]
+    if spec.age and spec.age in frame.columns:
+        extra.append(pl.col(spec.age).cast(pl.String).str.strip_chars().str.replace(",", ".")
+                     .cast(pl.Float64, strict=False).alias("_age"))
+    if spec.sex and spec.sex in frame.columns:
+        extra.append(pl.col(spec.sex).cast(pl.String).str.strip_chars().alias("_sex"))
+    return frame.select(pl.col(household_id).cast(pl.String).alias("_hid"), *encode(frame, spec), *extra)
+
+
+def _head(c: str) -> pl.Expr:
+    """The value on the head's row (the first row when no row is marked as the head's)."""
+    return pl.col(c).get(pl.col("_nothead").arg_min())
+
+
+def _members(spec: Spec, rows: pl.DataFrame) -> list[pl.Expr]:
+    """Counts by age band (and by sex within each band) and the dependency ratio: members under
+    15 or 65 and over per member of 15-64 (per one, when there is none, so it stays finite)."""
+    if "_age" not in rows.columns:
+        return []
+    age, out = pl.col("_age"), []
+    sexes = spec.categories.get(spec.sex, []) if "_sex" in rows.columns else []
+    for lo, hi in AGE_BANDS:
+        band = (age >= lo) & (age < hi) if hi else age >= lo
+        name = f"age {lo}-{hi - 1}" if hi else f"age {lo}+"
+        out.append(band.sum().alias(f"{name}:count"))
+        out += [(band & (pl.col("_sex") == v)).sum().alias(f"{name} {spec.sex}={v}:count") for v in sexes]
+    dependants = ((age < 15) | (age >= 65)).sum()
+    working = ((age >= 15) & (age < 65)).sum()
+    return out + [(dependants / pl.max_horizontal(working, 1)).alias("dependency_ratio")]
+
+
 def features(frame: pl.DataFrame, spec: Spec, household_id: str) -> pl.DataFrame:
     """One row per household (in order of first appearance): household_id then the features."""
-    rows = frame.select(pl.col(household_id).cast(pl.String).alias("_hid"), *encode(frame, spec))
-    raw = [c for c in rows.columns if c != "_hid"]
+    rows = _rows(frame, spec, household_id)
+    raw = [c for c in rows.columns if not c.startswith("_")]
     if not spec.person_level:
-        out = rows.unique("_hid", keep="first", maintain_order=True)
+        out = rows.unique("_hid", keep="first", maintain_order=True).select("_hid", *raw)
     else:
         shares = set(spec.yesno) | {c for c in raw if "=" in c}
-        aggs = [pl.len().cast(pl.Float32).alias("members")]
+        aggs = [pl.len().cast(pl.Float32).alias("members"), *_members(spec, rows)]
         constant = set(spec.household_columns)
         for c in raw:
             if c.split("=")[0] in constant:
                 aggs.append(pl.col(c).drop_nulls().first().alias(c))
-            elif c in shares:
+                continue
+            if c in shares:
                 aggs += [pl.col(c).mean().alias(f"{c}:share"), pl.col(c).sum().alias(f"{c}:count")]
             else:
-                aggs += [pl.col(c).mean().alias(f"{c}:mean"), pl.col(c).min().alias(f"{c}:min"),
-                         pl.col(c).max().alias(f"{c}:max"), pl.col(c).sum().alias(f"{c}:sum")]
+                aggs += [pl.col(c).mean().alias(f"{c}:mean"), pl.col(c).sum().alias(f"{c}:sum")]
+            aggs += [pl.col(c).min().alias(f"{c}:min"), pl.col(c).max().alias(f"{c}:max"), _head(c).alias(f"head:{c}")]
         out = rows.group_by("_hid", maintain_order=True).agg(aggs)
     out = out.with_columns(pl.col(c).cast(pl.Float32) for c in out.columns if c != "_hid")
     if spec.features:      # a trained model: exactly its features, in its order
         missing = [c for c in spec.features if c not in out.columns]
         out = out.with_columns(pl.lit(None, pl.Float32).alias(c) for c in missing).select("_hid", *spec.features)
     return out
+
+
+def heads(frame: pl.DataFrame, spec: Spec, household_id: str) -> pl.DataFrame:
+    """The head's row of every raw column, one row per household in order of first appearance."""
+    rows = _rows(frame, spec, household_id)
+    raw = [c for c in rows.columns if not c.startswith("_")]
+    return (rows.group_by("_hid", maintain_order=True).agg(_head(c).alias(c) for c in raw)
+            .with_columns(pl.col(c).cast(pl.Float32) for c in raw))
 
 
 def household_values(frame: pl.DataFrame, household_id: str, columns: list[str]) -> pl.DataFrame:
@@ -168,11 +223,20 @@ def household_values(frame: pl.DataFrame, household_id: str, columns: list[str])
 
 
 def load(path: Path, target: str, household_id: str, weight: str | None = None, income: str | None = None,
-         groups: tuple[str, ...] = ()) -> Survey:
-    """Read and check a labelled survey; SurveyError says what is wrong before anything is written."""
+         groups: tuple[str, ...] = (), age: str | None = None, sex: str | None = None,
+         head: str | None = None) -> Survey:
+    """Read and check a labelled survey; SurveyError says what is wrong before anything is written.
+    `head` is COLUMN=VALUE, the value marking the head's row."""
     frame = read_csv(path)
+    head_rule = None
+    if head:
+        column, _, value = head.partition("=")
+        if not value.strip():
+            raise FieldError("head", f"{head!r}: give COLUMN=VALUE, e.g. role=head")
+        head_rule = [column.strip(), value.strip()]
     for name, col in (("target", target), ("household_id", household_id), ("weight", weight),
-                      ("income", income), *(("group", g) for g in groups)):
+                      ("income", income), *(("group", g) for g in groups), ("age", age), ("sex", sex),
+                      ("head", head_rule[0] if head_rule else None)):
         if col is not None and col not in frame.columns:
             raise FieldError(name, f"{col!r}: no such column in {Path(path).name} "
                              f"(columns: {', '.join(frame.columns[:12])}{', ...' if frame.width > 12 else ''})")
@@ -180,6 +244,7 @@ def load(path: Path, target: str, household_id: str, weight: str | None = None, 
         frame = frame.filter(pl.col(household_id).is_not_null())
     exclude = {target, household_id, *(c for c in (weight, income) if c)}
     spec = infer_spec(frame, exclude, household_id)
+    spec.age, spec.sex, spec.head = age, sex, head_rule
     X = features(frame, spec, household_id)
     spec.features = [c for c in X.columns if c != "_hid" and X[c].null_count() < X.height and X[c].n_unique() > 1]
     X = X.select("_hid", *spec.features)
@@ -193,13 +258,14 @@ def load(path: Path, target: str, household_id: str, weight: str | None = None, 
     hh = hh.join(X.select("_hid"), on="_hid", maintain_order="left")
     labelled = hh[target].is_not_null()
     hh, X = hh.filter(labelled), X.filter(labelled)
+    head_rows = heads(frame, spec, household_id).filter(labelled).drop("_hid") if spec.person_level else None
     if hh[target].n_unique() < 2:
         raise FieldError("target", f"{target!r}: needs at least two classes, found {hh[target].unique().to_list()[:3]}")
     if not spec.features:
         raise SurveyError("no usable feature columns (every column is the target, the id, protected or constant)")
     hh = hh.with_columns(pl.col(target).cast(pl.String).alias("_y"),
                          (pl.col(weight).cast(pl.Float64, strict=False).fill_null(1.0) if weight else pl.lit(1.0)).alias("_w"))
-    return Survey(hh, X.drop("_hid"), spec)
+    return Survey(hh, X.drop("_hid"), spec, head_rows)
 
 
 def classes(labels: pl.Series) -> list[str]:
