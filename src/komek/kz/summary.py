@@ -9,50 +9,19 @@ shows what the simulation holds. A value given in the situation is said to be gi
 """
 from __future__ import annotations
 
-import gettext
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
-from importlib.resources import files
-from io import BytesIO
 from string import Formatter
 
 import numpy as np
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
-from babel.support import Translations
 
 from komek.engine import Simulation
 from komek.engine.explain import applied_exception, parameter_value
-from komek.errors import FieldError
-
-LANGUAGES = ("en", "kk", "ru")
-DOMAIN = "komek"
-
-
-def N_(message: str) -> str:
-    """Marks a template for the catalogs; it is translated when a sentence is made."""
-    return message
-
-
-@cache
-def translations(lang: str, package: str = "komek.kz", domain: str = DOMAIN) -> gettext.NullTranslations:
-    """The catalog of a language, compiled from its .po file once (English is the message ids):
-    the summary's by default, another package's `locale/<lang>/LC_MESSAGES/<domain>.po` when named."""
-    if lang not in LANGUAGES:
-        raise FieldError("lang", f"unknown language {lang!r} (one of {', '.join(LANGUAGES)})")
-    if lang == "en":
-        return gettext.NullTranslations()
-    path = files(package).joinpath("locale", lang, "LC_MESSAGES", f"{domain}.po")
-    with path.open("rb") as f:
-        catalog = read_po(f, locale=lang, domain=domain)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=domain)
-
+from komek.kz.catalogs import N_, translations
+from komek.kz.citations import cite
 
 MEASURES = {
     "tsa": N_("Targeted social assistance"),
@@ -101,6 +70,10 @@ class Term:
 
     def __init__(self, *messages: str):
         self.message, self.messages = messages[0], messages
+
+
+class Citation(str):
+    """A reference inside a sentence: cited as the sentence's language cites it."""
 
 
 class Percent(float):
@@ -274,6 +247,8 @@ class Words:
     def number(self, v) -> str:
         if isinstance(v, Term):
             return ", ".join(self(m) for m in v.messages)
+        if isinstance(v, Citation):
+            return cite(v, self.lang)
         if isinstance(v, str):
             return v
         if isinstance(v, Percent):
@@ -321,7 +296,7 @@ def sentence(sim: Simulation, measure: str, group: int, row: int | None, member:
     reference = e.reference if e is not None else var.reference
     template, values, on = SENTENCES[measure](_Row(sim, group, row), amount, reference) if measure in SENTENCES \
         else (PLAIN, {}, [])
-    text = words.fill(template, {**base, **values, "reference": reference})
+    text = words.fill(template, {**base, **values, "reference": Citation(reference)})
     return " ".join([text, *_given_notes(words, sim, on, group, row)]), reference
 
 

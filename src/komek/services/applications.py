@@ -46,7 +46,7 @@ from komek.engine import Simulation
 from komek.engine.explain import applied_exception, explain
 from komek.engine.references import assumption_reason
 from komek.errors import FieldError, Forbidden, NotFound
-from komek.kz import contract, phone, registry_inputs, summary
+from komek.kz import catalogs, contract, phone, registry_inputs, summary
 from komek.kz.calendar import Stop, calendar
 from komek.kz.iin import mask
 from komek.kz.standard import benefits, rules_version, standard
@@ -94,8 +94,8 @@ def _tell(s, a: Application, template: str, told: Transition, **values) -> None:
 def _contact(body: dict) -> tuple[str | None, str | None]:
     """The phone to tell the applicant on, in E.164, and the language of the messages; none without a phone."""
     language = body.get("language", "kk")
-    if language not in summary.LANGUAGES:
-        raise FieldError("language", f"one of {', '.join(summary.LANGUAGES)}")
+    if language not in catalogs.LANGUAGES:
+        raise FieldError("language", f"one of {', '.join(catalogs.LANGUAGES)}")
     if body.get("phone") is None:
         return None, None
     return phone.normalize(body["phone"]), language

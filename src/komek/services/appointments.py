@@ -29,7 +29,7 @@ from komek.cases import appointments as book
 from komek.cases.payments import Provider
 from komek.errors import Conflict, FieldError, Forbidden
 from komek.kz import phone as phones
-from komek.kz.summary import LANGUAGES
+from komek.kz.catalogs import LANGUAGES
 from komek.registry.db import require_current, session
 from komek.registry.models import FeePayment, Reservation, Slot
 

@@ -22,8 +22,9 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 from komek.errors import FieldError
-from komek.kz.summary import LANGUAGES, MEASURES, N_, translations
-from komek.kz.summary import translations as standard_words
+from komek.kz.catalogs import LANGUAGES, N_, translations
+from komek.kz.catalogs import translations as standard_words
+from komek.kz.summary import MEASURES
 
 DOMAIN = "notifications"
 ZONE = ZoneInfo("Asia/Almaty")     # one time zone for the whole country since 1 March 2024 (UTC+5)
