@@ -296,3 +296,19 @@ def _sms(world, appeal_id: int) -> list[Notification]:
     with session(world["url"]) as s:
         return s.scalars(select(Notification).where(Notification.about == f"appeal:{appeal_id}")
                          .order_by(Notification.id)).all()
+
+
+def test_the_worker_sweeps_overdue_appeals(world, tmp_path):
+    """`komek worker` runs the sweeps beside the jobs: an appeal whose due date passed is escalated
+    by one round of the worker (its due date set back, the sweep going by today's date)."""
+    from komek.registry.models import Appeal
+    from komek.services.worker import work
+    from komek.settings import Settings
+    person = citizen(world)
+    filed = appeal(world, person, decided(world, person, "rejected", eligible=False))
+    with session(world["url"]) as s:
+        s.get(Appeal, filed["id"]).due_date = dt.date(2026, 11, 20)
+    work(Settings(data_dir=tmp_path, database_url=world["url"]), once=True)
+    with session(world["url"]) as s:
+        got = s.get(Appeal, filed["id"])
+        assert got.escalated is not None and got.escalated_to and got.state == "filed"

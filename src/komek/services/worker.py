@@ -18,7 +18,11 @@ beating are retried, and every queued record is deferred (at most one delivery w
 lock), so a record queued while no worker could take it is carried too.
 
 Beside the jobs, a thread assesses the applications filed (services.applications.assess), a
-batch at a time, until the worker stops (with `once`: until none is waiting).
+batch at a time, until the worker stops (with `once`: until none is waiting); and a thread runs
+the sweeps every SWEEP seconds (with `once`: once): holds past their time expired and late fees
+honoured or refunded (services.appointments.sweep), appeals past their due date escalated
+(services.appeals.sweep). The same sweeps can run on their own (`komek appointments sweep`,
+`komek appeals sweep`); each is safe to run twice at once.
 """
 from __future__ import annotations
 
@@ -30,13 +34,15 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
+from komek.cases import payments
 from komek.cases.notifications.relay import Relay
 from komek.registry import require_current
 from komek.registry.db import backend, libpq
-from komek.services import applications, jobs
+from komek.services import appeals, applications, appointments, jobs
 from komek.settings import Settings
 
 POLL = 1.0          # seconds between looks at the jobs table (SQLite)
+SWEEP = 60.0        # seconds between sweeps of holds, late fees and overdue appeals
 
 
 def work(cfg: Settings, concurrency: int = 1, once: bool = False, stale: dt.timedelta = jobs.STALE) -> None:
@@ -44,7 +50,7 @@ def work(cfg: Settings, concurrency: int = 1, once: bool = False, stale: dt.time
     until no job is queued and no notification is due."""
     require_current(cfg.database)
     # The relay outlasts the assessor: with `once`, what the last assessments notify is delivered too.
-    with _relaying(cfg, once), _assessing(cfg, once):
+    with _relaying(cfg, once), _assessing(cfg, once), _sweeping(cfg, once):
         if backend(cfg.database) == "postgresql":
             asyncio.run(_procrastinate(cfg, concurrency, once, stale))
         else:
@@ -91,6 +97,31 @@ def _assessing(cfg: Settings, once: bool) -> Iterator[None]:
         if not once:
             stop.set()
         assessor.join()
+
+
+@contextmanager
+def _sweeping(cfg: Settings, once: bool) -> Iterator[None]:
+    """The sweeps in a thread every SWEEP seconds while the jobs run (with `once`: one round)."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while True:
+            for name, sweep in (("appointments", lambda: appointments.sweep(cfg.database, payments.provider(cfg))),
+                                ("appeals", lambda: appeals.sweep(cfg.database))):
+                try:
+                    sweep()
+                except Exception:       # the database went away: the next round tries again
+                    applications.log.exception("the %s sweep failed", name)
+            if once or stop.wait(SWEEP):
+                return
+
+    sweeper = threading.Thread(target=run, name="komek-sweep", daemon=True)
+    sweeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        sweeper.join()
 
 
 def _assess(url: str, stop: threading.Event, once: bool) -> None:
