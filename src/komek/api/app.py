@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import applications, appointments, audit, auth, jobs, monitoring, registry, requests, rules
+from komek.api import applications, appointments, audit, auth, jobs, monitoring, offers, registry, requests, rules
 from komek.api.limits import BodyLimits
 from komek.api.logs import mask_logs
 from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError, TransitionError
@@ -111,4 +111,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(appointments.router, prefix=PREFIX)
     app.include_router(requests.router, prefix=PREFIX)
     app.include_router(monitoring.router, prefix=PREFIX)
+    app.include_router(offers.router, prefix=PREFIX)
     return app

@@ -38,6 +38,9 @@ TEMPLATES = {
     "appeal_received": N_("Komek: your appeal {appeal} was received on {date}. Decision by: {due}."),
     "offer": N_("Komek: your family may be entitled to: {measure}. To apply, reply {reply} to this message. "
                 "Valid until: {due}."),
+    "offer_accepted": N_("Komek: your consent is received. {measure} is assigned: {amount} tenge, application "
+                         "{application}."),
+    "offer_declined": N_("Komek: you declined the offer of {measure}. You may still apply at any time."),
     "appointment_booked": N_("Komek: your appointment: {when}, {place}."),
     "appointment_reminder": N_("Komek: a reminder of your appointment: {when}, {place}."),
     "request_received": N_("Komek: your request {request} ({category}) was received on {date}. Answer by: {due}."),
