@@ -31,7 +31,7 @@ from komek.kz import registry_inputs
 from komek.periods import month_end
 from komek.registry import db
 from komek.registry.db import session
-from komek.registry.models import AccessEntry
+from komek.registry.models import AccessEntry, Offer
 from komek.services import appeals, appointments
 from komek.services.extracts import ingest_extract
 from komek.services.sources import source
@@ -127,7 +127,18 @@ def world(extract, audited, tmp_path_factory):
     rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
             for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
     day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
-    yield {"jobs": jobs, "applications": applications, "requests": requests, "appeals": appealed, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
+    # Offers: the citizen's own, open, as a scan makes them (services.offers, tests/test_offers.py).
+    with session(url) as s:
+        offer = Offer(event_kind="birth", event_key=f"birth:{citizen}:2026-10-01", event_date=dt.date(2026, 10, 1),
+                      iin=citizen, household_id=hid, region_code=region, measure="birth_benefit", month="2026-10",
+                      amount_tiyn=16435000, explanation=json.dumps({"summary": ["a birth"], "reference": "SC"}),
+                      rules_version="komek", extract_as_of=ON, code="123456", phone=None, language="kk",
+                      state="not_sent", why_not_sent="no phone is known", created=dt.datetime.now(dt.UTC),
+                      reply_by=dt.date(2099, 1, 1))
+        s.add(offer)
+        s.flush()
+        offer_id = offer.id
+    yield {"jobs": jobs, "offer": offer_id, "applications": applications, "requests": requests, "appeals": appealed, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
            "to_cancel": rids[2], "other_rid": rids[3], "days": {"from": day, "to": day}, "region": region,
            "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
            "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
@@ -203,6 +214,10 @@ def request_for(world: dict, method: str, path: str) -> dict:
         ("GET", "/api/v1/requests/statistics"): {"as": "analyst"},
         ("GET", "/api/v1/monitoring"): {"as": "analyst", "params": {"month": "2026-10"}},
         ("GET", "/api/v1/requests/{rid}"): {"as": "citizen", "rid": str(w["requests"]["my_request"])},
+        ("POST", "/api/v1/offers/inbound"): {"json": {"from": "+77010000000", "text": "yes 123456", "message_id": "walk"}},
+        ("GET", "/api/v1/offers"): {"as": "citizen"},
+        ("POST", "/api/v1/offers/{offer_id}/consent"): {"as": "citizen", "offer_id": str(w["offer"]),
+                                                        "json": {"answer": "no", "text_shown": "the offer as shown"}},
         ("POST", "/api/v1/requests/{rid}/transitions"): {"as": "case", "rid": str(w["requests"]["moved_request"]),
                                                          "json": {"to": "in_progress", "note": "taken"}},
         ("POST", "/api/v1/appeals"): {"as": "citizen", "json": {"application_id": w["appeals"]["walk_appeal"], "grounds": "wrong"},
@@ -247,7 +262,7 @@ def test_every_route_with_personal_data_writes_the_log_and_no_other_gives_any(wo
             else:
                 given = set(re.findall(r"(?<!\d)\d{12}(?!\d)", r.text)) & world["iins"]
                 assert not given, f"{method} {path} is not marked personal but gave IINs {sorted(given)[:3]}"
-    assert walked >= 53 and len(personal) == 23
+    assert walked >= 57 and len(personal) == 25
 
 
 ROUTES = {   # route -> how it is called for the household, person and finding of the matrix
@@ -276,6 +291,7 @@ ROUTES = {   # route -> how it is called for the household, person and finding o
     "monitoring": ("GET", "/api/v1/monitoring", {}),
     "appeal": ("GET", "/api/v1/appeals/{appeal_id}", {"appeal_id": "my_appeal"}),
     "appeals": ("GET", "/api/v1/appeals", {}),
+    "offers": ("GET", "/api/v1/offers", {}),
 }
 # Expected status per route and actor. "other" rows ask for another family's or region's record.
 MATRIX = {
@@ -311,6 +327,7 @@ MATRIX = {
     "appeal":     (200,    403,  403,      403,    403,     403,    403,   403),
     "appeal other": (403,  403,  403,      403,    403,     403,    403,   403),
     "appeals":    (200,    403,  403,      403,    403,     403,    403,   403),
+    "offers":     (200,    403,  403,      403,    403,     403,    403,   403),
 }
 # The supervisors (who decide appeals), of the region and of another, on the routes they read.
 SUPERVISORS = {"appeal": (200, 403), "appeal other": (403, 200), "appeals": (200, 200)}

@@ -35,7 +35,7 @@ from komek.cases import monitoring as course_of
 from komek.errors import FieldError, Forbidden
 from komek.registry import db
 from komek.registry.db import session
-from komek.registry.models import AccessEntry, Appeal, Application, Transition
+from komek.registry.models import AccessEntry, Appeal, Application, Offer, Transition
 from komek.services import monitoring
 from komek.settings import Settings
 
@@ -99,6 +99,12 @@ def world(database_url, tmp_path):
                     appeal(s, a, last, at(3, 12), at(3, 18), outcome[i])
                 if name == "H" and i < 5:   # February's decisions appealed in February, decided in March
                     appeal(s, a, last, at(2, 20), at(3, 2), "rejected")
+        for i in range(12):         # offers made in March for births in region 47: 8 accepted, 2 lapsed, 2 open
+            state = "accepted" if i < 8 else "lapsed" if i < 10 else "sent"
+            s.add(Offer(event_kind="birth", event_key=f"birth:{i}", event_date=dt.date(2026, 3, 1), iin=str(next(ids)),
+                        household_id=f"H{i}", region_code="47", measure="birth_benefit", month="2026-03",
+                        amount_tiyn=16435000, explanation="{}", rules_version="t", extract_as_of=dt.date(2026, 3, 1),
+                        code=f"{i:06d}", phone=None, language="kk", state=state, created=at(3, 2), reply_by=dt.date(2026, 3, 5)))
         for _ in range(3):                                  # a small office: suppressed
             case(s, HA, "10", at(3, 3), ("in_review", at(3, 4), "caseworker"), ("approved", at(3, 5), "caseworker"))
     return database_url
@@ -141,6 +147,9 @@ def test_a_month_by_measure_and_region(world):
     assert tsa["on_time_share"] is None and tsa["median_working_days"] is None      # no decision: not zero
     birth = cell(out, "birth_benefit", "47")
     assert (birth["applications"], birth["decisions"], birth["by_rules"], birth["on_time"]) == (0, 10, 10, 10)
+    assert (birth["offers"], birth["offers_accepted"], birth["offers_lapsed"]) == (12, 8, 2)
+    assert birth["accepted_share"] == pytest.approx(0.667)
+    assert out["national"]["offers"] == 12 and cell(out, HA, "39")["accepted_share"] is None
     small = cell(out, HA, "10")
     assert small["applications"] is None and small["decisions"] is None and small["on_time_share"] is None
     assert small["suppressed"]

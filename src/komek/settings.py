@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     notify_backoff: float = Field(10.0, ge=0)       # seconds before the first retry, doubling each time
     notify_backoff_max: float = Field(3600.0, ge=0)  # the longest wait between two attempts
     notify_lease: float = Field(60.0, gt=0)         # seconds a worker's claim holds; then another may send
+    sms_inbound_secret: str | None = None           # signs the SMS gateway's inbound callbacks; default: derived
 
     def signing_key(self) -> str:
         """KOMEK_SECRET_KEY, else the data folder's own key (made on first use, readable by its owner only)."""
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
         import hashlib
         import hmac
         return hmac.new(self.signing_key().encode(), b"komek payment provider", hashlib.sha256).hexdigest()
+
+    def sms_inbound_key(self) -> str:
+        """KOMEK_SMS_INBOUND_SECRET, else one derived from the signing key (as the payment provider's is)."""
+        if self.sms_inbound_secret:
+            return self.sms_inbound_secret
+        import hashlib
+        import hmac
+        return hmac.new(self.signing_key().encode(), b"komek sms inbound", hashlib.sha256).hexdigest()
 
     @property
     def database(self) -> str:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from komek import __version__
-from komek.api import appeals, applications, appointments, audit, auth, jobs, monitoring, registry, requests, rules
+from komek.api import appeals, applications, appointments, audit, auth, jobs, monitoring, offers, registry, requests, rules
 from komek.api.limits import BodyLimits
 from komek.api.logs import mask_logs
 from komek.errors import Conflict, FieldError, Forbidden, KomekError, NotFound, SignInError, SituationError, SourceError, TransitionError
@@ -112,4 +112,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(requests.router, prefix=PREFIX)
     app.include_router(monitoring.router, prefix=PREFIX)
     app.include_router(appeals.router, prefix=PREFIX)
+    app.include_router(offers.router, prefix=PREFIX)
     return app

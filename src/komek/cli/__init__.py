@@ -16,6 +16,7 @@ from komek.cli.appointments import appointments_app
 from komek.cli.common import Database, DataDir, UserError, config, console, err, progress_bar, user_errors
 from komek.cli.monitor import monitor
 from komek.cli.notifications import notifications_app
+from komek.cli.offers import offers_app
 from komek.cli.score import score_app
 from komek.cli.users import users_app
 from komek.periods import month_end
@@ -348,6 +349,7 @@ app.add_typer(appointments_app, name="appointments")
 app.add_typer(score_app, name="score")
 app.add_typer(users_app, name="users")
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(offers_app, name="offers")
 
 
 if __name__ == "__main__":

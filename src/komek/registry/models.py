@@ -417,6 +417,15 @@ class RequestKey(Base):
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Contact(Record):
+    """A mobile number a person registered in eGov's mobile citizens database: where an offer's SMS goes."""
+    __tablename__ = "contacts"
+    iin: Mapped[Iin] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(primary_key=True)
+    since: Mapped[dt.date]
+    source_system: Mapped[str]
+
+
 RECORDS: dict[str, type[Record]] = {m.__tablename__: m for m in Record.__subclasses__()}
 
 
@@ -635,3 +644,70 @@ class AppealKey(Base):
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"))
     response: Mapped[str] = mapped_column(Text)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+# Proactive offers: an event in a newer extract, the entitlement it creates, the SMS and the consent --
+
+OPEN_OFFER = "state IN ('sent', 'not_sent')"
+
+
+class Offer(Base):
+    """A measure offered to a family because a newer extract showed an event (a birth, a disability,
+    a fourth child, income below the line): the engine's amount and explanation, the code the family
+    replies with, and where it stands. One per event and measure (`event_key`, `measure`); the code
+    is unique among open offers. `why_not_sent`: no phone known (the offer is still shown online)."""
+    __tablename__ = "offers"
+    __table_args__ = (UniqueConstraint("event_key", "measure", name="uq_offers_event"),
+                      Index("uq_offers_open_code", "code", unique=True, postgresql_where=text(OPEN_OFFER),
+                            sqlite_where=text(OPEN_OFFER)))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_kind: Mapped[Code]
+    event_key: Mapped[str] = mapped_column(String(120))
+    event_date: Mapped[dt.date]
+    iin: Mapped[Iin] = mapped_column(index=True)                # who is asked (and answers)
+    beneficiary_iin: Mapped[Iin | None]                          # a person's measure: the member it pays
+    household_id: Mapped[str] = mapped_column(index=True)
+    region_code: Mapped[Region]
+    measure: Mapped[str] = mapped_column(String(64))
+    month: Mapped[Period]
+    amount_tiyn: Mapped[int] = mapped_column(BigInteger)
+    explanation: Mapped[str] = mapped_column(Text)
+    rules_version: Mapped[str]
+    extract_as_of: Mapped[dt.date]                               # the extract that showed the event
+    code: Mapped[str] = mapped_column(String(6))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    state: Mapped[Code] = mapped_column(index=True)              # sent, not_sent, accepted, declined, lapsed
+    why_not_sent: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reply_by: Mapped[dt.date]
+    decided: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+
+
+class Consent(Base):
+    """A family's answer to an offer: the purpose consented to (or declined), the text shown, the
+    channel (sms, web), the reply as received, when, from which phone or account."""
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    given: Mapped[bool]                                          # True: consented; False: declined
+    purpose: Mapped[str] = mapped_column(Text)
+    text_shown: Mapped[str] = mapped_column(Text)
+    channel: Mapped[Code]
+    reply: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    account: Mapped[str | None] = mapped_column(String(64))
+
+
+class InboundMessage(Base):
+    """Every SMS the gateway passed on: from, text, when, and what it did (accepted, declined,
+    unknown_code, expired, other_phone, already_decided, not_understood). The gateway's message id
+    is unique: a message sent again is applied once."""
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    received: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[Code]
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))

@@ -423,6 +423,25 @@ def _assignment(s, a: Application, today: dt.date, now: dt.datetime,
                       explanation=json.dumps(kept, ensure_ascii=False), created=now)
 
 
+def assign_offered(s, *, applicant_iin: str, household_id: str, measure: str, month: str, region_code: str,
+                   amount_tiyn: int, explanation: str, version: str, reason: str, now: dt.datetime) -> Application:
+    """A consented offer's benefit assigned in the caller's transaction: an application filed by
+    the system, assessed by the rules with the offer's amount and explanation, approved, with its
+    assignment. The explanation is the engine's, as `eligibility` gave it when the offer was made."""
+    a = Application(applicant_iin=applicant_iin, household_id=household_id, measure=measure, month=month,
+                    region_code=region_code, state="submitted", submitted=now,
+                    due_date=deadlines.due(measure, deadlines.today(now)), stopped_days=0, filed_by=RULES,
+                    filed_by_role=workflow.SYSTEM, assessed=now, rules_version=version, eligible=True,
+                    amount_tiyn=amount_tiyn, explanation=explanation)
+    s.add(a)
+    s.flush()
+    s.add(Transition(application_id=a.id, from_state=None, to_state="submitted", actor=RULES, role=workflow.SYSTEM,
+                     at=now, reason=reason))
+    _move(s, a, "approved", RULES, workflow.SYSTEM, reason, now)
+    s.flush()
+    return a
+
+
 def _may(url: str, actor: access.Actor, a: Application | None, app_id: int, what: str, purpose: str | None,
          client: str | None) -> Application:
     """The application, if the actor may act on it: a citizen their own, a caseworker the regions

@@ -1,9 +1,11 @@
 """Monitoring of public services, for the analyst and the ministry: per measure, region and month,
 the applications filed, the decisions made and the share made within the statutory deadline, the
 median and 90th-percentile working days to a decision, what stood open and overdue at the month's
-end, and per region the citizen requests open and repeated; alerts where a region's on-time share
-fell below the threshold (komek/cases/monitoring.yaml). Aggregates only: a cell counting fewer than
-ten applications or decisions is suppressed with its figures (services.disclosure).
+end, the appeals decided and the share that changed the decision, the proactive offers made and
+the share accepted; per region the citizen requests open and repeated; alerts where a region's
+on-time share fell below the threshold (komek/cases/monitoring.yaml). Aggregates only: a cell
+counting fewer than ten applications, decisions, appeals or offers is suppressed with its figures
+(services.disclosure).
 
 A month is counted as it stood at its last day, or today while it runs; a month not begun is not
 known. Figures of a cell with no decision (a share, a median) are null, not zero."""
@@ -22,7 +24,7 @@ from komek.kz import regions
 from komek.kz.standard import benefits
 from komek.periods import month_end, month_start
 from komek.registry.db import session
-from komek.registry.models import Appeal, Application, Transition
+from komek.registry.models import Appeal, Application, Offer, Transition
 from komek.services import disclosure
 from komek.services import requests as citizen_requests
 from komek.services.jobs import json_rows
@@ -31,7 +33,8 @@ READERS = ("analyst",)
 DECISIONS = ("decisions", "approved", "rejected", "by_rules", "on_time")
 FIGURES = ("on_time_share", "median_working_days", "p90_working_days")
 APPEALS = ("appeals", "appeals_decided", "overturned")
-COUNTS = ("applications", *DECISIONS, "withdrawn", "open_at_end", "overdue_at_end", *APPEALS)
+OFFERS = ("offers", "offers_accepted", "offers_lapsed")
+COUNTS = ("applications", *DECISIONS, "withdrawn", "open_at_end", "overdue_at_end", *APPEALS, *OFFERS)
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -78,6 +81,18 @@ def _appeals(url: str, first: dt.date, last: dt.date, wanted: list[str], measure
             yield m, region, inside(filed), by_supervisor, by_supervisor and outcome in appeals.CHANGES
 
 
+def _offers(url: str, first: dt.date, last: dt.date, wanted: list[str], measure: str | None):
+    """(measure, region, state now) of the offers made in the month."""
+    o = Offer
+    query = select(o.measure, o.region_code, o.state).where(o.created >= _utc(first), o.created < _utc(last + dt.timedelta(days=1)))
+    if wanted:
+        query = query.where(o.region_code.in_(wanted))
+    if measure:
+        query = query.where(o.measure == measure)
+    with session(url) as s:
+        yield from s.execute(query)
+
+
 def _cell() -> dict:
     return {**dict.fromkeys(COUNTS, 0), "days": []}
 
@@ -100,10 +115,11 @@ def _row(keys: dict, cell: dict) -> dict:
     days, n, heard = cell.pop("days"), cell["decisions"], cell["appeals_decided"]
     return {**keys, **cell, "on_time_share": round(cell["on_time"] / n, 3) if n else None,
             "overturned_share": round(cell["overturned"] / heard, 3) if heard else None,
+            "accepted_share": round(cell["offers_accepted"] / cell["offers"], 3) if cell["offers"] else None,
             "median_working_days": monitoring.median(days), "p90_working_days": monitoring.percentile(days, 0.9)}
 
 
-_SCHEMA = {**dict.fromkeys(COUNTS, pl.Int64), "on_time_share": pl.Float64, "overturned_share": pl.Float64, "median_working_days": pl.Float64,
+_SCHEMA = {**dict.fromkeys(COUNTS, pl.Int64), "on_time_share": pl.Float64, "overturned_share": pl.Float64, "accepted_share": pl.Float64, "median_working_days": pl.Float64,
            "p90_working_days": pl.Int64}
 
 
@@ -115,6 +131,7 @@ def _published(rows: list[dict], keys: dict) -> pl.DataFrame:
     for name in ("withdrawn", "open_at_end", "overdue_at_end", "appeals"):
         frame = disclosure.suppress(frame, name)
     frame = disclosure.suppress(frame, "appeals_decided", also=("overturned", "overturned_share"))
+    frame = disclosure.suppress(frame, "offers", also=("offers_accepted", "offers_lapsed", "accepted_share"))
     return frame
 
 
@@ -138,6 +155,11 @@ def figures(url: str, month: str, wanted: list[str] | None = None, measure: str 
             cell["appeals"] += filed
             cell["appeals_decided"] += heard
             cell["overturned"] += changed
+    for m, region, state in _offers(url, first, last, wanted, measure):
+        for cell in (cells[m, region], totals[region]):
+            cell["offers"] += 1
+            cell["offers_accepted"] += state == "accepted"
+            cell["offers_lapsed"] += state == "lapsed"
     rule = monitoring.config()["on_time"]
     below = defaultdict(list)
     for (m, region), cell in cells.items():

@@ -21,8 +21,9 @@ Beside the jobs, a thread assesses the applications filed (services.applications
 batch at a time, until the worker stops (with `once`: until none is waiting); and a thread runs
 the sweeps every SWEEP seconds (with `once`: once): holds past their time expired and late fees
 honoured or refunded (services.appointments.sweep), appeals past their due date escalated
-(services.appeals.sweep). The same sweeps can run on their own (`komek appointments sweep`,
-`komek appeals sweep`); each is safe to run twice at once.
+(services.appeals.sweep), offers unanswered past their reply window lapsed (services.offers.sweep).
+The same sweeps can run on their own (`komek appointments sweep`, `komek appeals sweep`, `komek
+offers sweep`); each is safe to run twice at once.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from komek.cases import payments
 from komek.cases.notifications.relay import Relay
 from komek.registry import require_current
 from komek.registry.db import backend, libpq
-from komek.services import appeals, applications, appointments, jobs
+from komek.services import appeals, applications, appointments, jobs, offers
 from komek.settings import Settings
 
 POLL = 1.0          # seconds between looks at the jobs table (SQLite)
@@ -107,7 +108,8 @@ def _sweeping(cfg: Settings, once: bool) -> Iterator[None]:
     def run() -> None:
         while True:
             for name, sweep in (("appointments", lambda: appointments.sweep(cfg.database, payments.provider(cfg))),
-                                ("appeals", lambda: appeals.sweep(cfg.database))):
+                                ("appeals", lambda: appeals.sweep(cfg.database)),
+                                ("offers", lambda: offers.sweep(cfg.database))):
                 try:
                     sweep()
                 except Exception:       # the database went away: the next round tries again

@@ -46,6 +46,9 @@ TEMPLATES = {
                          "your local office."),
     "offer": N_("Komek: your family may be entitled to: {measure}. To apply, reply {reply} to this message. "
                 "Valid until: {due}."),
+    "offer_accepted": N_("Komek: your consent is received. {measure} is assigned: {amount} tenge, application "
+                         "{application}."),
+    "offer_declined": N_("Komek: you declined the offer of {measure}. You may still apply at any time."),
     "appointment_booked": N_("Komek: your appointment: {when}, {place}."),
     "appointment_reminder": N_("Komek: a reminder of your appointment: {when}, {place}."),
     "appointment_hold_expired": N_("Komek: the time you held ({when}, {place}) was not confirmed in time and is "
