@@ -186,3 +186,24 @@ def test_deceased_have_no_income_after_death(extract):
     assert dead.height > 0
     late = extract["incomes"].join(dead, on="iin").filter(pl.col("month") > pl.col("dm"))
     assert late.height == 0
+
+
+def test_most_living_adults_have_a_mobile_number(tmp_path):
+    """The contacts table: living adults only, one number each, in a Kazakhstan form the outbox takes,
+    about SHARE of them."""
+    import datetime as _dt
+
+    import polars as _pl
+
+    from komek.kz import phone
+    from komek.synth import generate
+    from komek.synth.contacts import ADULT, SHARE, contacts
+    as_of = _dt.date(2026, 11, 1)
+    generate(tmp_path, 300, seed=5, as_of=as_of)
+    got = contacts(tmp_path, as_of, 5)
+    persons = _pl.read_parquet(tmp_path / "persons.parquet")
+    adults = persons.filter(_pl.col("death_date").is_null() & (_pl.col("birth_date") <= as_of.replace(year=as_of.year - ADULT)))
+    assert got["iin"].is_unique().all() and set(got["iin"]) <= set(adults["iin"])
+    assert abs(got.height / adults.height - SHARE) < 0.05
+    assert all(phone.normalize(p) == p for p in got["phone"].to_list())
+    assert got.equals(contacts(tmp_path, as_of, 5))          # reproducible from the seed

@@ -26,8 +26,12 @@ def monitoring_section(out: dict, simulated: dict | None = None) -> Section:
         intro = (f"<p><strong>A simulated month.</strong> {simulated['filed']:,} applications filed by citizens of the "
                  f"registry over the working days of {month}, assessed each evening by the rules and worked by each "
                  "region's office at a pace made up for the demonstration; two offices (" + html.escape(slow) +
-                 ") were slowed on purpose so that the alerts have something to show. The filings, assessments, "
-                 "moves and deadlines are the platform's own (the same services as the API).</p>")
+                 ") were slowed on purpose so that the alerts have something to show. Mid-month the registry's "
+                 f"events (births, disabilities assigned, a fourth child, income below the line) gave "
+                 f"{simulated['offers']['offers']:,} proactive offers, {simulated['offers']['sent']:,} of them told by SMS "
+                 "(the rest have no number known); about seven in ten people told were made to reply yes, one in ten "
+                 "no, the rest left to lapse. The filings, assessments, moves, offers and deadlines are the "
+                 "platform's own (the same services as the API).</p>")
     share = f"{100 * n['on_time'] / n['decisions']:.1f}%" if n["decisions"] else "no decision"
     summary = (f"<p>{n['applications']:,} applications, {n['decisions']:,} decisions ({n['by_rules']:,} by the rules, "
                f"the rest by caseworkers), {share} of them within the statutory deadline; at {out['as_of']}, "
@@ -50,7 +54,8 @@ def monitoring_section(out: dict, simulated: dict | None = None) -> Section:
                      pl.col("median_working_days").alias("median days"), pl.col("p90_working_days").alias("90th pct days"),
                      pl.col("open_at_end").alias("open"), pl.col("overdue_at_end").alias("overdue"),
                      pl.col("appeals_decided").alias("appeals decided"),
-                     pl.col("overturned_share").map_elements(_share, return_dtype=pl.String).alias("overturned")))
+                     pl.col("overturned_share").map_elements(_share, return_dtype=pl.String).alias("overturned"),
+                     "offers", pl.col("accepted_share").map_elements(_share, return_dtype=pl.String).alias("accepted")))
     drawn = shown.with_columns(share=by_region["on_time_share"]).drop_nulls("share")     # a blank cell is not a zero
     svg = charts.bars(drawn["region"].to_list(), {"on time": (100 * drawn["share"]).to_list()},
                       title=f"Decisions within the deadline, {month} (a region whose share is suppressed or not known is left out)",

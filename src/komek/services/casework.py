@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -26,8 +27,8 @@ from komek.kz.calendar import calendar
 from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
 from komek.registry.db import session
-from komek.registry.models import Address, Application, HouseholdMember
-from komek.services import appeals, applications
+from komek.registry.models import Address, Application, HouseholdMember, Offer
+from komek.services import appeals, applications, offers
 
 # The measures applied for, and how often (illustrative).
 APPLIED = {"tsa": 0.3, "housing_assistance": 0.3, "tsa_child_supplement": 0.05, "birth_benefit": 0.05,
@@ -35,6 +36,7 @@ APPLIED = {"tsa": 0.3, "housing_assistance": 0.3, "tsa_child_supplement": 0.05, 
 SLOW = 2                 # offices working slower than the deadline allows, to show the alerts
 ASKED = 0.1              # share of applications for which information is asked
 WITHDRAWN = 0.02
+REPLIED = {"yes": 0.7, "no": 0.1}      # of offers sent, answered yes and no by SMS; the rest lapse
 MISTAKEN = 0.05          # share of eligible applicants a caseworker refuses (the appeals find them)
 APPEALED = {True: 0.6, False: 0.1}      # share of refusals appealed, of the eligible and the not
 ELIGIBLE = 0.7           # share of applicants the rules find eligible
@@ -160,7 +162,28 @@ def simulate_month(url: str, month: str, n: int, seed: int = 1, progress: Callab
             done["appeals_decided"] += 1
         if progress:
             progress("casework: a month of applications", total - len(heap), total)
+    done["offers"] = _offers(url, _at(working[len(working) // 2], 11), rng)
+    offers.sweep(url, end)
     return {**done, "slow_offices": slow, "ended": end, "paces": "simulated"}
+
+
+def _offers(url: str, when: dt.datetime, rng: np.random.Generator) -> dict:
+    """The proactive offers of the registry's events, made mid-month, and the SMS replies of the
+    people told (through the gateway's signed inbound route, as a provider sends them)."""
+    made = offers.scan(url, now=when)
+    secret = "simulated gateway"
+    with session(url) as s:
+        sent = s.execute(select(Offer.id, Offer.phone, Offer.code, Offer.language).where(Offer.state == "sent")
+                         .order_by(Offer.id)).all()
+    for offer_id, phone, code, language in sent:
+        draw = rng.random()
+        if draw >= REPLIED["yes"] + REPLIED["no"]:
+            continue                # no reply: it lapses when its three days are over
+        word = {"kk": ("иә", "жоқ"), "ru": ("да", "нет")}.get(language, ("yes", "no"))[draw >= REPLIED["yes"]]
+        body = json.dumps({"from": phone, "text": f"{word} {code}", "message_id": f"sim-{offer_id}"}).encode()
+        offers.inbound(url, secret, body, offers.sign(secret, body),
+                       now=when + dt.timedelta(hours=int(rng.integers(1, 60))))
+    return {k: made[k] for k in ("offers", "sent", "not_sent")}
 
 
 def _plans(url: str, now: dt.datetime, slow: list[str], rng: np.random.Generator, planned: set[int]):

@@ -15,6 +15,7 @@ from komek.registry.report import IngestionReport
 from komek.scoring import index
 from komek.settings import Settings
 from komek.synth import generate
+from komek.synth.contacts import write_contacts
 from komek.synth.payments import write_payments
 
 # Incomes reach five months further back than the payments, so that each payment month's
@@ -29,6 +30,7 @@ def generate_extract(out: Path, households: int, seed: int, as_of: dt.date, mont
     step = (lambda label, done, total: progress(f"generate: {label}", done, total)) if progress else None
     summary = generate(Path(out), households=households, seed=seed, as_of=as_of, months=months + LOOKBACK_MONTHS,
                        progress=step)
+    summary.rows["contacts"] = write_contacts(Path(out), as_of, seed)
     if with_payments:
         summary.rows["payments"] = write_payments(Path(out), as_of, months, seed, progress)
         if irregularities:
