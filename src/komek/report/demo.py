@@ -119,7 +119,8 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
         "Audit: amount at risk": f"{float(audited.findings['amount_at_risk'].cast(float).sum()):,.0f} tenge, "
                                  f"{audited.findings.height:,} findings on {audited.payments:,} payments, "
                                  f"irregularities planted at {100 * PLANTED_RATE:g}%",
-        f"Applications, {month} (simulated)": f"{worked['filed']:,} filed, "
+        f"Applications, {month} (simulated)": f"{worked['filed']:,} filed by citizens, "
+                                              f"{services['national']['offers_accepted']:,} from offers accepted, "
                                               f"{services['national']['decisions']:,} decided, {len(services['alerts'])} alerts",
         "Database": cfg.database_display,
     }

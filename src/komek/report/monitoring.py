@@ -33,8 +33,9 @@ def monitoring_section(out: dict, simulated: dict | None = None) -> Section:
                  "no, the rest left to lapse. The filings, assessments, moves, offers and deadlines are the "
                  "platform's own (the same services as the API).</p>")
     share = f"{100 * n['on_time'] / n['decisions']:.1f}%" if n["decisions"] else "no decision"
-    summary = (f"<p>{n['applications']:,} applications, {n['decisions']:,} decisions ({n['by_rules']:,} by the rules, "
-               f"the rest by caseworkers), {share} of them within the statutory deadline; at {out['as_of']}, "
+    summary = (f"<p>{n['applications']:,} applications ({n['offers_accepted']:,} of them an offer accepted, filed by "
+               f"Komek), {n['decisions']:,} decisions ({n['by_rules']:,} by the rules, the rest by caseworkers), {share} "
+               f"of them within the statutory deadline; at {out['as_of']}, "
                f"{n['open_at_end']:,} applications open, {n['overdue_at_end']:,} of them overdue. Working days to a "
                "decision are counted as the deadline counts them, without the days the clock stood while "
                "information was asked. Cells of fewer than ten applications or decisions are blank "
