@@ -17,6 +17,7 @@ from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
 from komek.settings import Settings, settings
+from komek.web import pages
 
 PREFIX = "/api/v1"
 PROBLEM = {"title": "Problem", "type": "object", "required": ["path", "message"], "properties": {
@@ -113,4 +114,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(monitoring.router, prefix=PREFIX)
     app.include_router(appeals.router, prefix=PREFIX)
     app.include_router(offers.router, prefix=PREFIX)
+    app.mount("/", pages(config))       # the web pages (komek.web), after every API route
     return app
