@@ -27,7 +27,8 @@ STATES = {"submitted": N_("Submitted"), "in_review": N_("In review"), "needs_inf
 # What a caseworker's move does, said on its button.
 MOVES = {"in_review": N_("Take into review"), "approved": N_("Approve"), "rejected": N_("Reject"),
          "needs_information": N_("Ask for information"), "withdrawn": N_("Withdraw")}
-FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "on_time": N_("On time")}
+FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_("In time")}
+ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
 
 def chosen(cookie: str | None, accept: str | None) -> str:
@@ -76,6 +77,6 @@ def environment(lang: str) -> Environment:
     env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang),
                        number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
                        state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
-                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", cite=lambda r: cite(r, lang) if r else "", mask=mask)
+                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
     env.globals.update(lang=lang, languages=NAMES)
     return env
