@@ -190,3 +190,12 @@ def test_the_catalogs_translate_every_message_with_the_same_placeholders():
         assert not set(catalog) - ids, (lang, "messages no page uses", set(catalog) - ids)
         for message in ids:
             assert catalog[message] and names(catalog[message]) == names(message), (lang, message)
+
+
+def test_the_api_keeps_its_own_answers_beside_the_pages(world):
+    client = TestClient(world["app"])
+    assert client.get("/api/v1/no-such-route").json() == {"detail": "Not Found"}
+    assert client.post("/api/v1/health").status_code == 405
+    assert client.get("/api/v1/health").json()["status"] == "ok"
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
