@@ -199,3 +199,15 @@ def test_the_api_keeps_its_own_answers_beside_the_pages(world):
     assert client.get("/api/v1/health").json()["status"] == "ok"
     page = client.get("/no-such-page")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+
+
+def test_a_wrong_password_is_said_beside_the_form_and_other_roles_are_told_their_pages_come_later(world):
+    client = TestClient(world["app"], follow_redirects=False)
+    client.cookies.set("komek_lang", "ru")
+    form = client.get("/signin")
+    wrong = client.post("/signin", data={"username": "citizen", "password": "not the password", "next": "/",
+                                         "csrf": token(form.text)})
+    assert wrong.status_code == 401 and "Неверное имя пользователя или пароль." in wrong.text
+    assert 'id="username" name="username" value="citizen"' in wrong.text and "not the password" not in wrong.text
+    auditor = signed_in(world, "auditor", "en")
+    assert "The pages for your role are not here yet" in auditor.get("/").text
