@@ -7,6 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from komek import __version__
 from komek.api import appeals, applications, appointments, audit, auth, jobs, monitoring, offers, registry, requests, rules
@@ -17,11 +19,22 @@ from komek.kz.standard import rules_version, standard
 from komek.registry.db import display, require_current, revisions
 from komek.services.calc import problems
 from komek.settings import Settings, settings
+from komek.web import pages
 
 PREFIX = "/api/v1"
 PROBLEM = {"title": "Problem", "type": "object", "required": ["path", "message"], "properties": {
     "path": {"type": "string", "title": "Path", "description": "Where: a JSON path, a query parameter or a field"},
     "message": {"type": "string", "title": "Message", "description": "What is wrong with it"}}}
+
+
+class Pages(Mount):
+    """The web pages at `/`, for every path outside the API: a path under /api/v1 the API does not
+    have stays the API's own 404 or 405, in JSON."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and (scope["path"] + "/").startswith(PREFIX + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(config: Settings | None = None) -> FastAPI:
@@ -113,4 +126,5 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(monitoring.router, prefix=PREFIX)
     app.include_router(appeals.router, prefix=PREFIX)
     app.include_router(offers.router, prefix=PREFIX)
+    app.router.routes.append(Pages("/", app=pages(config)))     # the web pages (komek.web), after every API route
     return app

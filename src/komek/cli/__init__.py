@@ -311,7 +311,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
           port: Annotated[int, typer.Option(min=1, max=65535, help="Port")] = 8000,
           workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
           data_dir: DataDir = None, database: Database = None) -> None:
-    """The HTTP API (FastAPI on uvicorn) over the registry database: /api/v1, docs at /api/v1/docs."""
+    """The HTTP API (FastAPI on uvicorn) over the registry database: /api/v1, docs at /api/v1/docs; the web pages at /."""
     with user_errors():
         import os
 
@@ -319,7 +319,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
         cfg = config(data_dir, database)
         # Workers build the app themselves (api.main) from the environment, so the settings go there.
         os.environ["KOMEK_DATA_DIR"], os.environ["KOMEK_DATABASE_URL"] = str(cfg.data_dir), cfg.database
-        err.print(f"Komek API on http://{host}:{port}/api/v1 (docs /api/v1/docs), database {cfg.database_display}")
+        err.print(f"Komek on http://{host}:{port}/ (pages) and /api/v1 (API, docs /api/v1/docs), database {cfg.database_display}")
         uvicorn.run("komek.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
 
