@@ -9,7 +9,7 @@ from rich.table import Table
 
 from komek.audit.run import AuditResult
 from komek.registry.report import COUNTS, IngestionReport
-from komek.scoring import index
+from komek.scoring import index, method2025
 from komek.services.audit import by_check
 from komek.services.impact import Impact, moves
 from komek.services.simulate import SimulationRun, national
@@ -158,6 +158,21 @@ def distribution_table(levels: pl.DataFrame) -> Table:
         t.add_row(lv, label, f"{d[lv]:,}", f"{d[lv + ' %']:.1f}%")
     if d[index.NOT_KNOWN]:
         t.add_row("", "[yellow]not known[/]", f"{d[index.NOT_KNOWN]:,}", f"{d[index.NOT_KNOWN + ' %']:.1f}%")
+    return t
+
+
+def categories_table(categories: pl.DataFrame) -> Table:
+    """Households per category of the 2025 method, and how many of each are provisional."""
+    m = method2025.load_method()
+    t = Table(title=f"Categories of the 2025 method ({m.version}, 1 extreme need ... 6 high welfare): "
+                    f"{categories.height:,} households")
+    for col in ("category", "", "households", "share", "provisional"):
+        t.add_column(col, justify="left" if col in ("category", "") else "right")
+    counts = {c: (n, p) for c, n, p in categories.group_by("category").agg(pl.len(), pl.col("provisional").sum()).iter_rows()}
+    for c, label in [*m.categories, (None, "[yellow]not known[/]")]:
+        n, p = counts.get(c, (0, 0))
+        if c is not None or n:
+            t.add_row("" if c is None else str(c), label, f"{n:,}", f"{100 * n / max(categories.height, 1):.1f}%", f"{p:,}")
     return t
 
 
