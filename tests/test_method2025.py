@@ -168,3 +168,19 @@ def test_write_categories(both, tmp_path):
     _, cats = both
     write_categories(cats, tmp_path)
     assert pl.read_parquet(tmp_path / "categories.parquet").height == cats.height
+
+
+def test_the_card_with_the_2025_method(both, extract, tmp_path):
+    from komek.report.card import write_card
+    from komek.services.card import card
+    levels, cats = both
+    row = cats.filter(pl.col("held").list.contains("vehicle")).sort("household_id").row(0, named=True)
+    c = card(source(extract), row["household_id"], ON, method="2025")
+    assert (c["category"]["category"], c["category"]["category_low"]) == (row["category"], row["category_low"])
+    assert c["level"] == levels.filter(pl.col("household_id") == row["household_id"])["level"].item()
+    assert next(x for x in c["category"]["criteria"] if x["criterion"] == "vehicle")["holds"] is True
+    page = write_card(c, tmp_path / "card.html").read_text("utf-8")
+    assert "2025 method: category" in page and "Every criterion of the 2025 method" in page
+    assert card(source(extract), row["household_id"], ON)["category"] is None
+    result = runner.invoke(app, ["card", row["household_id"], str(extract), "--method", "2025"])
+    assert result.exit_code == 0 and "2025 method: category" in result.output

@@ -176,6 +176,23 @@ def categories_table(categories: pl.DataFrame) -> Table:
     return t
 
 
+def category_table(c: dict) -> Table:
+    """The card's category of the 2025 method: every criterion with its step, holds or not known."""
+    if c["category"] is None:
+        title = f"2025 method: category not known ({c['income_not_known'] or 'no income'})"
+    else:
+        title = f"2025 method: category {c['category']} ({c['category_label']}), from {c['base_category']} by income"
+        if c["provisional"]:
+            title += f"; provisional, {c['category_low']} to {c['category_high']} with what is not known"
+    t = Table(title=title)
+    for col in ("component", "criterion", "step", "holds"):
+        t.add_column(col, justify="right" if col == "step" else "left")
+    for x in c["criteria"]:
+        holds = "[yellow]not known[/]" if x["holds"] is None else "yes" if x["holds"] else "no"
+        t.add_row(x["component"], x["label"], f"{x['step']:+d}", holds)
+    return t
+
+
 def card_table(card: dict) -> list:
     """The card for the terminal: Rich tables of its members, level, support and findings."""
     region = f"{card['region']} ({card['region_code']})"
@@ -201,7 +218,8 @@ def card_table(card: dict) -> list:
         support.add_row(e["measure"], e["member"] or "household", f"{e['amount']:,.2f}", article)
     for m in card["not_computed"]:
         support.add_row(m, "", "[yellow]not computed[/]", card["not_computed"][m])
-    out = [head, why, support, *(f"* {escape(s['text'])}" for s in card.get("summary", []))]
+    out = [head, why, *([category_table(card["category"])] if card.get("category") else []), support,
+           *(f"* {escape(s['text'])}" for s in card.get("summary", []))]
     if card["findings"]:
         found = Table(title="Open audit findings (information, not a decision)")
         for col in ("check", "month", "measure", "paid to", "tenge paid"):
