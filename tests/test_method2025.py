@@ -184,3 +184,12 @@ def test_the_card_with_the_2025_method(both, extract, tmp_path):
     assert card(source(extract), row["household_id"], ON)["category"] is None
     result = runner.invoke(app, ["card", row["household_id"], str(extract), "--method", "2025"])
     assert result.exit_code == 0 and "2025 method: category" in result.output
+
+
+def test_the_report_section_shows_both_methods(both, extract):
+    from komek.report.scoring import method2025_section
+    levels, cats = both
+    run = simulate(source(extract), ON)
+    section = method2025_section(cats, cross_table(levels, cats), top_levels(run, levels, cats))
+    assert "Levels A-E against categories 1-6" in section.body and "at 5-6" in section.body
+    assert f"{int(cats['provisional'].sum()):,} of {cats.height:,} categories are provisional" in section.body
