@@ -268,17 +268,21 @@ def card(
     out: Annotated[Optional[Path], typer.Option(help="Write the card as a self-contained HTML page to this file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the summary sentences: en, kk or ru")] = "en",
+    method: Annotated[str, typer.Option("--method", help="index (level A-E), or 2025: the 2025 method's category "
+                                        "1-6 besides the level")] = "index",
     data_dir: DataDir = None, database: Database = None,
 ) -> None:
-    """One household for a caseworker: members (IINs masked), level A-E and why, the support it
-    is entitled to with the articles, and open audit findings as information."""
+    """One household for a caseworker: members (IINs masked), level A-E and why (with --method
+    2025 also its category 1-6), the support it is entitled to with the articles, and open audit
+    findings as information."""
     with user_errors():
         from komek.services.card import card as household_card
         from komek.services.sources import source
         on = month_end(month)
         url = config(data_dir, database).database
         findings_from = url if extract is None or database is not None else None
-        data = household_card(source(extract, None if extract else url), household, on, findings_from, lang=lang)
+        data = household_card(source(extract, None if extract else url), household, on, findings_from, lang=lang,
+                              method=method)
         if out is not None:
             from komek.report.card import write_card
             write_card(data, out)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from komek.audit.run import AuditResult
 from komek.registry.report import COUNTS, IngestionReport
-from komek.scoring import index
+from komek.scoring import index, method2025
 from komek.services.audit import by_check
 from komek.services.impact import Impact, moves
 from komek.services.simulate import SimulationRun, national
@@ -161,6 +161,38 @@ def distribution_table(levels: pl.DataFrame) -> Table:
     return t
 
 
+def categories_table(categories: pl.DataFrame) -> Table:
+    """Households per category of the 2025 method, and how many of each are provisional."""
+    m = method2025.load_method()
+    t = Table(title=f"Categories of the 2025 method ({m.version}, 1 extreme need ... 6 high welfare): "
+                    f"{categories.height:,} households")
+    for col in ("category", "", "households", "share", "provisional"):
+        t.add_column(col, justify="left" if col in ("category", "") else "right")
+    counts = {c: (n, p) for c, n, p in categories.group_by("category").agg(pl.len(), pl.col("provisional").sum()).iter_rows()}
+    for c, label in [*m.categories, (None, "[yellow]not known[/]")]:
+        n, p = counts.get(c, (0, 0))
+        if c is not None or n:
+            t.add_row("" if c is None else str(c), label, f"{n:,}", f"{100 * n / max(categories.height, 1):.1f}%", f"{p:,}")
+    return t
+
+
+def category_table(c: dict) -> Table:
+    """The card's category of the 2025 method: every criterion with its step, holds or not known."""
+    if c["category"] is None:
+        title = f"2025 method: category not known ({c['income_not_known'] or 'no income'})"
+    else:
+        title = f"2025 method: category {c['category']} ({c['category_label']}), from {c['base_category']} by income"
+        if c["provisional"]:
+            title += f"; provisional, {c['category_low']} to {c['category_high']} with what is not known"
+    t = Table(title=title)
+    for col in ("component", "criterion", "step", "holds"):
+        t.add_column(col, justify="right" if col == "step" else "left")
+    for x in c["criteria"]:
+        holds = "[yellow]not known[/]" if x["holds"] is None else "yes" if x["holds"] else "no"
+        t.add_row(x["component"], x["label"], f"{x['step']:+d}", holds)
+    return t
+
+
 def card_table(card: dict) -> list:
     """The card for the terminal: Rich tables of its members, level, support and findings."""
     region = f"{card['region']} ({card['region_code']})"
@@ -186,7 +218,8 @@ def card_table(card: dict) -> list:
         support.add_row(e["measure"], e["member"] or "household", f"{e['amount']:,.2f}", article)
     for m in card["not_computed"]:
         support.add_row(m, "", "[yellow]not computed[/]", card["not_computed"][m])
-    out = [head, why, support, *(f"* {escape(s['text'])}" for s in card.get("summary", []))]
+    out = [head, why, *([category_table(card["category"])] if card.get("category") else []), support,
+           *(f"* {escape(s['text'])}" for s in card.get("summary", []))]
     if card["findings"]:
         found = Table(title="Open audit findings (information, not a decision)")
         for col in ("check", "month", "measure", "paid to", "tenge paid"):

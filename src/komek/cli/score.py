@@ -17,7 +17,7 @@ from komek.periods import month_end
 
 class ScoreGroup(TyperGroup):
     """`komek score EXTRACT --out DIR` scores; `komek score train|evaluate|explain ...` are subcommands."""
-    VALUED = {"--out", "--database", "--data-dir", "--month"}
+    VALUED = {"--out", "--database", "--data-dir", "--month", "--method"}
 
     def parse_args(self, ctx, args):
         if not any(a in self.commands for a in args):
@@ -33,7 +33,7 @@ class ScoreGroup(TyperGroup):
 
 
 score_app = typer.Typer(cls=ScoreGroup, invoke_without_command=True, no_args_is_help=False,
-                        help="Household vulnerability levels A-E, and the proxy means test.")
+                        help="Household vulnerability levels A-E (or the 2025 method's categories 1-6), and the proxy means test.")
 
 Data = Annotated[Path, typer.Option("--data", help="Labelled survey CSV (household or person rows)")]
 Target = Annotated[str, typer.Option("--target", help="Column of the welfare class (poverty class)")]
@@ -54,18 +54,26 @@ def score(ctx: typer.Context,
           month: Annotated[str, typer.Option(help="Score as of the last day of this month, YYYY-MM")] = "2026-10",
           out: Annotated[Path, typer.Option(help="Folder for levels.parquet and levels_by_region.parquet")] = Path("komek-data/score"),
           data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder")] = None,
-          database: Annotated[Optional[str], typer.Option("--database", help="SQLAlchemy URL of the registry")] = None) -> None:
-    """Score every household of EXTRACT (or of the registry database): level A-E and why."""
+          database: Annotated[Optional[str], typer.Option("--database", help="SQLAlchemy URL of the registry")] = None,
+          method: Annotated[str, typer.Option("--method", help="index (levels A-E) or 2025 (categories 1 extreme need "
+                                              "... 6 high welfare)")] = "index") -> None:
+    """Score every household of EXTRACT (or of the registry database): level A-E and why, or with
+    --method 2025 the category 1-6 of the 2025 vulnerability and sustainability method."""
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        from komek.services.score import not_computed, score_households, write_levels
+        from komek.services.score import method_of, not_computed, score_households, write_categories, write_levels
         from komek.services.sources import source
+        method_of(method)
         registry = source(extract, None if extract else config(data_dir, database).database)
-        levels = score_households(registry, month_end(month))
-        unknown = not_computed(registry)
-        path = write_levels(levels, out, unknown)
-        console.print(render.distribution_table(levels))
+        levels = score_households(registry, month_end(month), method)
+        unknown = not_computed(registry, method)
+        if method == "2025":
+            path = write_categories(levels, out, unknown)
+            console.print(render.categories_table(levels))
+        else:
+            path = write_levels(levels, out, unknown)
+            console.print(render.distribution_table(levels))
         for line in render.notes(unknown):
             console.print(line)
         console.print(f"levels written to [bold]{path}[/]")

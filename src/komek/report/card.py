@@ -52,12 +52,36 @@ def sections(card: dict) -> list[Section]:
                    [f"{m}: {why}" for m, why in card.get("not_computed", {}).items()])
     body += _items("Computed on stated assumptions:", sorted({a for v in card.get("assumptions", {}).values() for a in v}))
     body += _items("Warnings:", card.get("warnings", []))
+    category = [Section("category", f"2025 method: category {c['category'] or 'not known'}", _category(c))
+                for c in [card.get("category")] if c]
     return [Section("members", "Members", table(
                 _frame(card["members"], {"iin": "IIN (masked)", "role": "role", "sex": "sex", "age": "age", "disability": "disability"}),
                 caption=f"Members on {card['date']}")),
-            Section("level", f"Level {card['level']}: {card['level_label']}", level),
+            Section("level", f"Level {card['level']}: {card['level_label']}", level), *category,
             Section("support", "Support this month", body),
             Section("findings", "Audit information", _findings(card["findings"]))]
+
+
+def _category(c: dict) -> str:
+    """The 2025 method's category: from the income base, each criterion's step, what is not known."""
+    if c["category"] is None:
+        out = (f"<p>Category <strong>not known</strong>: the income the category starts from is not known "
+               f"({html.escape(c['income_not_known'] or 'no income')}).</p>")
+    else:
+        out = (f"<p>Category <strong>{c['category']}</strong> ({html.escape(c['category_label'])}) of the 2025 "
+               f"vulnerability and sustainability method (version {html.escape(c['method_version'])}; 1 extreme need "
+               f"... 6 high welfare, the opposite direction of the levels A-E): income per member at "
+               f"{c['income_ratio']:.2f} times the poverty line gives category {c['base_category']}, and each criterion "
+               "that holds moves it by its step. Every criterion and threshold is an assumption (the order's list is "
+               "not published).</p>")
+        if c["provisional"]:
+            out += (f"<p><strong>Provisional</strong>: with the criteria not known the category could be "
+                    f"{c['category_low']} to {c['category_high']}.</p>")
+    rows = [dict(x, state="not known" if x["holds"] is None else "yes" if x["holds"] else "no",
+                 why=x["why"] + (f" Not known: {x['not_known_because']}." if x["not_known_because"] else ""))
+            for x in c["criteria"]]
+    return out + table(_frame(rows, {"component": "component", "label": "criterion", "step": "step",
+                                     "state": "holds", "why": "why it counts"}), caption="Every criterion of the 2025 method")
 
 
 def _income(card: dict) -> str:

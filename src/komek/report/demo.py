@@ -23,7 +23,7 @@ from komek.report.card import write_card
 from komek.report.measures import measures_section
 from komek.report.monitoring import monitoring_section
 from komek.report.reform import reform_section
-from komek.report.scoring import levels_section, targeting_section
+from komek.report.scoring import levels_section, method2025_section, targeting_section
 from komek.services.audit import planted, run_audit
 from komek.services.card import card
 from komek.services.casework import simulate_month
@@ -31,7 +31,7 @@ from komek.services.extracts import generate_extract, ingest_extract
 from komek.services.impact import impact
 from komek.services.monitoring import figures
 from komek.services.population import household_members
-from komek.services.score import score_households, targeting, write_levels
+from komek.services.score import cross_table, score_households, targeting, top_levels, write_categories, write_levels
 from komek.services.simulate import SimulationRun, benefit_spending, compare, gainers_losers, simulate
 from komek.services.sources import source
 from komek.settings import settings
@@ -94,13 +94,17 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     audited = run_audit(extract, out / "audit", save_to=cfg.database, progress=progress)
     levels = score_households(extract, MONTH_END)
     write_levels(levels, out / "score")
+    categories = score_households(extract, MONTH_END, method="2025")
+    write_categories(categories, out / "score")
     cards = sample_cards(out / "extract", levels, MONTH_END, out / "cards", cfg.database)
     links = {lv: path.relative_to(out).as_posix() for lv, path in cards.items()}
     month = f"{MONTH_END:%Y-%m}"
     worked = simulate_month(cfg.database, month, min(APPLICATIONS, households // 5), seed, progress)
     services = figures(cfg.database, month, now=worked["ended"])
     parts: list[Section] = [pop, sections.demography_section(people, MONTH_END), pov, measures_section(run),
-                            levels_section(levels, links), targeting_section(targeting(run, levels)),
+                            levels_section(levels, links),
+                            method2025_section(categories, cross_table(levels, categories), top_levels(run, levels, categories)),
+                            targeting_section(targeting(run, levels)),
                             reform_section(reform.name, effect, compare(run, reformed),
                                            gainers_losers(run, reformed)),
                             audit_section(audited, review_summary(cfg.database), planted(out / "extract"), PLANTED_RATE),

@@ -1,5 +1,6 @@
-"""Report sections of household scoring: vulnerability levels by region, and which measures
-reach the households at levels D-E and the poorest fifth."""
+"""Report sections of household scoring: vulnerability levels by region, the 2025 method's
+categories against them, and which measures reach the households at levels D-E and the poorest
+fifth."""
 from __future__ import annotations
 
 import html
@@ -8,7 +9,7 @@ import polars as pl
 
 from komek.kz import regions
 from komek.report import Section, charts, table
-from komek.scoring import index
+from komek.scoring import index, method2025
 from komek.services.score import by_decile
 
 
@@ -54,6 +55,38 @@ def _deciles(d: pl.DataFrame) -> str:
             + table(d.rename({"income_from": "from, tenge", "income_to": "to, tenge", "below_line": "below the line"})
                     .select("decile", "from, tenge", "to, tenge", "households", "below the line", *(f"{lv} %" for lv in index.LEVELS)),
                     money=("from, tenge", "to, tenge"), percent=tuple(f"{lv} %" for lv in index.LEVELS)))
+
+
+def method2025_section(categories: pl.DataFrame, cross: pl.DataFrame, top: pl.DataFrame) -> Section:
+    """The 2025 method's categories, the cross-table with the index's levels (`services.score.
+    cross_table`) and each measure's recipients at the top levels of each (`top_levels`)."""
+    m = method2025.load_method()
+    d = method2025.distribution(categories)
+    n = max(d["households"], 1)
+    shares = ", ".join(f"{c} {label} {100 * d[c] / n:.1f}%" for c, label in m.categories)
+    known = d["households"] - d[index.NOT_KNOWN]
+    body = (f"<p>The same {d['households']:,} households scored with the 2025 vulnerability and sustainability method "
+            f"(version {m.version}; <code>scoring/method2025.yaml</code>): six categories, 1 extreme need ... 6 high "
+            "welfare, the opposite direction of the levels A-E. Income per member against the poverty line gives a base "
+            "category; property, housing, disability, dependency load and capacity for self-support move it. The "
+            "order's 23 criteria are not published: every criterion, threshold and step is an assumption. Education, "
+            "loans and hidden income are in no table of the registry, so they are not known, never taken as absent: "
+            f"{d['provisional']:,} of {known:,} categories are provisional (the criteria not known could move them). "
+            f"Categories: {shares}"
+            + (f", not known {d[index.NOT_KNOWN]:,}" if d[index.NOT_KNOWN] else "") + ".</p>")
+    body += ("<h3>Levels A-E against categories 1-6</h3><p>Households by the index's level (rows) and the 2025 "
+             "method's category (columns); the rows sum to the households scored.</p>"
+             + table(cross.rename({"level": "index level"})))
+    f = top.with_columns(pl.col("AB_share", "share_56") * 100)
+    body += ("<h3>Recipients at the top welfare levels</h3><p>For each benefit of a simulation of the month: the "
+             "households it pays, and how many of them the index places at A-B and the 2025 method at categories 5-6 "
+             "(of those, how many provisionally), with both. A pension or disability benefit is not wrong to reach "
+             "well-off families; a means-tested measure whose recipients one method places at the top is where the two "
+             "methods disagree about need.</p>"
+             + table(f.rename({"recipients": "recipient households", "at_AB": "at A-B", "at_56": "at 5-6",
+                               "at_56_provisional": "5-6 provisional", "at_both": "at both", "AB_share": "A-B %",
+                               "share_56": "5-6 %"}), percent=("A-B %", "5-6 %")))
+    return Section("method2025", "Categories 1-6 of the 2025 method, against levels A-E", body)
 
 
 def targeting_section(by_measure: pl.DataFrame) -> Section:

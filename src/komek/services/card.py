@@ -23,8 +23,8 @@ from komek.kz import regions, registry_inputs, summary
 from komek.kz.iin import mask
 from komek.kz.standard import benefits, rules_version, standard
 from komek.registry import DatabaseSource, Source
-from komek.scoring import index
-from komek.services.score import household_card
+from komek.scoring import index, method2025
+from komek.services.score import TABLES_2025, household_card, household_category, method_of
 from komek.services.sources import warnings_for
 
 ROLE_ORDER = {"head": 0, "spouse": 1, "parent": 2, "child": 3, "other": 4}
@@ -104,13 +104,16 @@ def open_findings(url: str, household_id: str, checked: bool = False) -> list[di
 
 
 def card(source: Source, household_id: str, on: dt.date, findings_from: str | None = None,
-         checked: bool = False, lang: str = "en", inputs: registry_inputs.Prepared | None = None) -> dict:
+         checked: bool = False, lang: str = "en", inputs: registry_inputs.Prepared | None = None,
+         method: str = "index") -> dict:
     """The card of one household on `on` as plain data (JSON-able); `findings_from` is a
     database URL with saved audit findings, if there is one; the summary sentences in `lang`;
-    `inputs`: the household already `prepared` from this source."""
+    `inputs`: the household already `prepared` from this source. The index's level is always
+    there; with method "2025" the card carries the 2025 method's category too (`category`)."""
     summary.translations(lang)
+    method_of(method)
     if isinstance(source, DatabaseSource):      # the household's rows by indexed queries, not the whole registry
-        source = source.household(household_id, registry_inputs.TABLES)
+        source = source.household(household_id, TABLES_2025 if method == "2025" else registry_inputs.TABLES)
     tables = registry_inputs.tables_of(source)
     cover = registry_inputs.coverage(tables)
     inputs = inputs or _prepared(tables, household_id, on)
@@ -120,9 +123,16 @@ def card(source: Source, household_id: str, on: dt.date, findings_from: str | No
     support, sentences = entitlements(sim, persons["iin"].to_list(), cover.not_computed, lang)
     facts = index.household_facts(persons, households, on).row(0, named=True)
     level = household_card(index.score(persons, households, on, tables), household_id, index.unknown(tables), facts, on)
+    category = None
+    if method == "2025":
+        assets = source.scan("assets") if source.has("assets") else None
+        present = [*tables, *(["assets"] if assets is not None else [])]
+        category = household_category(method2025.score(persons, households, on, present, assets), household_id,
+                                      method2025.unknown(present))
     region = households["region_code"][0]
     return {"household_id": household_id, "date": on.isoformat(), "region_code": region,
             "region": regions().get(region, {}).get("name"), "members": _members(persons, sim.calculate("age")), **level,
+            "method": method, "category": category,
             "summary": sentences, "entitlements": support, "total_support": round(sum(e["amount"] for e in support), 2),
             "not_computed": {m: why for m, why in cover.not_computed.items() if m in benefits()},
             "assumptions": {m: a for m, a in cover.assumptions.items() if m in benefits()},

@@ -1,5 +1,6 @@
-"""Scoring services: index levels for every household of a source, the household card's level,
-and the targeting of the standard's measures."""
+"""Scoring services: index levels (or the 2025 method's categories) for every household of a
+source, the household card's level, the targeting of the standard's measures, and the two
+methods compared on the same households."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,28 +11,43 @@ import numpy as np
 import polars as pl
 
 from komek import analytics
-from komek.errors import NotFound
+from komek.errors import FieldError, NotFound
 from komek.kz import registry_inputs
 from komek.kz.standard import benefits
 from komek.registry import Source
-from komek.scoring import index, synthetic
+from komek.scoring import index, method2025, synthetic
 from komek.scoring.targeting import by_measure
 from komek.services.sources import source
 from komek.synth import generate
 
 AS_OF, SURVEY_DAY = dt.date(2026, 11, 1), dt.date(2026, 10, 31)
+# The household scoring methods: the vulnerability index (levels A-E, the default) and the
+# 2025 vulnerability and sustainability method (categories 1-6).
+METHODS = ("index", "2025")
+TABLES_2025 = (*registry_inputs.TABLES, "assets")
 
 
-def score_households(source: Source, on: dt.date) -> pl.DataFrame:
+def method_of(method: str) -> str:
+    if method not in METHODS:
+        raise FieldError("method", f"{method!r} is not a scoring method; one of {', '.join(METHODS)}")
+    return method
+
+
+def score_households(source: Source, on: dt.date, method: str = "index") -> pl.DataFrame:
     """Score, level and deprived indicators for every household living on `on`; an indicator
-    whose data the source lacks is not computed, and then neither is the level."""
+    whose data the source lacks is not computed, and then neither is the level. With method
+    "2025", the category 1-6 of `method2025.score` (criteria not known make it provisional)."""
     tables = registry_inputs.tables_of(source)
     persons, households = registry_inputs.build(tables, on)
+    if method_of(method) == "2025":
+        return method2025.score(persons, households, on, tables, source.scan("assets") if source.has("assets") else None)
     return index.score(persons, households, on, tables)
 
 
-def not_computed(source: Source) -> dict[str, str]:
-    """The indicators a source cannot support (its tables are not there), with why."""
+def not_computed(source: Source, method: str = "index") -> dict[str, str]:
+    """The indicators (or the 2025 method's criteria) a source cannot support, with why."""
+    if method_of(method) == "2025":
+        return method2025.unknown([t for t in TABLES_2025 if source.has(t)])
     return index.unknown([t for t in registry_inputs.TABLES if source.has(t)])
 
 
@@ -57,6 +73,21 @@ def write_levels(levels: pl.DataFrame, out: Path, unknown: dict[str, str] | None
     index.distribution(levels).write_parquet(out / "levels_by_region.parquet")
     indicators(unknown).write_parquet(out / "indicators.parquet")
     return out / "levels.parquet"
+
+
+def write_categories(categories: pl.DataFrame, out: Path, unknown: dict[str, str] | None = None) -> Path:
+    """categories.parquet (the 2025 method, one row per household) and criteria.parquet (each
+    criterion: computed, or why not; `unknown` from `method2025.unknown`)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    categories.write_parquet(out / "categories.parquet")
+    unknown = unknown or {}
+    names = ["income", *(c.name for c in method2025.load_method().criteria)]
+    pl.DataFrame({"criterion": names, "computed": [n not in unknown for n in names],
+                  "not_computed_because": [unknown.get(n) for n in names]},
+                 schema={"criterion": pl.String, "computed": pl.Boolean, "not_computed_because": pl.String}
+                 ).write_parquet(out / "criteria.parquet")
+    return out / "categories.parquet"
 
 
 def indicators(unknown: dict[str, str] | None = None) -> pl.DataFrame:
@@ -137,3 +168,60 @@ def targeting(run, levels: pl.DataFrame) -> pl.DataFrame:
     """Per benefit computed: spending to D-E and the bottom quintile, D-E coverage, leakage to A-B."""
     measures = [m for m in benefits() if m in run.households.columns and m not in run.not_computed]
     return by_measure(run.households, levels.filter(pl.col("level").is_not_null()), measures)
+
+
+def household_category(categories: pl.DataFrame, household_id: str, unknown: dict[str, str] | None = None) -> dict:
+    """A household's 2025 category for the card: the category and its label, the base from
+    income, every criterion (holds, no, or not known with why) with its step, and the range the
+    criteria not known could move it to (provisional when more than one category)."""
+    row = categories.filter(pl.col("household_id") == household_id)
+    if row.height == 0:
+        raise NotFound(f"household {household_id!r}: not scored")
+    r, m, unknown = row.row(0, named=True), method2025.load_method(), unknown or {}
+    return {"method": "2025", "method_version": m.version, "reference": m.reference, "sources": list(m.sources),
+            "category": r["category"], "category_label": m.label(r["category"]),
+            "base_category": r["base_category"], "income_ratio": r["income_ratio"],
+            "income_not_known": unknown.get("income"),
+            "provisional": r["provisional"], "category_low": r["category_low"], "category_high": r["category_high"],
+            "criteria": [{"criterion": c.name, "component": c.component, "label": c.label, "step": c.step, "why": c.why,
+                          "holds": None if c.name in r["not_known"] else c.name in r["held"],
+                          "not_known_because": unknown.get(c.name) if c.name in r["not_known"] else None}
+                         for c in m.criteria]}
+
+
+def cross_table(levels: pl.DataFrame, categories: pl.DataFrame) -> pl.DataFrame:
+    """Households by index level (rows A-E, then not known) and 2025 category (columns 1-6,
+    then not known), on the households both scored; `households` is each row's total."""
+    both = levels.select("household_id", "level").join(categories.select("household_id", "category"),
+                                                       on="household_id", how="inner")
+    both = both.with_columns(pl.col("level").fill_null(index.NOT_KNOWN),
+                             pl.col("category").cast(pl.String).fill_null(index.NOT_KNOWN))
+    columns = [*(str(c) for c in method2025.CATEGORIES), index.NOT_KNOWN]
+    counts = {(lv, c): n for lv, c, n in both.group_by("level", "category").len().iter_rows()}
+    rows = [{"level": lv, **{c: counts.get((lv, c), 0) for c in columns}} for lv in (*index.LEVELS, index.NOT_KNOWN)]
+    out = pl.DataFrame(rows, schema={"level": pl.String, **dict.fromkeys(columns, pl.Int64)})
+    return out.with_columns(households=pl.sum_horizontal(*columns))
+
+
+def top_levels(run, levels: pl.DataFrame, categories: pl.DataFrame) -> pl.DataFrame:
+    """Per benefit computed in a simulation `run`: the households it pays (recipients), and how
+    many of them each method places at its top welfare levels (the index's A-B, the 2025
+    method's categories 5-6, and of those how many provisionally), as counts and shares of the
+    recipients. A recipient whose level or category is not known is not counted at the top."""
+    measures = [m for m in benefits() if m in run.households.columns and m not in run.not_computed]
+    f = (run.households.select("household_id", *measures)
+         .join(levels.select("household_id", "level"), on="household_id", how="left")
+         .join(categories.select("household_id", "category", "provisional"), on="household_id", how="left")
+         .with_columns(ab=pl.col("level").is_in(["A", "B"]).fill_null(False),
+                       top=pl.col("category").is_in(list(method2025.TOP)).fill_null(False)))
+    rows = []
+    for m in measures:
+        paid = f.filter(pl.col(m) > 0)
+        n, ab, top = paid.height, int(paid["ab"].sum()), int(paid["top"].sum())
+        rows.append({"measure": m, "recipients": n, "at_AB": ab, "at_56": top,
+                     "at_56_provisional": int((paid["top"] & paid["provisional"].fill_null(True)).sum()),
+                     "at_both": int((paid["ab"] & paid["top"]).sum()),
+                     "AB_share": ab / n if n else None, "share_56": top / n if n else None})
+    schema = {"measure": pl.String, "recipients": pl.Int64, "at_AB": pl.Int64, "at_56": pl.Int64,
+              "at_56_provisional": pl.Int64, "at_both": pl.Int64, "AB_share": pl.Float64, "share_56": pl.Float64}
+    return pl.DataFrame(rows, schema=schema).filter(pl.col("recipients") > 0).sort("recipients", descending=True)
