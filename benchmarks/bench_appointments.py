@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from komek import access
-from komek.cases import Sandbox
+from komek.cases.payments import Sandbox
 from komek.errors import Conflict
 from komek.kz.iin import make
 from komek.registry import db

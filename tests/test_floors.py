@@ -27,3 +27,13 @@ def test_imports_point_only_down_the_floors():
 def test_ruff_passes():
     done = subprocess.run([tool("ruff"), "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_imports(path):
+    """A benchmark is run by hand, not by the tests: importing it at least finds a name it lost."""
+    import importlib.util
+    if path.name == "bench_openfisca.py" and importlib.util.find_spec("openfisca_core") is None:
+        pytest.skip("needs the bench extra (openfisca_core)")
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
