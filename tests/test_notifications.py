@@ -416,11 +416,12 @@ def test_the_migration_adds_and_removes_the_table(database_url):
 # Killed mid-load ---------------------------------------------------------------------------------
 
 WRITER = """
-import datetime as dt, sys
+import datetime as dt, sys, time
 from komek.cases.notifications import notify
 from komek.registry import session
 url, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
+    time.sleep(0.003)                       # a steady stream, so the kill falls in its middle whatever the worker's start
     with session(url) as s:                 # one change, one transaction
         notify(s, phone=f"+7 701 {i:07d}", template="appeal_received", about=f"appeal:{i}", key=f"appeal:{i}:received",
                values={"appeal": f"AP-{i}", "date": dt.date(2026, 12, 5), "due": dt.date(2027, 1, 5)}, language="ru")
