@@ -65,3 +65,14 @@ def test_the_month_of_applications_is_monitored(demo):
     assert out["national"]["decisions"] == decided > 0
     assert out["national"]["by_rules"] > 0 and out["national"]["open_at_end"] > 0
     assert f"Public services, {MONTH_END:%Y-%m}" in demo.report.read_text("utf-8")
+
+
+def test_one_account_per_role_signs_in(demo):
+    from komek import access
+    assert set(demo.accounts) == set(access.ROLES)
+    for role, (username, password) in demo.accounts.items():
+        actor = access.authenticate(demo.database, username, password)
+        assert actor.role == role and len(password) >= 12
+    citizen = access.authenticate(demo.database, *demo.accounts["citizen"])
+    caseworker = access.authenticate(demo.database, *demo.accounts["caseworker"])
+    assert citizen.iin and caseworker.regions

@@ -308,6 +308,14 @@ def demo(
         _print([render.ingestion_table(result.ingestion), render.summary_table(result.simulation),
                 render.audit_table(result.audit), render.facts_table("Komek demo", result.facts)])
         console.print(f"report: [bold]{result.report}[/]")
+        from rich.table import Table
+        t = Table(title="Demo accounts for the pages (`komek serve --data-dir " + str(out) + "`, then "
+                         "http://127.0.0.1:8000/): shown this once")
+        for col in ("role", "username", "password"):
+            t.add_column(col)
+        for role, (username, password) in result.accounts.items():
+            t.add_row(role, username, password)
+        console.print(t)
 
 
 @app.command()

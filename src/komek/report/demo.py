@@ -61,6 +61,31 @@ class DemoResult:
     impact: object = None
     services: dict | None = None                # the monitoring of the simulated month
     database: str | None = None
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)   # role -> (username, password), shown once
+
+
+def demo_accounts(url: str) -> dict[str, tuple[str, str]]:
+    """One account per role to try the pages with: a citizen who applied in the simulated month,
+    a caseworker and a supervisor of that citizen's region, and a national auditor, analyst and
+    administrator. Usernames and passwords are drawn anew on every run and only returned."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from komek import access
+    from komek.registry.db import session
+    from komek.registry.models import Application
+    with session(url) as s:
+        iin, region = s.execute(select(Application.applicant_iin, Application.region_code)
+                                .where(Application.filed_by_role == "citizen").order_by(Application.id).limit(1)).one()
+    tag = secrets.token_hex(2)
+    made = {}
+    for role, regions, who in (("citizen", (), iin), ("caseworker", (region,), None), ("supervisor", (region,), None),
+                               ("auditor", (), None), ("analyst", (), None), ("administrator", (), None)):
+        username, password = f"demo-{role}-{tag}", secrets.token_urlsafe(12)
+        access.add(url, username, password, role, regions, who)
+        made[role] = (username, password)
+    return made
 
 
 def sample_cards(extract: Path, levels: pl.DataFrame, on: dt.date, folder: Path,
@@ -130,4 +155,5 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
     }
     path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
     engine.dispose()
-    return DemoResult(path, facts, report, run, audited, people, levels, effect, services, cfg.database)
+    return DemoResult(path, facts, report, run, audited, people, levels, effect, services, cfg.database,
+                      demo_accounts(cfg.database))
