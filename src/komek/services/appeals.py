@@ -18,7 +18,6 @@ told by SMS (komek.cases.appeals has the data; docs/cases.md, "Appeals").
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from decimal import Decimal
 
@@ -36,6 +35,7 @@ from komek.kz.calendar import calendar
 from komek.kz.iin import mask
 from komek.registry.db import session
 from komek.registry.models import Appeal, AppealKey, AppealMove, Application, Assignment, Transition
+from komek.services import keys
 from komek.services.applications import change_on_appeal
 from komek.services.jobs import iso_utc
 
@@ -53,10 +53,6 @@ def _now() -> dt.datetime:
 def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None):
     access.record(url, actor, what, iin=iin, source=client, allowed=False)
     raise error
-
-
-def _digest(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _replay(url: str, actor: access.Actor, key: str, digest: str) -> dict | None:
@@ -100,7 +96,7 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     what = "appeal filed"
     if actor.role not in APPELLANTS:
         _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file appeals: the applicant does"), client)
-    digest = _digest(body)
+    digest = keys.digest(body)
     if (first := _replay(url, actor, key, digest)) is not None:
         access.record(url, actor, what + " (replayed)", iin=actor.iin, source=client)
         return first, True

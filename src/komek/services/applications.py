@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -56,6 +55,7 @@ from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
 from komek.registry.db import session
 from komek.registry.models import Address, Application, Assignment, HouseholdMember, IdempotencyKey, Transition
+from komek.services import keys
 from komek.services.sources import warnings_for
 
 FILERS = ("citizen", "caseworker")      # who files, reads and moves applications
@@ -108,10 +108,6 @@ def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: 
 
 
 # Filing --------------------------------------------------------------------------------------
-
-def _digest(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
 
 def _replay(s, actor: access.Actor, key: str, digest: str) -> dict | None:
     """The first answer to this account's key, or None when the key is new; the key with another body is refused."""
@@ -170,7 +166,7 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
     url, what = source.url, "application filed"
     if actor.role not in FILERS:
         _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file applications"), client)
-    digest, now = _digest(body), now or _now()
+    digest, now = keys.digest(body), now or _now()
     # One transaction, one connection: the key looked up, the household found, the application, its
     # first move, its message, the key's answer and the access log's entry written, or none of them.
     # On SQLite it takes the write lock at once, since it reads before it writes.

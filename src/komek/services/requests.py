@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import json
 import re
 
@@ -41,7 +40,7 @@ from komek.kz.calendar import calendar
 from komek.kz.iin import is_valid, mask
 from komek.registry.db import session
 from komek.registry.models import CitizenRequest, RequestKey, RequestMove
-from komek.services import disclosure
+from komek.services import disclosure, keys
 from komek.services.jobs import iso_utc, json_rows
 
 FILERS = ("citizen", "caseworker")
@@ -58,10 +57,6 @@ def _now() -> dt.datetime:
 def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None):
     access.record(url, actor, what, iin=iin, source=client, allowed=False)
     raise error
-
-
-def _digest(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _replay(url: str, actor: access.Actor, key: str, digest: str) -> dict | None:
@@ -121,7 +116,7 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     what = "request filed"
     if actor.role not in FILERS:
         _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file requests"), client)
-    digest = _digest(body)
+    digest = keys.digest(body)
     if (first := _replay(url, actor, key, digest)) is not None:
         access.record(url, actor, what + " (replayed)", iin=first["iin"], source=client)
         return first, True
