@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from komek.kz.catalogs import LANGUAGES, N_, translations
@@ -56,6 +56,13 @@ def money(value, lang: str) -> str:
     return f"{format_decimal(Decimal(str(value)), '#,##0.00', locale=lang)} ₸"
 
 
+def percent(value, lang: str) -> str:
+    """A share as a percent with one decimal in the locale's format (None: not known)."""
+    if value is None:
+        return gettext(lang)("not known")
+    return format_percent(value, "#,##0.0%", locale=lang)
+
+
 def day(value, lang: str) -> str:
     if value is None:
         return ""
@@ -74,7 +81,7 @@ def environment(lang: str) -> Environment:
                       lstrip_blocks=True)
     say = gettext(lang)
     env.install_gettext_callables(say, lambda s, p, n: say(s if n == 1 else p), newstyle=True)
-    env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang),
+    env.filters.update(money=lambda v: money(v, lang), percent=lambda v: percent(v, lang), day=lambda v: day(v, lang),
                        number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
                        state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
                        flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
