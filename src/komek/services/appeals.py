@@ -167,6 +167,27 @@ def _record(s, p: Appeal, was: str | None, to: str, who: str, role: str, note: s
                values={"appeal": str(p.id), **values}, key=f"appeal:{p.id}:{move.id}")
 
 
+def appealable(actor: access.Actor, url: str, app_id: int, now: dt.datetime | None = None) -> dict | None:
+    """Whether the applicant may appeal the decision standing on their application: the decision,
+    its day, the last day of the term and its source, and the appeal already filed against it (None
+    when the application is not decided). Only its applicant asks; the read itself is the caller's."""
+    with session(url) as s:
+        a = s.get(Application, app_id)
+        if a is None:
+            raise NotFound(f"application {app_id}: no such application")
+        if actor.role not in APPELLANTS or a.applicant_iin != actor.iin:
+            _refuse(url, actor, "appeal term", Forbidden(f"application {app_id} is another person's: only its applicant "
+                                                         "appeals"), None, a.applicant_iin)
+        if a.state not in data.DECISIONS:
+            return None
+        decision = _decision(s, a)
+        filed = s.scalar(select(Appeal.id).where(Appeal.decision_id == decision.id, Appeal.state != "withdrawn"))
+    decided = kz_today(decision.at)
+    term = data.term(decided)
+    return {"decision": a.state, "decided": decided.isoformat(), "until": term.value.isoformat(), "source": term.source,
+            "open": filed is None and kz_today(now) <= term.value, "appeal_id": filed}
+
+
 # Changes ---------------------------------------------------------------------------------------
 
 def _may(url: str, actor: access.Actor, p: Appeal | None, appeal_id: int, what: str, client: str | None) -> Appeal:

@@ -1,6 +1,7 @@
 """A citizen's pages: what my family is entitled to and why (the household card of my own
 household, each amount with its article in plain words), applying for a measure (the registry's
-data shown; filed once however often the form is sent), and my applications with their state."""
+data shown; filed once however often the form is sent), and my applications with their state
+(a decided one with the term of its appeal and the form; web.petitions files it)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ from komek.kz import phone
 from komek.kz.catalogs import N_
 from komek.kz.standard import benefits
 from komek.periods import month_end
-from komek.services import applications
+from komek.services import appeals, applications
 from komek.services.households import household
 from komek.services.persons import person
 from komek.web import session
@@ -110,9 +111,15 @@ def mine(request: Request):
     return render(request, "mine.html", actor=actor, items=listed["items"], total=listed["total"])
 
 
+def application_page(request: Request, actor: access.Actor, app_id: int, status: int = 200, **values):
+    """The citizen's application, with the term and the form of an appeal when its decision may be appealed."""
+    url = request.app.state.settings.database
+    seen = applications.read(actor, url, app_id, "a citizen reads their own application", client(request))
+    return render(request, "application.html", status=status, actor=actor, a=seen, decide=False,
+                  term=appeals.appealable(actor, url, app_id),
+                  **{"errors": {}, "values": {"key": str(uuid.uuid4()), "grounds": ""}, **values})
+
+
 @router.get("/applications/{app_id}")
 def one(request: Request, app_id: int, filed: int = 0):
-    actor = citizen(request)
-    seen = applications.read(actor, request.app.state.settings.database, app_id, "a citizen reads their own application",
-                             client(request))
-    return render(request, "application.html", actor=actor, a=seen, filed=bool(filed), decide=False)
+    return application_page(request, citizen(request), app_id, filed=bool(filed))

@@ -14,6 +14,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from komek.cases.requests import label as category
 from komek.kz.catalogs import LANGUAGES, N_, translations
 from komek.kz.citations import cite
 from komek.kz.iin import mask
@@ -23,10 +24,21 @@ COOKIE = "komek_lang"
 DEFAULT = "kk"
 NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}     # each language named in itself
 STATES = {"submitted": N_("Submitted"), "in_review": N_("In review"), "needs_information": N_("Information asked"),
-          "approved": N_("Approved"), "rejected": N_("Rejected"), "withdrawn": N_("Withdrawn")}
+          "approved": N_("Approved"), "rejected": N_("Rejected"), "withdrawn": N_("Withdrawn"),
+          # an appeal's
+          "filed": N_("Filed"), "decided": N_("Decided"),
+          # a citizen request's
+          "received": N_("Received"), "in_progress": N_("In progress"), "answered": N_("Answered"),
+          "resolved": N_("Resolved"), "closed": N_("Closed")}
 # What a caseworker's move does, said on its button.
 MOVES = {"in_review": N_("Take into review"), "approved": N_("Approve"), "rejected": N_("Reject"),
          "needs_information": N_("Ask for information"), "withdrawn": N_("Withdraw")}
+OUTCOMES = {"upheld": N_("Upheld: the decision is changed in the appellant's favour"),
+            "partly_upheld": N_("Partly upheld: the decision is changed in part"),
+            "rejected": N_("Rejected: the decision stands"), "withdrawn": N_("Withdrawn by the appellant")}
+# What a move of a citizen request does, said on its choice.
+REQUEST_MOVES = {"in_progress": N_("Take it up"), "answered": N_("Answer"), "resolved": N_("Resolved"),
+                 "rejected": N_("Refuse"), "closed": N_("Close"), "withdrawn": N_("Withdraw")}
 FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_("In time")}
 ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
@@ -84,6 +96,8 @@ def environment(lang: str) -> Environment:
     env.filters.update(money=lambda v: money(v, lang), percent=lambda v: percent(v, lang), day=lambda v: day(v, lang),
                        number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
                        state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
-                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
+                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)),
+                       outcome=lambda o: say(OUTCOMES.get(o, o)) if o else "",
+                       request_move=lambda m: say(REQUEST_MOVES.get(m, m)), category=lambda c: category(c, lang), cite=lambda r: cite(r, lang) if r else "", mask=mask)
     env.globals.update(lang=lang, languages=NAMES)
     return env

@@ -11,7 +11,8 @@ from komek.web import i18n, session
 from komek.web.pages import language, local, render
 
 router = APIRouter()
-HOMES = {"citizen": "/my/entitlements", "caseworker": "/casework/queue", "auditor": "/audit/findings"}
+HOMES = {"citizen": "/my/entitlements", "caseworker": "/casework/queue", "auditor": "/audit/findings",
+         "supervisor": "/supervision/appeals"}
 YEAR = 365 * 24 * 3600
 
 
