@@ -53,13 +53,13 @@ def hand_built():
 def test_index_levels_of_hand_built_households(hand_built):
     h1, h2, h3 = hand_built.iter_rows(named=True)
     assert (h1["score"], h1["level"], h1["deprived"]) == (0.0, "A", [])
-    # A single mother without work income, renting, two children: 0.15 + 0.10 + 0.05 + 0.05 + 0.05 + 0.07.
+    # A single mother without work income, renting, two children: 0.20 + 0.10 + 0.05 + 0.05 + 0.05 + 0.07.
     assert set(h2["deprived"]) == {"income_below_minimum", "no_earner", "high_dependency", "cost_burden",
                                    "no_own_home", "single_parent"}
-    assert h2["score"] == pytest.approx(0.47) and h2["level"] == "D"
+    assert h2["score"] == pytest.approx(0.52) and h2["level"] == "E"
     # The same with a disabled child: + disability_member 0.10 + severe_disability 0.10.
     assert set(h3["deprived"]) == set(h2["deprived"]) | {"disability_member", "severe_disability"}
-    assert h3["score"] == pytest.approx(0.67) and h3["level"] == "E"
+    assert h3["score"] == pytest.approx(0.72) and h3["level"] == "E"
 
 
 def test_index_file_is_complete():
@@ -102,13 +102,86 @@ def test_more_deprivation_never_lowers_the_score(hand_built):
 
 def test_a_household_below_the_line_is_at_least_C():
     # A couple, one earning 60,000 a month: 30,000 per member, below the TSA line of October 2026,
-    # max(0.35 x median 138,000, 0.70 x minimum 60,878) = 48,300. Deprived in income alone:
-    # score 0.15, band B; the floor makes it C.
+    # max(0.35 x median 138,000, 0.70 x minimum 60,878) = 48,300, and below the income
+    # indicator's line, the statistical minimum 60,878. Deprived in income alone: score 0.20, C.
     people = [person("H1", "1", "head", "1990-01-01", "M", wage=60000), person("H1", "2", "spouse", "1991-01-01", wage=0)]
     row = index.score(*frames(people, [household("H1", 45, "own", utilities=0.0)]), ON).row(0, named=True)
-    assert row["deprived"] == ["income_below_minimum"] and row["score"] == pytest.approx(0.15)
+    assert row["deprived"] == ["income_below_minimum"] and row["score"] == pytest.approx(0.20)
     assert (row["per_capita_income"], row["poverty_line"], row["below_poverty_line"]) == (30000, 48300, True)
     assert row["level"] == "C"
+    # The floor on its own: a family below the line deprived in one light indicator (band B) is C.
+    names = [i.name for i in index.load_index().indicators]
+    light = pl.DataFrame({**{n: [n == "no_own_home"] * 2 for n in names}, "below_poverty_line": [False, True]})
+    assert index.grade(light)["level"].to_list() == ["B", "C"]
+
+
+def test_the_income_line_is_the_statistical_minimum():
+    # 60,000 a member is below the statistical minimum of Q3 2025 (60,878), above the budget's 50,851.
+    people = [person("H1", "1", "head", "1960-01-01", "M", pension=60000)]
+    row = index.score(*frames(people, [household("H1", 45, "own", utilities=0.0)]), ON).row(0, named=True)
+    assert "income_below_minimum" in row["deprived"]
+    assert index.income_line(ON) == ({}, 60878)          # no regional values: the national one everywhere
+
+
+def test_a_level_B_card_says_which_deprivations_and_how_far_from_C():
+    from komek.report.card import _income
+    # A couple of working age, neither disabled, neither earning, living on 200,000 of rent a
+    # month (100,000 a member, above both lines): deprived in no_earner alone, score 0.10, B.
+    people = [person("H1", "1", "head", "1988-01-01", "M", rent=200000), person("H1", "2", "spouse", "1989-01-01")]
+    persons, homes = frames(people, [household("H1", 45, "own")])
+    levels = index.score(persons, homes, ON)
+    facts = index.household_facts(persons, homes, ON).row(0, named=True)
+    c = household_card(levels, "H1", facts=facts, on=ON)
+    assert (c["level"], c["score"]) == ("B", pytest.approx(0.10))
+    nxt = c["next_level"]
+    assert (nxt["level"], nxt["from_score"], nxt["short_by"]) == ("C", 0.15, pytest.approx(0.05))
+    assert [d["indicator"] for d in nxt["counted"]] == ["no_earner"]
+    weights = {i.name: i.weight for i in index.load_index().indicators}
+    # Every indicator of at least 0.05 not counted would alone make C: here all the others.
+    assert {d["indicator"] for d in nxt["each_would_reach"]} == {n for n, w in weights.items() if n != "no_earner" and w >= 0.05}
+    text = _income(c)
+    assert "the deprivations counted are no working-age member earns (0.10), a score of 0.10" in text
+    assert "Level C (unsatisfactory) starts at 0.15, 0.05 more than the family's" in text
+    assert "any deprivation more would reach it" in text
+    # A single parent earning well: 0.07, B, 0.08 short of C; only the indicators of 0.08 or more reach it.
+    people = [person("H2", "3", "head", "1988-01-01", wage=500000), person("H2", "4", "child", "2016-01-01")]
+    persons, homes = frames(people, [household("H2", 45, "own")])
+    row = index.score(persons, homes, ON).row(0, named=True)
+    nxt = index.next_level(row["level"], row["score"], row["deprived"])
+    assert (row["level"], row["deprived"], nxt["short_by"]) == ("B", ["single_parent"], pytest.approx(0.08))
+    assert {d["indicator"] for d in nxt["each_would_reach"]} == {n for n, w in weights.items() if w >= 0.08}
+    assert index.next_level("E", 0.6, []) is None and index.next_level(None, None, []) is None
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory):
+    """A generated population of its own (5,000 households, another seed than the shared extract)."""
+    from komek.services.extracts import generate_extract
+    folder = tmp_path_factory.mktemp("population")
+    generate_extract(folder, 5000, 3, dt.date(2026, 11, 1), 1, with_payments=False)
+    return source(folder)
+
+
+def test_the_calibration_reads_the_poverty_facts(population):
+    levels = score_households(population, ON)
+    n = levels.height
+    share = {lv: levels.filter(pl.col("level") == lv).height / n for lv in index.LEVELS}
+    # Income per member by hand, every recorded kind (the indicator's), against the statistical minimum.
+    persons, _ = registry_inputs.build(registry_inputs.tables_of(population), ON)
+    poor = (persons.group_by("household_id")
+            .agg((pl.sum_horizontal(*(c for c in persons.columns if c.startswith("income_"))).sum() / pl.len()).alias("pc"))
+            .filter(pl.col("pc") < 60878)["household_id"])
+    below = levels.filter(pl.col("below_poverty_line"))
+    assert below.height > 0 and set(below["level"]) <= {"C", "D", "E"}          # every family below the TSA line
+    assert share["D"] + share["E"] >= below.height / n                           # D-E holds at least them
+    assert 0 < share["E"] < share["D"]
+    # The target: D-E about the share below the subsistence minimum (5.3% of people), E about 1%,
+    # A about half; each within a band of the target, so a slip of the calibration shows.
+    assert 0.6 * poor.len() / n <= share["D"] + share["E"] <= 1.4 * poor.len() / n
+    assert 0.005 <= share["E"] <= 0.02 and 0.40 <= share["A"] <= 0.60
+    # Poor by the income indicator and deprived in one thing more: a crisis at least.
+    poor_and_more = levels.filter(pl.col("household_id").is_in(poor.implode()) & (pl.col("deprived").list.len() >= 2))
+    assert poor_and_more.height > 0 and set(poor_and_more["level"]) <= {"D", "E"}
 
 
 def _flags(levels: pl.DataFrame) -> pl.DataFrame:

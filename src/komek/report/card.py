@@ -100,9 +100,15 @@ def _income(card: dict) -> str:
     if nxt and card["level"] is not None:
         floor = "" if inc.get("below_poverty_line") is None else (
             "; the poverty line's floor does not lower it" if not card.get("floors") else "")
-        out += (f"<p>Why not lower: level {html.escape(nxt['level'])} ({html.escape(nxt['label'])}) starts at a score "
-                f"of {nxt['from_score']:.2f} and the family's is {card['score']:.2f}{floor}. The table below shows each "
-                "indicator's value against its threshold.</p>")
+        counted = ", ".join(f"{html.escape(c['label'].lower())} ({c['weight']:.2f})" for c in nxt["counted"]) or "none"
+        reach = [i["label"].lower() for i in nxt["each_would_reach"]]
+        tail = ("" if not reach else "; any deprivation more would reach it"
+                if len(reach) + len(nxt["counted"]) == len(card.get("indicators") or ()) else
+                f"; one of these alone would reach it: {html.escape(', '.join(reach))}")
+        out += (f"<p>Why not lower: the deprivations counted are {counted}, a score of {card['score']:.2f}. Level "
+                f"{html.escape(nxt['level'])} ({html.escape(nxt['label'])}) starts at {nxt['from_score']:.2f}, "
+                f"{nxt['short_by']:.2f} more than the family's{floor}{tail}"
+                + ". The table below shows each indicator's value against its threshold.</p>")
     return out
 
 

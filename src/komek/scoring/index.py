@@ -19,6 +19,7 @@ import yaml
 
 from komek.engine import Simulation
 from komek.kz.standard import INCOME_KINDS, TRANSFER_INCOMES, ages, standard
+from komek.kz.standard.tsa import previous_quarter_start
 
 LEVELS = ("A", "B", "C", "D", "E")
 NOT_KNOWN = "not known"
@@ -87,8 +88,13 @@ def load_index() -> Index:
     return Index(str(raw["version"]), raw["ages"], indicators, levels, floors)
 
 
-def subsistence_minimum(on: dt.date) -> float:
-    return float(standard().parameters["subsistence_minimum"].at(on).value)
+def income_line(on: dt.date) -> tuple[dict[str, float], float]:
+    """The income indicator's line, a month per member: its cut-off times the statistical
+    subsistence minimum of the quarter before `on` (the one the poverty rate is counted against
+    and the TSA line is a share of), for the regions with a value of their own, and for the others."""
+    value = standard().parameters["tsa.statistical_subsistence_minimum"].at(previous_quarter_start(on)).value
+    k = load_index().cutoff("income_below_minimum")
+    return {r: k * v for r, v in value.items() if r != "default"}, k * value["default"]
 
 
 def unknown(present: Iterable[str] | None) -> dict[str, str]:
@@ -158,7 +164,8 @@ def household_facts(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date
 def deprivations(facts: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     """One boolean column per indicator (True = deprived)."""
     ix = load_index()
-    line = ix.cutoff("income_below_minimum") * subsistence_minimum(on)
+    regions, other = income_line(on)
+    line = pl.col("region_code").cast(pl.String).replace_strict(regions, default=other, return_dtype=pl.Float64)
     dependants = pl.col("children") + pl.col("elderly")
     rules = {
         "income_below_minimum": pl.col("income_per_capita") < line,
@@ -187,13 +194,14 @@ def measured(facts: dict, on: dt.date) -> dict[str, tuple[str, str]]:
     """Each indicator's value for one household (a row of `household_facts`) and the threshold it
     is deprived at, as short texts; the cut-offs are index.yaml's."""
     ix, f = load_index(), facts
-    line = ix.cutoff("income_below_minimum") * subsistence_minimum(on)
+    regions, other = income_line(on)
+    line = regions.get(str(f["region_code"]), other)
     per_m2 = f["area_m2"] / f["size"] if f["area_m2"] else None
     share = f["housing_costs"] / f["income"] if f["income"] else None
     dependants = f["children"] + f["elderly"]
     return {
         "income_below_minimum": (f"{f['income_per_capita']:,.0f} tenge a member",
-                                 f"below {line:,.0f} ({ix.cutoff('income_below_minimum')} x subsistence minimum)"),
+                                 f"below {line:,.0f} ({ix.cutoff('income_below_minimum')} x statistical subsistence minimum)"),
         "no_earner": (f"{f['earners']} earning, {f['able_adults']} able working-age",
                       "able working-age members and none earning"),
         "high_dependency": (f"{dependants} dependants, {f['working_age']} working-age",
@@ -211,6 +219,23 @@ def measured(facts: dict, on: dt.date) -> dict[str, tuple[str, str]]:
         "young_not_working": (f"{f['young_idle']} aged {ix.ages['adult']}-{ix.ages['young_adult_to']} without work income",
                               "1 or more"),
     }
+
+
+def next_level(level: str | None, score: float | None, deprived: Iterable[str]) -> dict | None:
+    """Why a level is not lower: the next worse level and the score it starts at, how far the
+    family's score is from it, the deprivations counted (with their weights) and those not counted
+    that would each alone reach it. None at the worst level or without a level."""
+    ix = load_index()
+    if level is None or ix.rank(level) == len(ix.levels) - 1:
+        return None
+    k = ix.rank(level)
+    worse, label, _ = ix.levels[k + 1]
+    start, deprived = ix.levels[k][2], set(deprived)
+    short = round(start - score, 4)        # positive: a floor only makes a level worse than its band
+    def listed(names):
+        return [{"indicator": i.name, "label": i.label, "weight": i.weight} for i in ix.indicators if i.name in names]
+    return {"level": worse, "label": label, "from_score": start, "short_by": short, "counted": listed(deprived),
+            "each_would_reach": listed({i.name for i in ix.indicators if i.name not in deprived and i.weight >= short - 1e-9})}
 
 
 def grade(deprived: pl.DataFrame) -> pl.DataFrame:

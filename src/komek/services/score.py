@@ -120,7 +120,7 @@ def household_card(levels: pl.DataFrame, household_id: str, unknown: dict[str, s
             "score": r["score"], "index_version": ix.version,
             "income": {"per_capita_income": r.get("per_capita_income"), "poverty_line": r.get("poverty_line"),
                        "below_poverty_line": r.get("below_poverty_line")},
-            "next_level": _next_level(ix, r["level"]),
+            "next_level": index.next_level(r["level"], r["score"], r["deprived"] or ()),
             "floors": floors,
             "deprived": [{"indicator": i.name, "domain": i.domain, "label": i.label, "weight": i.weight, "why": i.why}
                          for i in ix.indicators if i.name in r["deprived"]],
@@ -131,15 +131,6 @@ def household_card(levels: pl.DataFrame, household_id: str, unknown: dict[str, s
                            for i in ix.indicators] if facts is not None else [],
             "not_computed_indicators": [{"indicator": i.name, "label": i.label, "why": unknown[i.name]}
                              for i in ix.indicators if i.name in unknown]}
-
-
-def _next_level(ix: index.Index, level: str | None) -> dict | None:
-    """The next worse level and the score it starts at (None at the worst or without a level)."""
-    if level is None or ix.rank(level) == len(ix.levels) - 1:
-        return None
-    k = ix.rank(level)
-    worse, label, _ = ix.levels[k + 1]
-    return {"level": worse, "label": label, "from_score": ix.levels[k][2]}
 
 
 def by_decile(levels: pl.DataFrame) -> pl.DataFrame:
