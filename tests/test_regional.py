@@ -2,9 +2,11 @@
 
 The poverty line of a quarter is max(35% x median income, 70% x the region's statistical
 subsistence minimum), both of the quarter before (MLSP order No. 473 of 20 Dec 2024, as quoted;
-from 1 Jul 2023 to 31 Dec 2024 the 70% alone, order No. 160). No regional quarterly minimum was
-found (docs/rules.md, Regional values), so every region takes the national value and the entry
-says so; the housing share has a value of its own, with its source, in five regions.
+from 1 Jul 2023 to 31 Dec 2024 the 70% alone, order No. 160), unless a line is published for the
+region and quarter. Twelve regions have a Q3 2025 minimum of their own (the mean of the bureau's
+monthly values as quoted by the press); other regions and quarters take the national value and
+the entry says so (docs/rules.md, Regional values). The housing share has a value of its own,
+with its source, in five regions.
 """
 import copy
 import datetime as dt
@@ -21,7 +23,8 @@ from komek.services.calc import calculate
 
 EXAMPLE = json.loads((Path(__file__).parents[1] / "docs" / "examples" / "situation.json").read_text("utf-8"))
 NATIONAL = "national value used for every region"
-REGIONAL = ["tsa.statistical_subsistence_minimum", "tsa.median_income", "housing_assistance.max_income_share"]
+REGIONAL = ["tsa.statistical_subsistence_minimum", "tsa.median_income", "housing_assistance.max_income_share",
+            "tsa.published_poverty_line"]
 
 
 def explained(date: str, region: str, name: str) -> dict:
@@ -45,6 +48,56 @@ def test_poverty_line_from_the_quarter_before(date, region, line):
     households = {"region_code": np.array([region, "10"])}
     sim = Simulation(standard(), dt.date.fromisoformat(date), {}, households, np.array([], dtype=np.int64))
     assert sim.calculate("tsa_poverty_line").tolist() == [line, line]    # Abai alongside: one national value
+
+
+def lines_on(date: str, codes: list[str]) -> list[float]:
+    households = {"region_code": np.array(codes)}
+    sim = Simulation(standard(), dt.date.fromisoformat(date), {}, households, np.array([], dtype=np.int64))
+    return sim.calculate("tsa_poverty_line").tolist()
+
+
+@pytest.mark.parametrize(("region", "minimum", "line"), [
+    # Q4 2025 takes the Q3 2025 minimum of the region: the mean of July (August / (1 + its change)),
+    # August and September; the median share gives 35% x 126,000 = 44,100 in every region.
+    ("47", 71623, 50136.10),    # Mangystau: (73,276 / 1.084 + 73,276 + 73,994) / 3 = 71,622.6; 70% = 50,136.10
+    ("63", 65605, 45923.50),    # East Kazakhstan: (67,077 / 1.055 + 67,077 + 66,159) / 3 = 65,605.1; 70% = 45,923.50
+    ("71", 65064, 45544.80),    # Astana: (66,204 / 1.046 + 66,204 + 65,696) / 3 = 65,064.3; 70% = 45,544.80
+    ("75", 64055, 44838.50),    # Almaty city: (65,573 / 1.076 + 65,573 + 65,651) / 3 = 64,055.3; 70% = 44,838.50
+    ("10", 62088, 44100.00),    # Abai: 62,088 x 70% = 43,461.60, below the median share's 44,100
+    ("39", 57882, 44100.00),    # Kostanay: 57,882 x 70% = 40,517.40
+    ("15", 60878, 44100.00),    # Aktobe: not in the quotes, the national 60,878 (42,614.60)
+])
+def test_a_regions_line_in_q4_2025_from_its_own_minimum(region, minimum, line):
+    entry = standard().parameters["tsa.statistical_subsistence_minimum"].at(dt.date(2025, 7, 1))
+    assert entry.value.get(region, entry.value["default"]) == minimum
+    source, confirmed = entry.source_for(region)
+    assert not confirmed and (("the region's own Q3 2025 value not found" in source) == (region == "15"))
+    assert lines_on("2025-11-10", [region]) == [line]
+
+
+def test_the_minimum_of_a_quarter_is_the_mean_of_its_months():
+    """The bureau's national Q3 2025 value against the mean of its months (July derived from
+    August's 62,180 and its +6.3%): the same rule gives the regions' values."""
+    july = 62180 / 1.063
+    assert abs((july + 62180 + 61979) / 3 - 60878) < 10
+
+
+def test_a_published_line_is_the_line_and_shows_the_income_statistic():
+    """Aktobe, Q1 2026: the published 37,060 is the line. Computed, it would be
+    max(35% x 132,000, 70% x 60,878) = 46,200: the published line is 9,140 lower, below even 70%
+    of the national minimum (42,614.60). So Aktobe's own Q4 2025 statistics were lower than the
+    national values used: a median of at most 105,886 (37,060 / 0.35) and a minimum of at most
+    52,943 (37,060 / 0.70), which fits a regional median (the ministry's wording) and not one
+    national value; docs/rules.md, Regional values."""
+    ps = standard().parameters
+    on, before = dt.date(2026, 2, 10), dt.date(2025, 10, 1)
+    computed = max(0.35 * ps["tsa.median_income"].at(before).value["default"],
+                   0.70 * ps["tsa.statistical_subsistence_minimum"].at(before).value["default"])
+    assert computed == 46200
+    assert lines_on("2026-02-10", ["15", "47"]) == [37060.00, computed]     # Mangystau has none: computed
+    source, confirmed = ps["tsa.published_poverty_line"].at(on).source_for("15")
+    assert "published line 37,060" in source and not confirmed
+    assert lines_on("2026-05-10", ["15"]) == [computed]                      # Q2 2026: no published line
 
 
 @pytest.mark.parametrize(("region", "share", "amount"), [

@@ -69,6 +69,17 @@ class Params:
             raise ParameterError(f"{name} has no value for region(s) {', '.join(missing)} on {self.date}")
         return np.array([table.get(c, default) for c in codes], dtype=float)[index]
 
+    def where_known(self, name: str) -> np.ndarray:
+        """A regional parameter for each row, NaN where its region has no value and there is no
+        default: a value published for some regions only."""
+        dated = self._get(name)
+        located = self._regions()
+        if located is None:
+            raise ParameterError(f"{name} is regional but the population has no region")
+        codes, index = located
+        table = dated.value
+        return np.array([table.get(c, table.get("default", np.nan)) for c in codes], dtype=float)[index]
+
     def scale(self, name: str) -> Scale:
         value = self._get(name).value
         if not isinstance(value, Scale):

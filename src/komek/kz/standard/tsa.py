@@ -24,16 +24,19 @@ def previous_quarter_start(on: dt.date) -> dt.date:
 @rules.formula(HOUSEHOLD, "money", "Poverty line for the quarter of application",
                reference=f"{POVERTY_LINE_2023.title}; {POVERTY_LINE_2025.assumed('the poverty line', ORDERS_NOT_READ)}",
                params=["tsa.poverty_line.subsistence_share", "tsa.poverty_line.median_share",
-                       "tsa.statistical_subsistence_minimum", "tsa.median_income"], rounding="tiyn")
+                       "tsa.statistical_subsistence_minimum", "tsa.median_income", "tsa.published_poverty_line"],
+               rounding="tiyn")
 def tsa_poverty_line(x, p):
     # Shares are those in force at the application date; the minimum and the median are those
-    # of the quarter before the quarter of application.
+    # of the quarter before the quarter of application. A line published for the region and
+    # quarter is the line: it rests on the region's own statistics, which are not published.
     before = p.at(previous_quarter_start(p.date))
-    floor = p["tsa.poverty_line.subsistence_share"] * before["tsa.statistical_subsistence_minimum"]
+    line = p["tsa.poverty_line.subsistence_share"] * before["tsa.statistical_subsistence_minimum"]
     share = p["tsa.poverty_line.median_share"]
-    if share == 0:
-        return floor
-    return np.maximum(share * before["tsa.median_income"], floor)
+    if share != 0:
+        line = np.maximum(share * before["tsa.median_income"], line)
+    published = p.where_known("tsa.published_poverty_line")
+    return np.where(np.isnan(published), line, published)
 
 
 @rules.formula(HOUSEHOLD, "bool", "Unconditional TSA: no able-bodied member, or the only one cares for a "
