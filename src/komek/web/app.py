@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from komek.errors import Forbidden, NotFound
 from komek.settings import Settings
-from komek.web import casework, citizen, signin
+from komek.web import analysis, casework, citizen, signin
 from komek.web.pages import render
 from komek.web.session import NONCE, CsrfRefused, SignedOut, cookie_options
 
@@ -61,4 +61,5 @@ def pages(config: Settings) -> FastAPI:
     web.include_router(signin.router)
     web.include_router(citizen.router)
     web.include_router(casework.router)
+    web.include_router(analysis.router)
     return web

@@ -11,7 +11,7 @@ from komek.web import i18n, session
 from komek.web.pages import language, local, render
 
 router = APIRouter()
-HOMES = {"citizen": "/my/entitlements", "caseworker": "/casework/queue"}
+HOMES = {"citizen": "/my/entitlements", "caseworker": "/casework/queue", "analyst": "/analysis/statistics"}
 YEAR = 365 * 24 * 3600
 
 
