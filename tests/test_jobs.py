@@ -30,7 +30,7 @@ from komek.services import jobs
 from komek.services.audit import run_audit
 from komek.services.disclosure import suppress
 from komek.services.extracts import ingest_extract
-from komek.services.score import score_households
+from komek.services.score import score_households, targeting
 from komek.services.simulate import compare, national, simulate
 from komek.services.worker import work
 from komek.settings import Settings
@@ -181,7 +181,7 @@ def test_jobs_over_the_api(extract, registry_url, tmp_path, direct):
 
     # Downloads: an analyst gets aggregates only, small cells suppressed; no row about a household or person is kept.
     links = got["simulations"]["links"]["results"]
-    assert set(links) == {"summary", "national", "measures", "reform_summary", "comparison"}
+    assert set(links) == {"summary", "national", "measures", "targeting", "reform_summary", "comparison"}
     r = client.get(links["summary"]["parquet"], headers=as_("analyst"))
     assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.apache.parquet"
     regional = pl.read_parquet(io.BytesIO(r.content))
@@ -255,7 +255,8 @@ def test_a_job_whose_worker_was_killed_runs_again(extract, registry_url, tmp_pat
     assert job["summary"]["national"] == budgets(national(direct["base"].summary))
     assert sorted(p.name for p in root.iterdir()) == [str(job_id)]          # the killed attempt's folder is gone
     assert sorted(p.name for p in (root / str(job_id)).iterdir()) == sorted(
-        f"{n}.{f}" for n in ("comparison", "measures", "national", "reform_summary", "summary") for f in ("csv", "parquet"))
+        f"{n}.{f}" for n in ("comparison", "measures", "national", "reform_summary", "summary", "targeting")
+        for f in ("csv", "parquet"))
     if backend(registry_url) == "postgresql":      # procrastinate's delivery of the job was retried, not duplicated
         assert queue_rows(registry_url) == [(job_id, "succeeded", 2)]
 
@@ -300,8 +301,11 @@ def test_a_job_is_cancelled_queued_or_running_and_listed_to_its_submitter(extrac
     stats = client.get("/api/v1/statistics", params={"month": "2026-10"}, headers=as_("analyst")).json()
     assert stats["support"]["job"] == left and stats["support"]["rows"] == budgets(direct["base"].summary)
     assert stats["levels"] is None and "POST /api/v1/scores" in stats["not_known"]["levels"]
+    reach = targeting(direct["base"], direct["levels"])      # the same run's targeting, a benefit of under ten suppressed
+    reach = suppress(reach, "recipients", also=[c for c in reach.columns if c not in ("measure", "recipients")])
+    assert stats["targeting"]["job"] == left and stats["targeting"]["rows"] == jobs.json_rows(reach)
     earlier = client.get("/api/v1/statistics", params={"month": "2026-09"}, headers=as_("analyst")).json()
-    assert earlier["support"] is None and earlier["levels"] is None and set(earlier["not_known"]) == {"support", "levels"}
+    assert earlier["support"] is None and earlier["levels"] is None and set(earlier["not_known"]) == {"support", "levels", "targeting"}
     assert client.get("/api/v1/statistics", params={"month": "2026-10"}, headers=as_("admin")).status_code == 403
 
 

@@ -53,8 +53,8 @@ from komek.scoring import index
 from komek.services import disclosure
 from komek.services.audit import checks, run_audit
 from komek.services.impact import impact, published
-from komek.services.score import indicators, not_computed, score_households
-from komek.services.simulate import compare, gainers_losers, measures, national, simulate
+from komek.services.score import indicators, not_computed, score_households, targeting
+from komek.services.simulate import compare, compare_regions, gainers_losers, measures, national, simulate
 from komek.services.sources import source
 from komek.settings import Settings
 
@@ -114,6 +114,14 @@ def _budgets(summary: pl.DataFrame) -> pl.DataFrame:
     return disclosure.suppress(summary, "recipients", also=("spending",))
 
 
+def _targeting(registry: DatabaseSource, base, on: dt.date) -> pl.DataFrame:
+    """Per benefit: the share of its spending to levels D-E and to the poorest fifth, the coverage
+    of D-E households and the leakage of spending to A-B, a benefit of fewer than ten recipients
+    suppressed."""
+    table = targeting(base, score_households(registry, on))
+    return disclosure.suppress(table, "recipients", also=[c for c in table.columns if c not in ("measure", "recipients")])
+
+
 def _simulation_check(params) -> dict:
     params = _settings(params, ("month", "reform"))
     month = _month(params)
@@ -122,8 +130,9 @@ def _simulation_check(params) -> dict:
 
 
 def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tracker) -> dict:
-    """Recipients and spending by region and measure, and nationally (with a reform: the reform's
-    too, the comparison and what it does to whom, services.impact). The households' and persons' rows are computed in a scratch folder
+    """Recipients and spending by region and measure, and nationally, and the targeting of each
+    benefit (with a reform: the reform's too, the comparison nationally and by region and what it
+    does to whom, services.impact). The households' and persons' rows are computed in a scratch folder
     and removed: only aggregates are kept."""
     on, reform = month_end(params["month"]), _reform(params.get("reform"))
     rows, phases = out / "rows", 2 if reform else 1
@@ -132,6 +141,7 @@ def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tra
     _publish(_budgets(base.summary), out, "summary")
     _publish(countrywide, out, "national")
     _publish(measures(base), out, "measures")
+    _publish(_targeting(registry, base, on), out, "targeting")
     summary = {"month": params["month"], "households": base.counts["households"], "persons": base.counts["persons"],
                "national": json_rows(countrywide), "not_computed": base.not_computed,
                "assumptions": base.assumptions, "warnings": base.warnings}
@@ -145,7 +155,10 @@ def _simulation(registry: DatabaseSource, params: dict, out: Path, tracker: _Tra
                                          "households")
         _publish(_budgets(reformed.summary), out, "reform_summary")
         _publish(table, out, "comparison")
+        regional = disclosure.suppress(compare_regions(base, reformed), "households",
+                                       also=("spending_base", "spending_reform", "change"))
         summary["reform"] = {"name": reform.name, "start": reform.start.isoformat(), "comparison": json_rows(table),
+                             "regions": json_rows(regional),
                              "households": json_rows(households), "warnings": reformed.warnings,
                              "impact": published(impact(registry, base, reformed))}
     shutil.rmtree(rows)

@@ -192,6 +192,20 @@ def compare(base: SimulationRun, reformed: SimulationRun) -> pl.DataFrame:
             .sort(pl.col("change").abs(), descending=True, nulls_last=True))
 
 
+def compare_regions(base: SimulationRun, reformed: SimulationRun) -> pl.DataFrame:
+    """Per region: its households, and the monthly spending on the benefits computed in both runs,
+    baseline against reform."""
+    computed = [m for m in benefits() if m not in base.not_computed and m not in reformed.not_computed]
+
+    def spent(run: SimulationRun, side: str) -> pl.DataFrame:
+        return (run.summary.filter(pl.col("measure").is_in(computed)).group_by("region_code")
+                .agg(pl.col("spending").sum().alias(f"spending_{side}")))
+    households = base.households.group_by("region_code").len("households").with_columns(pl.col("households").cast(pl.Int64))
+    return (households.join(spent(base, "base"), on="region_code", how="left")
+            .join(spent(reformed, "reform"), on="region_code", how="left")
+            .with_columns(change=pl.col("spending_reform") - pl.col("spending_base")).sort("region_code"))
+
+
 def gainers_losers(base: SimulationRun, reformed: SimulationRun) -> dict[str, int]:
     """Households whose total benefits (of the measures computed) rise, fall or stay the same."""
     cols = [c for c in benefits() if c in base.households.columns and c not in base.not_computed]

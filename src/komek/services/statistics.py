@@ -1,7 +1,8 @@
 """The analyst's statistics: the latest succeeded runs of a month, as JSON, without downloading
 files. Support (recipients and spending by region and measure, from the latest simulation without
-a reform) and vulnerability levels (households per level by region, from the latest scoring run),
-both aggregates whose cells of fewer than ten were suppressed when the run published them. A part
+a reform), targeting (per benefit, from the same run: the coverage of levels D-E, the leakage of
+spending to A-B) and vulnerability levels (households per level by region, from the latest
+scoring run), all aggregates whose cells of fewer than ten were suppressed when the run published them. A part
 no run has computed yet is said to be not known, with how to compute it, never shown as zeros."""
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ READERS = ("analyst",)
 PARTS = {   # part -> (job kind, the result it shows, the route that computes it)
     "support": ("simulation", "summary", "POST /api/v1/simulations"),
     "levels": ("score", "levels_by_region", "POST /api/v1/scores"),
+    "targeting": ("simulation", "targeting", "POST /api/v1/simulations"),
 }
 
 

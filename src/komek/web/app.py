@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from komek.errors import Forbidden, NotFound
 from komek.settings import Settings
-from komek.web import audit, casework, citizen, office, petitions, signin, supervision
+from komek.web import analysis, audit, casework, citizen, office, petitions, signin, supervision
 from komek.web.pages import render
 from komek.web.session import NONCE, CsrfRefused, SignedOut, cookie_options
 
@@ -65,4 +65,5 @@ def pages(config: Settings) -> FastAPI:
     web.include_router(petitions.router)
     web.include_router(office.router)
     web.include_router(supervision.router)
+    web.include_router(analysis.router)
     return web

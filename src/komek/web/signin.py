@@ -12,7 +12,7 @@ from komek.web.pages import language, local, render
 
 router = APIRouter()
 HOMES = {"citizen": "/my/entitlements", "caseworker": "/casework/queue", "auditor": "/audit/findings",
-         "supervisor": "/supervision/appeals"}
+         "supervisor": "/supervision/appeals", "analyst": "/analysis/statistics"}
 YEAR = 365 * 24 * 3600
 
 
