@@ -14,6 +14,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from komek.kz import region_name
 from komek.kz.catalogs import LANGUAGES, N_, translations
 from komek.kz.citations import cite
 from komek.kz.iin import mask
@@ -28,6 +29,9 @@ STATES = {"submitted": N_("Submitted"), "in_review": N_("In review"), "needs_inf
 MOVES = {"in_review": N_("Take into review"), "approved": N_("Approve"), "rejected": N_("Reject"),
          "needs_information": N_("Ask for information"), "withdrawn": N_("Withdraw")}
 FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_("In time")}
+# The roles of accounts (komek.access), named in the actor's history and on the administrator's pages.
+ACCOUNT_ROLES = {"citizen": N_("Citizen"), "caseworker": N_("Caseworker"), "supervisor": N_("Supervisor"),
+                 "auditor": N_("Auditor"), "analyst": N_("Analyst"), "administrator": N_("Administrator")}
 ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
 
@@ -77,6 +81,7 @@ def environment(lang: str) -> Environment:
     env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang),
                        number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
                        state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
-                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
+                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask,
+                       region=lambda c: region_name(c, lang), account_role=lambda r: say(ACCOUNT_ROLES.get(r, r)))
     env.globals.update(lang=lang, languages=NAMES)
     return env
