@@ -67,6 +67,28 @@ def test_five_wrong_passwords_lock_the_account(accounts):
         access.authenticate(accounts, "nobody", PASSWORD)
 
 
+def test_an_account_keeps_its_language_and_says_while_it_is_locked(accounts):
+    assert access.account(accounts, "case")["language"] is None and access.find(accounts, 2).language is None
+    access.set_language(accounts, "case", "ru")
+    assert access.account(accounts, "case")["language"] == "ru" == access.authenticate(accounts, "case", PASSWORD).language
+    version = access.authenticate(accounts, "case", PASSWORD).token_version
+    access.set_language(accounts, "case", None)
+    assert access.authenticate(accounts, "case", PASSWORD).token_version == version      # its sessions go on
+    with pytest.raises(FieldError, match="language"):
+        access.set_language(accounts, "case", "de")
+    with pytest.raises(FieldError, match="username"):
+        access.add(accounts, " ", PASSWORD, "auditor")
+    assert access.add(accounts, "analyst", PASSWORD, "analyst", language="kk").language == "kk"
+    now = dt.datetime.now(dt.UTC)
+    for _ in range(access.accounts.MAX_FAILURES):
+        with pytest.raises(SignInError):
+            access.authenticate(accounts, "audit", "wrong", now=now)
+    listed = {a["username"]: a for a in access.list_accounts(accounts)}
+    assert listed["audit"]["locked_until"] == now + access.accounts.LOCK and listed["case"]["locked_until"] is None
+    later = {a["username"]: a for a in access.list_accounts(accounts, now=now + access.accounts.LOCK * 2)}
+    assert later["audit"]["locked_until"] is None
+
+
 def test_tokens_expire_and_name_their_kind(accounts):
     tokens = access.Tokens("k" * 40)
     actor = access.authenticate(accounts, "case", PASSWORD)

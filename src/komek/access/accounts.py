@@ -1,6 +1,7 @@
-"""Accounts: added, listed, disabled and given roles by an administrator (`komek users`), and
-signed in with a password. Five wrong passwords in a row lock an account for fifteen minutes;
-the answer to a wrong password never says whether the account exists."""
+"""Accounts: added, listed, disabled and given roles by an administrator (`komek users`, the
+administrator's pages), and signed in with a password. Five wrong passwords in a row lock an
+account for fifteen minutes; the answer to a wrong password never says whether the account exists.
+An account may keep the language its pages are shown in."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from komek.errors import FieldError, NotFound, SignInError
 from komek.kz import regions as kz_regions
+from komek.kz.catalogs import LANGUAGES
 from komek.kz.iin import is_valid
 from komek.registry.db import require_current, session
 from komek.registry.models import Account
@@ -31,10 +33,18 @@ class Actor:
     regions: tuple[str, ...] = ()       # empty: national (an auditor or analyst), or none (a citizen)
     iin: str | None = None
     token_version: int = 0
+    language: str | None = None         # the pages' language the account keeps; none: the browser's
 
 
 def _actor(a: Account) -> Actor:
-    return Actor(a.id, a.username, a.role, tuple(a.regions.split(",")) if a.regions else (), a.iin, a.token_version)
+    return Actor(a.id, a.username, a.role, tuple(a.regions.split(",")) if a.regions else (), a.iin, a.token_version,
+                 a.language)
+
+
+def _language(language: str | None) -> str | None:
+    if language is not None and language not in LANGUAGES:
+        raise FieldError("language", f"unknown language {language!r} (one of: {', '.join(LANGUAGES)})")
+    return language
 
 
 def check(role: str, regions: tuple[str, ...], iin: str | None) -> None:
@@ -49,8 +59,12 @@ def check(role: str, regions: tuple[str, ...], iin: str | None) -> None:
         raise FieldError("region", f"a {role}'s account needs the regions the {role} serves")
 
 
-def add(url: str, username: str, password: str, role: str, regions: tuple[str, ...] = (), iin: str | None = None) -> Actor:
+def add(url: str, username: str, password: str, role: str, regions: tuple[str, ...] = (), iin: str | None = None,
+        language: str | None = None) -> Actor:
+    if not username or len(username) > 64 or username != username.strip():
+        raise FieldError("username", "1 to 64 characters, no space at either end")
     check(role, regions, iin)
+    _language(language)
     if len(password) < 12:
         raise FieldError("password", "at least 12 characters")
     require_current(url)
@@ -58,7 +72,8 @@ def add(url: str, username: str, password: str, role: str, regions: tuple[str, .
         if s.scalar(select(Account.id).where(Account.username == username)) is not None:
             raise FieldError("username", f"{username!r} is taken")
         a = Account(username=username, password_hash=_hasher.hash(password), role=role, regions=",".join(regions) or None,
-                    iin=iin, disabled=False, failed_logins=0, token_version=0, created=dt.datetime.now(dt.UTC))
+                    iin=iin, disabled=False, failed_logins=0, token_version=0, created=dt.datetime.now(dt.UTC),
+                    language=language)
         s.add(a)
         s.flush()
         return _actor(a)
@@ -78,11 +93,33 @@ def find(url: str, account_id: int) -> Actor | None:
         return None if a is None or a.disabled else _actor(a)
 
 
-def list_accounts(url: str) -> list[dict]:
+def _listed(a: Account, now: dt.datetime) -> dict:
+    locked = _utc(a.locked_until)
+    return {"username": a.username, "role": a.role, "regions": a.regions or "", "iin": a.iin, "disabled": a.disabled,
+            "created": a.created, "language": a.language, "locked_until": locked if locked and locked > now else None}
+
+
+def list_accounts(url: str, now: dt.datetime | None = None) -> list[dict]:
+    """Every account; `locked_until` while too many failed sign-ins keep it locked."""
+    require_current(url)
+    now = now or dt.datetime.now(dt.UTC)
+    with session(url) as s:
+        return [_listed(a, now) for a in s.scalars(select(Account).order_by(Account.username))]
+
+
+def account(url: str, username: str, now: dt.datetime | None = None) -> dict:
+    """One account as `list_accounts` gives it; NotFound when there is none."""
     require_current(url)
     with session(url) as s:
-        return [{"username": a.username, "role": a.role, "regions": a.regions or "", "iin": a.iin, "disabled": a.disabled,
-                 "created": a.created} for a in s.scalars(select(Account).order_by(Account.username))]
+        return _listed(_one(s, username), now or dt.datetime.now(dt.UTC))
+
+
+def set_language(url: str, username: str, language: str | None) -> None:
+    """The language the account's pages are shown in (none: the browser's); its sessions go on."""
+    _language(language)
+    require_current(url)
+    with session(url) as s:
+        _one(s, username).language = language
 
 
 def disable(url: str, username: str) -> None:

@@ -11,13 +11,19 @@ from komek.contract import CodeList, Contract, Identifier, load_contract
 from komek.contract.docs import to_markdown
 from komek.kz import iin
 
-__all__ = ["contract", "contract_markdown", "regions", "statistics", "total_population"]
+__all__ = ["contract", "contract_markdown", "region_name", "regions", "statistics", "total_population"]
 
 
 @cache
 def regions() -> dict[str, dict]:
-    """KATO region code -> {name, name_ru, population, confirmed}."""
+    """KATO region code -> {name, name_ru, name_kk, population, confirmed}."""
     return yaml.safe_load(files(__package__).joinpath("regions.yaml").read_text("utf-8"))["regions"]
+
+
+def region_name(code: str, lang: str) -> str:
+    """A region's name in Kazakh, Russian or English; an unknown code as it is."""
+    region = regions().get(code)
+    return code if region is None else region.get({"kk": "name_kk", "ru": "name_ru"}.get(lang, "name"), region["name"])
 
 
 def total_population() -> int:

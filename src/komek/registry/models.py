@@ -266,6 +266,7 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str | None] = mapped_column(String(2))     # the pages' language chosen; none: the browser's
 
 
 class ApiKey(Base):

@@ -1,5 +1,5 @@
 """The pages application, mounted by `komek.api.create_app` at `/` beside `/api/v1`: the security
-headers every page carries, the CSRF nonce cookie, how a refusal is shown (a plain page in the
+headers every page carries, the CSRF nonce cookie, the session renewed past half its lifetime, how a refusal is shown (a plain page in the
 user's language, never a stack of JSON), and the pages' routers."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from komek.errors import Forbidden, NotFound
 from komek.settings import Settings
-from komek.web import analysis, audit, casework, citizen, office, petitions, signin, supervision
+from komek.web import admin, analysis, audit, casework, citizen, office, petitions, signin, supervision
 from komek.web.pages import render
-from komek.web.session import NONCE, CsrfRefused, SignedOut, cookie_options
+from komek.web.session import NONCE, SESSION, CsrfRefused, SignedOut, cookie_options, renewal, signed_in
 
 # No inline script or style anywhere: htmx and the style sheet are files of this site.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -32,6 +32,9 @@ def pages(config: Settings) -> FastAPI:
     async def guarded(request: Request, call_next):
         response = await call_next(request)
         response.headers.update(HEADERS)
+        fresh = renewal(request)
+        if fresh and not any(c.startswith(f"{SESSION}=") for c in response.headers.getlist("set-cookie")):
+            signed_in(response, request, fresh)
         if NONCE not in request.cookies:
             from komek.web.session import nonce
             response.set_cookie(NONCE, nonce(request), **cookie_options(request))
@@ -66,4 +69,5 @@ def pages(config: Settings) -> FastAPI:
     web.include_router(office.router)
     web.include_router(supervision.router)
     web.include_router(analysis.router)
+    web.include_router(admin.router)
     return web

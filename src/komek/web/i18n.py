@@ -15,6 +15,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from komek.cases.requests import label as category
+from komek.kz import region_name
 from komek.kz.catalogs import LANGUAGES, N_, translations
 from komek.kz.citations import cite
 from komek.kz.iin import mask
@@ -40,6 +41,9 @@ OUTCOMES = {"upheld": N_("Upheld: the decision is changed in the appellant's fav
 REQUEST_MOVES = {"in_progress": N_("Take it up"), "answered": N_("Answer"), "resolved": N_("Resolved"),
                  "rejected": N_("Refuse"), "closed": N_("Close"), "withdrawn": N_("Withdraw")}
 FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_("In time")}
+# The roles of accounts (komek.access), named in the actor's history and on the administrator's pages.
+ACCOUNT_ROLES = {"citizen": N_("Citizen"), "caseworker": N_("Caseworker"), "supervisor": N_("Supervisor"),
+                 "auditor": N_("Auditor"), "analyst": N_("Analyst"), "administrator": N_("Administrator")}
 ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
 
@@ -98,6 +102,8 @@ def environment(lang: str) -> Environment:
                        state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
                        flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)),
                        outcome=lambda o: say(OUTCOMES.get(o, o)) if o else "",
-                       request_move=lambda m: say(REQUEST_MOVES.get(m, m)), category=lambda c: category(c, lang), cite=lambda r: cite(r, lang) if r else "", mask=mask)
+                       request_move=lambda m: say(REQUEST_MOVES.get(m, m)), category=lambda c: category(c, lang),
+                       cite=lambda r: cite(r, lang) if r else "", mask=mask,
+                       region=lambda c: region_name(c, lang), account_role=lambda r: say(ACCOUNT_ROLES.get(r, r)))
     env.globals.update(lang=lang, languages=NAMES)
     return env

@@ -17,6 +17,10 @@ FRESH = 60.0            # seconds the registry's ingestions (which tables it has
 
 
 def language(request: Request) -> str:
+    """The signed-in account's language when it keeps one; else the cookie's, else the browser's."""
+    actor = session.maybe(request)
+    if actor is not None and actor.language:
+        return actor.language
     return i18n.chosen(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
 
 

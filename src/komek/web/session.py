@@ -3,7 +3,9 @@
 - **The session** is a signed cookie (HS256 with the settings' signing key, as the API's tokens):
   the account, its token version (disabling an account or changing its role ends its sessions,
   as its tokens), a random session id, and an expiry. HttpOnly, SameSite=Strict, Secure over https.
-  An expired or missing session sends the browser to the sign-in page, and from there back.
+  An expired or missing session sends the browser to the sign-in page, and from there back. Past
+  half its lifetime, the next page gives a fresh one (a person at work is not signed out); a
+  disabled account's session ends on its next page.
 - **CSRF**: every POST form carries a token bound to a random nonce kept in a cookie of its own
   (HttpOnly, SameSite=Strict): the token is the nonce's HMAC under the signing key, so a form made
   elsewhere cannot have it. A POST whose token does not match is refused and changes nothing.
@@ -48,7 +50,21 @@ def issue(request: Request, actor: access.Actor, now: dt.datetime | None = None)
 
 
 def actor(request: Request) -> access.Actor:
-    """The enabled account the session cookie names, at its token version; SignedOut otherwise."""
+    """The enabled account the session cookie names, at its token version; SignedOut otherwise.
+    Read once per request; a session past half its lifetime is renewed (`renewal`)."""
+    known = getattr(request.state, "actor", None)
+    if known is None:
+        try:
+            known = _actor(request)
+        except SignedOut as e:
+            known = e
+        request.state.actor = known
+    if isinstance(known, SignedOut):
+        raise known
+    return known
+
+
+def _actor(request: Request) -> access.Actor:
     token = request.cookies.get(SESSION)
     if not token:
         raise SignedOut("sign in first")
@@ -59,7 +75,19 @@ def actor(request: Request) -> access.Actor:
     found = access.find(request.app.state.settings.database, int(claims["sub"]))
     if claims.get("kind") != "web" or found is None or found.token_version != claims.get("ver"):
         raise SignedOut("the session is no longer valid")
+    if dt.datetime.now(dt.UTC).timestamp() - claims.get("iat", 0) > LIFETIME.total_seconds() / 2:
+        request.state.renewal = issue(request, found)
     return found
+
+
+def signed_in(response, request: Request, token: str) -> None:
+    """The session cookie set on `response`."""
+    response.set_cookie(SESSION, token, max_age=int(LIFETIME.total_seconds()), **cookie_options(request))
+
+
+def renewal(request: Request) -> str | None:
+    """The fresh session a page read past half its lifetime, to be set on its answer."""
+    return getattr(request.state, "renewal", None)
 
 
 def maybe(request: Request) -> access.Actor | None:

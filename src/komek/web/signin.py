@@ -7,12 +7,13 @@ from fastapi.responses import RedirectResponse
 from komek import access
 from komek.errors import SignInError
 from komek.kz.catalogs import LANGUAGES
+from komek.services import accounts
 from komek.web import i18n, session
 from komek.web.pages import language, local, render
 
 router = APIRouter()
 HOMES = {"citizen": "/my/entitlements", "caseworker": "/casework/queue", "auditor": "/audit/findings",
-         "supervisor": "/supervision/appeals", "analyst": "/analysis/statistics"}
+         "supervisor": "/supervision/appeals", "analyst": "/analysis/statistics", "administrator": "/admin/accounts"}
 YEAR = 365 * 24 * 3600
 
 
@@ -40,8 +41,9 @@ def signin(request: Request, username: str = Form(""), password: str = Form(""),
         return render(request, "signin.html", status=401, next=local(next), username=username,
                       error="locked" if locked else "wrong")
     answer = RedirectResponse(local(next), status_code=303)
-    answer.set_cookie(session.SESSION, session.issue(request, actor), max_age=int(session.LIFETIME.total_seconds()),
-                      **session.cookie_options(request))
+    session.signed_in(answer, request, session.issue(request, actor))
+    if actor.language:          # the account's language, kept on the sign-in page after signing out
+        answer.set_cookie(i18n.COOKIE, actor.language, max_age=YEAR, **session.cookie_options(request))
     return answer
 
 
@@ -55,7 +57,11 @@ def signout(request: Request, csrf: str = Form("")):
 
 @router.get("/language/{lang}")
 def switch(request: Request, lang: str, next: str | None = None):
+    """The language of the pages from now on: the browser's cookie, and the account's when signed in."""
+    chosen = lang if lang in LANGUAGES else language(request)
+    actor = session.maybe(request)
+    if actor is not None:
+        accounts.choose_language(actor, request.app.state.settings.database, chosen)
     answer = RedirectResponse(local(next), status_code=303)
-    answer.set_cookie(i18n.COOKIE, lang if lang in LANGUAGES else language(request), max_age=YEAR,
-                      **session.cookie_options(request))
+    answer.set_cookie(i18n.COOKIE, chosen, max_age=YEAR, **session.cookie_options(request))
     return answer
