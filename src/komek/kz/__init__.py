@@ -16,7 +16,7 @@ __all__ = ["contract", "contract_markdown", "regions", "statistics", "total_popu
 
 @cache
 def regions() -> dict[str, dict]:
-    """KATO region code -> {name, name_ru, population, confirmed}."""
+    """KATO region code -> {name, name_ru, name_kk, population, confirmed}."""
     return yaml.safe_load(files(__package__).joinpath("regions.yaml").read_text("utf-8"))["regions"]
 
 

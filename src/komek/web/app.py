@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from komek.errors import Forbidden, NotFound
 from komek.settings import Settings
-from komek.web import casework, citizen, signin
+from komek.web import appointments, casework, citizen, offers, signin
 from komek.web.pages import render
 from komek.web.session import NONCE, CsrfRefused, SignedOut, cookie_options
 
@@ -60,5 +60,7 @@ def pages(config: Settings) -> FastAPI:
 
     web.include_router(signin.router)
     web.include_router(citizen.router)
+    web.include_router(offers.router)
+    web.include_router(appointments.router)
     web.include_router(casework.router)
     return web

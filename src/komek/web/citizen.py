@@ -1,6 +1,7 @@
 """A citizen's pages: what my family is entitled to and why (the household card of my own
 household, each amount with its article in plain words), applying for a measure (the registry's
-data shown; filed once however often the form is sent), and my applications with their state."""
+data shown; filed once however often the form is sent), my applications with their state, and
+who has looked at my data (the access log of my IIN, as the service gives it)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ from komek.kz import phone
 from komek.kz.catalogs import N_
 from komek.kz.standard import benefits
 from komek.periods import month_end
-from komek.services import applications
+from komek.services import access_log, applications
 from komek.services.households import household
 from komek.services.persons import person
 from komek.web import session
@@ -116,3 +117,10 @@ def one(request: Request, app_id: int, filed: int = 0):
     seen = applications.read(actor, request.app.state.settings.database, app_id, "a citizen reads their own application",
                              client(request))
     return render(request, "application.html", actor=actor, a=seen, filed=bool(filed), decide=False)
+
+
+@router.get("/access")
+def looked(request: Request):
+    actor = citizen(request)
+    seen = access_log.mine(actor, request.app.state.settings.database, client(request))
+    return render(request, "access.html", actor=actor, entries=seen)

@@ -10,10 +10,11 @@ from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from komek.cases.deadlines import KAZAKHSTAN
 from komek.kz.catalogs import LANGUAGES, N_, translations
 from komek.kz.citations import cite
 from komek.kz.iin import mask
@@ -28,6 +29,9 @@ STATES = {"submitted": N_("Submitted"), "in_review": N_("In review"), "needs_inf
 MOVES = {"in_review": N_("Take into review"), "approved": N_("Approve"), "rejected": N_("Reject"),
          "needs_information": N_("Ask for information"), "withdrawn": N_("Withdraw")}
 FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_("In time")}
+# Who read a citizen's data (the access log's roles), as the citizen is told.
+ACCOUNTS = {"citizen": N_("citizen"), "caseworker": N_("caseworker"), "supervisor": N_("supervisor"),
+            "auditor": N_("auditor"), "analyst": N_("analyst"), "administrator": N_("administrator")}
 ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
 
@@ -66,6 +70,15 @@ def day(value, lang: str) -> str:
     return format_date(value, "long", locale=lang)
 
 
+def moment(value, lang: str) -> str:
+    """A moment (a slot's start, a read of the access log) on Kazakhstan's clock, to the minute; a naive one is UTC."""
+    if value is None:
+        return ""
+    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    when = (when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when).astimezone(KAZAKHSTAN)
+    return f"{format_date(when, 'long', locale=lang)}, {format_time(when, 'short', locale=lang)}"
+
+
 @cache
 def environment(lang: str) -> Environment:
     """The templates of one language: its catalog installed, its formats as filters."""
@@ -74,9 +87,10 @@ def environment(lang: str) -> Environment:
                       lstrip_blocks=True)
     say = gettext(lang)
     env.install_gettext_callables(say, lambda s, p, n: say(s if n == 1 else p), newstyle=True)
-    env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang),
+    env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang), moment=lambda v: moment(v, lang),
                        number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
                        state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
-                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
+                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)),
+                       account=lambda r: say(ACCOUNTS.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
     env.globals.update(lang=lang, languages=NAMES)
     return env
