@@ -8,7 +8,8 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordR
 from pydantic import BaseModel
 
 from komek import access
-from komek.errors import Forbidden, SignInError
+from komek.errors import SignInError
+from komek.services import access_log
 
 router = APIRouter(tags=["access"])
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
@@ -72,14 +73,7 @@ def me(actor: access.Actor = Depends(current_actor)) -> dict:
 @router.get("/me/access-log", summary="A citizen: who has looked at my data", openapi_extra=PERSONAL, responses={**UNAUTHORIZED, 403: {
     "description": "Only a citizen's own account reads its own log"}})
 def my_access_log(request: Request, actor: access.Actor = Depends(current_actor)) -> list[dict]:
-    url = request.app.state.settings.database
-    if actor.role != "citizen" or not actor.iin:
-        access.record(url, actor, "access log of a citizen", allowed=False, source=client(request))
-        raise Forbidden("only a citizen reads the log of who looked at their own data")
-    seen = access.entries(url, actor.iin)
-    access.record(url, actor, "own access log", iin=actor.iin, purpose="a citizen reads who looked at their data",
-                  source=client(request))
-    return seen
+    return access_log.mine(actor, request.app.state.settings.database, client(request))
 
 
 def client(request: Request) -> str | None:

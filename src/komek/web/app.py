@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from komek.errors import Forbidden, NotFound
 from komek.settings import Settings
-from komek.web import admin, analysis, audit, casework, citizen, office, petitions, signin, supervision
+from komek.web import admin, analysis, appointments, audit, casework, citizen, offers, office, petitions, signin, supervision
 from komek.web.pages import render
 from komek.web.session import NONCE, SESSION, CsrfRefused, SignedOut, cookie_options, renewal, signed_in
 
@@ -63,6 +63,8 @@ def pages(config: Settings) -> FastAPI:
 
     web.include_router(signin.router)
     web.include_router(citizen.router)
+    web.include_router(offers.router)
+    web.include_router(appointments.router)
     web.include_router(casework.router)
     web.include_router(audit.router)
     web.include_router(petitions.router)

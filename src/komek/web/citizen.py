@@ -1,7 +1,8 @@
 """A citizen's pages: what my family is entitled to and why (the household card of my own
 household, each amount with its article in plain words), applying for a measure (the registry's
-data shown; filed once however often the form is sent), and my applications with their state
-(a decided one with the term of its appeal and the form; web.petitions files it)."""
+data shown; filed once however often the form is sent), my applications with their state (a
+decided one with the term of its appeal and the form; web.petitions files it), and who has
+looked at my data (the access log of my IIN, as the service gives it)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ from komek.kz import phone
 from komek.kz.catalogs import N_
 from komek.kz.standard import benefits
 from komek.periods import month_end
-from komek.services import appeals, applications
+from komek.services import access_log, appeals, applications
 from komek.services.households import household
 from komek.services.persons import person
 from komek.web import session
@@ -123,3 +124,10 @@ def application_page(request: Request, actor: access.Actor, app_id: int, status:
 @router.get("/applications/{app_id}")
 def one(request: Request, app_id: int, filed: int = 0):
     return application_page(request, citizen(request), app_id, filed=bool(filed))
+
+
+@router.get("/access")
+def looked(request: Request):
+    actor = citizen(request)
+    seen = access_log.mine(actor, request.app.state.settings.database, client(request))
+    return render(request, "access.html", actor=actor, entries=seen)

@@ -10,10 +10,11 @@ from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from komek.cases.deadlines import KAZAKHSTAN
 from komek.cases.requests import label as category
 from komek.kz import region_name
 from komek.kz.catalogs import LANGUAGES, N_, translations
@@ -44,6 +45,9 @@ FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_
 # The roles of accounts (komek.access), named in the actor's history and on the administrator's pages.
 ACCOUNT_ROLES = {"citizen": N_("Citizen"), "caseworker": N_("Caseworker"), "supervisor": N_("Supervisor"),
                  "auditor": N_("Auditor"), "analyst": N_("Analyst"), "administrator": N_("Administrator")}
+# Who read a citizen's data (the access log's roles), as the citizen is told.
+ACCOUNTS = {"citizen": N_("citizen"), "caseworker": N_("caseworker"), "supervisor": N_("supervisor"),
+            "auditor": N_("auditor"), "analyst": N_("analyst"), "administrator": N_("administrator")}
 ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
 
@@ -89,6 +93,15 @@ def day(value, lang: str) -> str:
     return format_date(value, "long", locale=lang)
 
 
+def moment(value, lang: str) -> str:
+    """A moment (a slot's start, a read of the access log) on Kazakhstan's clock, to the minute; a naive one is UTC."""
+    if value is None:
+        return ""
+    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    when = (when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when).astimezone(KAZAKHSTAN)
+    return f"{format_date(when, 'long', locale=lang)}, {format_time(when, 'short', locale=lang)}"
+
+
 @cache
 def environment(lang: str) -> Environment:
     """The templates of one language: its catalog installed, its formats as filters."""
@@ -105,5 +118,10 @@ def environment(lang: str) -> Environment:
                        request_move=lambda m: say(REQUEST_MOVES.get(m, m)), category=lambda c: category(c, lang),
                        cite=lambda r: cite(r, lang) if r else "", mask=mask,
                        region=lambda c: region_name(c, lang), account_role=lambda r: say(ACCOUNT_ROLES.get(r, r)))
+    env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang), moment=lambda v: moment(v, lang),
+                       number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
+                       state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
+                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)),
+                       account=lambda r: say(ACCOUNTS.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
     env.globals.update(lang=lang, languages=NAMES)
     return env
