@@ -24,6 +24,12 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
+def severity_rank(severity: str) -> int:
+    """Where a severity stands in the review order (an unknown one last): stored with each saved
+    finding, so the list is read in index order rather than sorted whole."""
+    return SEVERITY_ORDER.get(severity, len(SEVERITY_ORDER))
+
+
 @cache
 def config() -> dict:
     """checks.yaml: every check's title, legal basis, severity and thresholds."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import polars as pl
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from komek.audit import SEVERITY_ORDER, config
+from komek.audit import SEVERITY_ORDER, config, severity_rank
 from komek.audit.review import review_summary
 from komek.errors import FieldError, Forbidden, NotFound
 from komek.kz import regions
@@ -68,7 +68,7 @@ class Filters:
 def _saved(url: str) -> None:
     require_current(url)
     with engine(url).connect() as conn:
-        if conn.execute(select(func.count()).select_from(AuditFinding.__table__)).scalar() == 0:
+        if conn.execute(select(AuditFinding.__table__.c.finding_id).limit(1)).first() is None:
             raise NotFound("no audit findings in this database: an audit has not been saved to it")
 
 
@@ -78,14 +78,9 @@ def count_findings(url: str, filters: Filters = Filters()) -> int:
         return conn.execute(select(func.count()).select_from(AuditFinding.__table__).where(*filters.validate().where())).scalar()
 
 
-def _rank():
-    t = AuditFinding.__table__
-    return case(*((t.c.severity == s, rank) for s, rank in SEVERITY_ORDER.items()), else_=len(SEVERITY_ORDER))
-
-
 def position(row: dict) -> tuple[int, Decimal, str]:
     """Where a finding stands in the list's order: its severity's rank, amount at risk and id."""
-    return SEVERITY_ORDER.get(row["severity"], len(SEVERITY_ORDER)), Decimal(row["amount_at_risk"]), row["finding_id"]
+    return severity_rank(row["severity"]), Decimal(row["amount_at_risk"]), row["finding_id"]
 
 
 def list_findings(url: str, filters: Filters = Filters(), limit: int | None = None, full_iin: bool = False,
@@ -97,7 +92,7 @@ def list_findings(url: str, filters: Filters = Filters(), limit: int | None = No
     if not checked:
         _saved(url)
     t = AuditFinding.__table__
-    rank, amount, fid = _rank(), t.c.amount_at_risk, t.c.finding_id
+    rank, amount, fid = t.c.severity_rank, t.c.amount_at_risk, t.c.finding_id
     q = select(*(t.c[c] for c in COLUMNS)).where(*filters.validate().where())
     if after is not None:
         r, a, f = after

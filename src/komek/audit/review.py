@@ -9,6 +9,7 @@ from decimal import Decimal
 import polars as pl
 from sqlalchemy import case, func, select
 
+from komek.audit import severity_rank
 from komek.errors import FieldError, ReviewError
 from komek.registry.db import engine, require_current, session
 from komek.registry.models import AuditFinding
@@ -25,15 +26,15 @@ def save(url: str, frame: pl.DataFrame, batch: int = 20_000) -> dict[str, int]:
     new = updated = 0
     with engine(url).begin() as conn:
         known = set(conn.execute(select(table.c.finding_id)).scalars())
-        rows = frame.to_dicts()
+        rows = [dict(r, severity_rank=severity_rank(r["severity"])) for r in frame.to_dicts()]
         fresh = [dict(r, first_found=now, last_found=now) for r in rows if r["finding_id"] not in known]
         for i in range(0, len(fresh), batch):
             conn.execute(table.insert(), fresh[i:i + batch])
-        seen = [dict({c: r[c] for c in REFRESHED}, fid=r["finding_id"], now=now) for r in rows if r["finding_id"] in known]
+        seen = [dict({c: r[c] for c in (*REFRESHED, "severity_rank")}, fid=r["finding_id"], now=now) for r in rows if r["finding_id"] in known]
         if seen:
             from sqlalchemy import bindparam
             stmt = (table.update().where(table.c.finding_id == bindparam("fid"))
-                    .values(**{c: bindparam(c) for c in REFRESHED}, last_found=bindparam("now")))
+                    .values(**{c: bindparam(c) for c in (*REFRESHED, "severity_rank")}, last_found=bindparam("now")))
             conn.execute(stmt, seen)
         new, updated = len(fresh), len(seen)
     return {"new": new, "updated": updated}

@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Iin = Annotated[str, 12]        # also a BIN: 12 digits
@@ -240,6 +240,7 @@ class AuditFinding(Base):
     amount_at_risk: Mapped[Decimal]
     evidence: Mapped[str] = mapped_column(Text)          # JSON naming the records
     severity: Mapped[Code]
+    severity_rank: Mapped[int] = mapped_column(SmallInteger)  # komek.audit.severity_rank: the list's order
     rule_version: Mapped[str]
     review_state: Mapped[Code] = mapped_column(index=True)   # open, confirmed, dismissed
     recovery_amount: Mapped[Decimal | None]
@@ -248,6 +249,13 @@ class AuditFinding(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     first_found: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_found: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The findings list's order (most severe, then the largest at risk, then the id), read from an index
+# page by page; the second for the list of one review state (the open ones, mostly).
+Index("ix_findings_order", AuditFinding.severity_rank, AuditFinding.amount_at_risk.desc(), AuditFinding.finding_id)
+Index("ix_findings_state_order", AuditFinding.review_state, AuditFinding.severity_rank,
+      AuditFinding.amount_at_risk.desc(), AuditFinding.finding_id)
 
 
 class Account(Base):
