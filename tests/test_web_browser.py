@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
+from sqlalchemy import select
 
 from browser_world import *  # noqa: F403 (the fixtures and Visit)
 from browser_world import Visit, needs_chromium
+from komek.cases import deadlines
 from komek.registry.db import session
-from komek.registry.models import Application
+from komek.registry.models import Application, Notification, Transition
 from komek.services import applications
 from web_world import PASSWORD
 
@@ -113,3 +116,15 @@ def test_a_citizen_applies_in_russian_a_caseworker_approves_by_keyboard_and_the_
     row = page.locator(f"tr:has(a[href='/my/applications/{app_id}'])")
     assert "Одобрено" in row.inner_text()
     citizen.check("decision-seen")
+    page.goto(f"/my/applications/{app_id}")
+    with session(server["url"]) as s:
+        granted = s.scalars(select(Notification).where(Notification.about == f"application:{app_id}",
+                                                       Notification.template == "application_granted")).one()
+        a = s.get(Application, app_id)
+        decided = s.scalars(select(Transition.at).where(Transition.application_id == app_id,
+                                                        Transition.to_state == "approved")).one()
+    assert granted.language == "ru" and granted.text in page.locator("section[aria-labelledby=sent]").inner_text()
+    # Decided within the deadline: the day of the decision (Kazakhstan's) is on or before the due date shown.
+    assert deadlines.today(decided) <= a.due_date
+    assert format_date(a.due_date, "long", locale="ru") in page.locator("dl").inner_text()
+    citizen.check("notification-seen")

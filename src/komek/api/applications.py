@@ -32,6 +32,19 @@ class Filing(BaseModel):
     phone: str | None = Field(None, max_length=32, description="To be told by SMS of every change (any Kazakhstan "
                               "form); none: the applicant is not told by SMS", examples=["+7 701 234 56 78"])
     language: Literal["kk", "ru", "en"] | None = Field(None, description="The language of the messages (kk when not given)")
+    corrections: list[Correction] | None = Field(None, max_length=len(service.CORRECTABLE), description="Registry "
+                                                 "facts the applicant says are wrong: kept with the application, "
+                                                 "shown to the caseworker to check against documents, never applied "
+                                                 "to the registry")
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fact: Literal[tuple(service.CORRECTABLE)] = Field(description="The registry's fact said to be wrong")
+    registry: str | None = Field(None, max_length=200, description="What the registry has, as it was shown")
+    value: str = Field(min_length=1, max_length=200, description="The right value: members and money as numbers "
+                       "(tenge), the area in m², a disability group (1, 2, 3, child) or none")
+    comment: str | None = Field(None, max_length=1000, description="Why, or which document shows it")
 
 
 class Move(BaseModel):

@@ -468,6 +468,8 @@ class Application(Base):
     explanation: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(16))       # E.164; none: the applicant is not told by SMS
     language: Mapped[str | None] = mapped_column(String(2))     # of the messages: kk, ru, en
+    # What the applicant says the registry has wrong (JSON, as sent): to be checked against documents.
+    corrections: Mapped[str | None] = mapped_column(Text)
 
 
 class Transition(Base):

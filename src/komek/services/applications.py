@@ -17,6 +17,9 @@ recorded (komek.cases.workflow), every read of an application written to the acc
   asked, granted, refused, withdrawn, a grant reopened), written in the change's transaction to
   the outbox (komek.cases.notifications.notify), keyed by the change so a retry writes one. An
   application filed without a phone is not told, and says so (`notified_by` null).
+- **Corrections**: the applicant may say a registry fact the rules use is wrong (`CORRECTABLE`),
+  with the right value and a comment; kept with the application as sent and shown to the
+  caseworker as declared, to be checked against documents, never applied to the registry.
 - **Who may**: a citizen files and reads their own applications, withdraws them and says the
   information asked for was given; a caseworker files on behalf of, reads and decides the
   applications of the regions served; another person's application is forbidden (and the refusal
@@ -147,6 +150,61 @@ def _in_force(start, end, on: dt.date):
     return (start <= on) & (end.is_(None) | (end > on))
 
 
+def _number(low: float, high: float, whole: bool = False, decimals: int = 2):
+    def check(value: str) -> str | None:
+        try:
+            n = Decimal(value.replace(" ", "").replace(",", "."))
+        except ArithmeticError:
+            n = None
+        if n is None or not n.is_finite() or not low <= n <= high or n != round(n, 0 if whole else decimals):
+            return (f"a whole number from {low:g} to {high:g}" if whole
+                    else f"a number from {low:g} to {high:g}, at most {decimals} decimals")
+        return None
+    return check
+
+
+def _one_of(codes):
+    return lambda value: None if value in codes else f"one of {', '.join(codes)}"
+
+
+# The registry's facts an applicant may say are wrong (as the apply page shows them), and what
+# the right value must look like. Kept as declared: a caseworker checks them against documents.
+CORRECTABLE = {
+    "members": _number(1, 40, whole=True),
+    "income": _number(0, 100_000_000),
+    "disability": _one_of(("none", *contract().codes("disability", "group"))),
+    "area_m2": _number(0, 10_000, decimals=1),
+    "utilities": _number(0, 10_000_000),
+}
+
+
+def corrections(given) -> list[dict]:
+    """The corrections of a filing, checked (each problem a FieldError naming `corrections.<fact>`),
+    as they were sent."""
+    if given is None:
+        return []
+    if not isinstance(given, list) or len(given) > len(CORRECTABLE):
+        raise FieldError("corrections", f"a list of at most {len(CORRECTABLE)} corrections, one a fact")
+    seen = set()
+    for c in given:
+        fact = c.get("fact") if isinstance(c, dict) else None
+        if fact not in CORRECTABLE or fact in seen:
+            raise FieldError("corrections", f"each correction names one fact, once: {', '.join(CORRECTABLE)}")
+        seen.add(fact)
+        if set(c) - {"fact", "registry", "value", "comment"}:
+            raise FieldError(f"corrections.{fact}", "only fact, registry, value and comment")
+        value, comment = c.get("value"), c.get("comment")
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            raise FieldError(f"corrections.{fact}", "the right value is needed (at most 200 characters)")
+        if (problem := CORRECTABLE[fact](value.strip())) is not None:
+            raise FieldError(f"corrections.{fact}", problem)
+        if comment is not None and (not isinstance(comment, str) or len(comment) > 1000):
+            raise FieldError(f"corrections.{fact}", "the comment is text of at most 1000 characters")
+        if c.get("registry") is not None and (not isinstance(c["registry"], str) or len(c["registry"]) > 200):
+            raise FieldError(f"corrections.{fact}", "what the registry showed is text of at most 200 characters")
+    return given
+
+
 def _ack(a: Application) -> dict:
     return {"id": a.id, "state": a.state, "measure": a.measure, "month": a.month, "household_id": a.household_id,
             "applicant": mask(a.applicant_iin), "region_code": a.region_code, "submitted": _iso(a.submitted),
@@ -202,6 +260,7 @@ def _filed(s, actor: access.Actor, body: dict, key: str, digest: str, client: st
         raise FieldError("measure", f"not a support measure ({', '.join(benefits())})")
     on = month_end(body.get("month"))
     to, language = _contact(body)
+    declared = corrections(body.get("corrections"))
     applicant = body.get("applicant_iin")
     if actor.role == "citizen":
         if applicant not in (None, actor.iin):
@@ -216,7 +275,8 @@ def _filed(s, actor: access.Actor, body: dict, key: str, digest: str, client: st
     a = Application(applicant_iin=applicant, household_id=household_id, measure=measure, month=body["month"],
                     region_code=region, state="submitted", submitted=now,
                     due_date=deadlines.due(measure, deadlines.today(now)), stopped_days=0,
-                    filed_by=actor.username, filed_by_role=actor.role, phone=to, language=language)
+                    filed_by=actor.username, filed_by_role=actor.role, phone=to, language=language,
+                    corrections=json.dumps(declared, ensure_ascii=False) if declared else None)
     s.add(a)
     s.flush()
     on_behalf = "" if actor.role == "citizen" else f" on behalf of {mask(applicant)}"
@@ -524,6 +584,8 @@ def read(actor: access.Actor, url: str, app_id: int, purpose: str | None = None,
             "state": a.state, "submitted": _iso(a.submitted), **_clock(a, deadlines.today(now), stops),
             "filed_by": a.filed_by, "filed_by_role": a.filed_by_role, **_notified(a),
             "decided_by": decision(a.measure)["decided_by"],
+            # Declared by the applicant, to be checked against documents: never applied to the registry.
+            "corrections": json.loads(a.corrections) if a.corrections else [],
             "assessment": _assessment(a), "allowed": workflow.allowed(a.state, actor.role, a.eligible),
             "history": [{"from": m.from_state, "to": m.to_state, "by": m.actor, "role": m.role, "at": _iso(m.at),
                          "reason": m.reason} for m in moves],

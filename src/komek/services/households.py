@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 import polars as pl
 
@@ -17,7 +18,9 @@ from komek.audit.listing import Filters, list_findings
 from komek.errors import Forbidden, NotFound
 from komek.kz import registry_inputs
 from komek.kz.iin import mask
+from komek.kz.standard import INCOME_KINDS
 from komek.registry import DatabaseSource
+from komek.services.calc import Costs, Household, Housing, Member, Situation
 from komek.services.card import card, prepared
 from komek.services.persons import rows
 
@@ -80,6 +83,34 @@ def household(actor: access.Actor, source: DatabaseSource, household_id: str, on
     access.record(source.url, actor, "household card", iins=iins, household_id=household_id, purpose=purpose,
                   source=client)
     return data
+
+
+def _tiyn(amount: float) -> Decimal:
+    """A registry amount to the tiyn, as a situation holds money."""
+    return Decimal(str(amount)).quantize(Decimal("0.01"))
+
+
+def situation(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
+              purpose: str | None = None, client: str | None = None) -> tuple[Situation, list[str]]:
+    """The household on `on` as the rules read it from the registry, as a situation (members
+    named by position, never by IIN), if the actor may read it; and the measures the registry
+    cannot compute (the card's "not computed"). Logged as the card is."""
+    part = source.household(household_id, registry_inputs.TABLES)
+    _allowed(actor, source, part, household_id, on, "household situation", purpose, client)
+    inputs = prepared(part, household_id, on)
+    persons, households = inputs.frames()
+    home = households.row(0, named=True)
+    members = [Member(id=f"member {i + 1}", role=r["role"], birth_date=r["birth_date"], sex=r["sex"],
+                      disability_group=r["disability_group"] or None, disability_cause=r["disability_cause"] or None,
+                      children_born=r["children_born"] or 0, participation_years=r["participation_years"] or 0,
+                      incomes={k: _tiyn(r[f"income_{k}"]) for k in INCOME_KINDS if r[f"income_{k}"]})
+               for i, r in enumerate(persons.iter_rows(named=True))]
+    housing = Housing(area_m2=home["area_m2"], tenure=home["tenure"], only_home=home["only_home"],
+                      monthly_costs=Costs(**{c: _tiyn(home[c]) for c in registry_inputs.COSTS}))
+    found = Situation(date=on, region_code=home["region_code"], household=Household(members=members, housing=housing))
+    access.record(source.url, actor, "household situation", iins=persons["iin"].to_list(), household_id=household_id,
+                  purpose=purpose, source=client)
+    return found, sorted(registry_inputs.coverage(registry_inputs.tables_of(part)).not_computed)
 
 
 def history(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,

@@ -13,7 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from komek import access
 from komek.kz.standard import benefits, standard
+from komek.registry import DatabaseSource
+from komek.services import households
 from komek.services.calc import Member, Situation, dated, parse, simulation_for
 
 
@@ -124,3 +127,16 @@ def what_if(data: dict | Situation) -> dict:
         out.append({"measure": measure, "label": rules.variables[measure].label, "amount": round(now[measure], 2),
                     "paid": paid, "turns": "off" if paid else "on", "changes": changes})
     return {"date": s.date.isoformat(), "per_capita_income": round(now["per_capita_income"], 2), "measures": out}
+
+
+def for_household(actor: access.Actor, source: DatabaseSource, household_id: str, on: dt.date,
+                  purpose: str | None = None, client: str | None = None) -> dict:
+    """`what_if` of a household as the registry has it (if the actor may read it), each measure
+    with its article; the measures the registry cannot compute are left out, as the card leaves
+    them. A what-if: nothing is stored and nothing decided."""
+    s, not_computed = households.situation(actor, source, household_id, on, purpose, client)
+    found = what_if(s)
+    rules = standard()
+    found["measures"] = [dict(m, reference=rules.variables[m["measure"]].reference)
+                         for m in found["measures"] if m["measure"] not in not_computed]
+    return found
