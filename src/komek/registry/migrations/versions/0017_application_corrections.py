@@ -2,15 +2,15 @@
 with the registry's value shown, the right value and a comment, as sent. Declared by the
 applicant, to be checked against documents; never applied to the registry.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
