@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from komek import access
-from komek.kz.summary import MEASURES
+from komek.kz import region_name
+from komek.kz.summary import CONTRIBUTIONS, MEASURES
 from komek.registry.db import session
 from komek.registry.models import Job
 from komek.services import jobs, monitoring
 from komek.services.statistics import statistics
 from komek.web import i18n
-from komek.web.analysis import region_name
 from komek.web.pages import MONTH
 from web_world import PASSWORD, ROOT, build, close, signed_in, token
 
@@ -70,7 +70,7 @@ def test_the_statistics_are_the_services_own_suppressed_aggregates(world):
     expected = statistics(world["url"], MONTH, world["actors"]["analyst"])
     assert expected["not_known"] == {}
     support = expected["support"]["rows"]
-    name = lambda m: i18n.gettext("en")(MEASURES.get(m, m))        # noqa: E731
+    name = lambda m: i18n.gettext("en")(MEASURES.get(m) or CONTRIBUTIONS.get(m, m))        # noqa: E731
     assert rows(page.text, "support") == [[region_name(r["region_code"], "en"), name(r["measure"]), shown(r, "recipients"),
                                            shown(r, "spending", "money")] for r in support]
     assert any(r["suppressed"] for r in support) and any(not r["suppressed"] and r["recipients"] for r in support)

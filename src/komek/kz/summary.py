@@ -38,6 +38,14 @@ MEASURES = {
     "uapf_pension": N_("Payment from pension savings"),
     "uapf_lump_sum": N_("Pension savings paid as a lump sum"),
 }
+# The contributions a reform's budget also shows (revenue, not support), by the same names.
+CONTRIBUTIONS = {
+    "opv": N_("Mandatory pension contribution"),
+    "opvr": N_("Employer's mandatory pension contribution"),
+    "social_contribution": N_("Social contribution"),
+    "vosms": N_("Employee contribution to compulsory health insurance"),
+    "oosms": N_("Employer contribution to compulsory health insurance"),
+}
 # The values a sentence turns on, named for the note that says one was given.
 TERMS = {
     "per_capita_income": N_("Per-capita income"),

@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse
 
 from komek import access
 from komek.errors import FieldError, Forbidden
-from komek.kz import regions
+from komek.kz import region_name
 from komek.kz.catalogs import N_
-from komek.kz.summary import MEASURES
+from komek.kz.summary import CONTRIBUTIONS, MEASURES
 from komek.scoring.index import LEVELS, NOT_KNOWN
 from komek.services import jobs, monitoring
 from komek.services.statistics import statistics
@@ -47,18 +47,11 @@ def _url(request: Request) -> str:
     return request.app.state.settings.database
 
 
-def region_name(code: str, lang: str) -> str:
-    known = regions().get(code)
-    if known is None:
-        return code
-    return known["name_ru"] if lang == "ru" and known.get("name_ru") else known["name"]
-
-
 def _names(request: Request) -> dict:
     """How the pages name a region, a measure and a job's state in the user's language."""
     lang = language(request)
     say = i18n.gettext(lang)
-    return {"region_name": lambda code: region_name(code, lang), "measure_name": lambda m: say(MEASURES.get(m, m)),
+    return {"region_name": lambda code: region_name(code, lang), "measure_name": lambda m: say(MEASURES.get(m) or CONTRIBUTIONS.get(m, m)),
             "job_state": lambda s: say(JOB_STATES.get(s, s))}
 
 
