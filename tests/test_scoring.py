@@ -282,7 +282,10 @@ def test_train_saves_a_model_that_explains(survey_csv, tmp_path):
     features = json.loads((out / "features.json").read_text())["features"]
     assert not any("ethnicity" in f for f in features)
     predicted = pmt.predict(out, survey_csv)
-    assert predicted["predicted"].is_in(["1", "2", "3", "4"]).all() and predicted["rank"].is_between(-1, 4).all()
+    assert predicted["predicted"].is_in(["1", "2", "3", "4"]).all()
+    # The class is the score cut: a poorer class never has a higher score than a richer one.
+    by_class = predicted.group_by("predicted").agg(pl.col("score").min().alias("lo"), pl.col("score").max().alias("hi")).sort("predicted")
+    assert (by_class["hi"].to_numpy()[:-1] <= by_class["lo"].to_numpy()[1:]).all()
     why = explain(out, survey_csv, [predicted["household_id"][0]], top=5)
     assert why.height == 5 and why["feature"].is_in(features).all()
 
@@ -392,22 +395,22 @@ def test_nested_folds_keep_each_test_fold_out_of_fitting_and_tuning(tmp_path, mo
             assert not set(fit_i) & set(tune_i) and len(fit_i) + len(tune_i) == len(train)
     assert seen == set(range(len(y)))
     # The same through the evaluation: every household's serial number, as a feature, shows
-    # which households each regression was fitted on and which were predicted.
+    # which households each set of classifiers was fitted on and which were scored.
     n = len(y)
     pl.DataFrame({"hh": np.repeat(np.arange(n), 2), "cls": np.repeat(y + 1, 2), "serial": np.repeat(np.arange(n), 2),
                   "x": np.repeat(y + rng.normal(0, 1, n), 2), "z": rng.normal(0, 1, 2 * n)}).write_csv(tmp_path / "s.csv")
     events = []
-    regressions, score = ordinal._regressions, ordinal.OrdinalPMT.score
+    binaries, score = ordinal._binaries, ordinal.OrdinalPMT.score
 
     def fitted(X, *a, **k):
         events.append(("fit", set(X[:, col].astype(int))))
-        return regressions(X, *a, **k)
+        return binaries(X, *a, **k)
 
     def scored(self, X):
         events.append(("score", set(X[:, col].astype(int))))
         return score(self, X)
 
-    monkeypatch.setattr(ordinal, "_regressions", fitted)
+    monkeypatch.setattr(ordinal, "_binaries", fitted)
     monkeypatch.setattr(ordinal.OrdinalPMT, "score", scored)
     s = sv.load(tmp_path / "s.csv", "cls", "hh")
     col = s.spec.features.index("serial")

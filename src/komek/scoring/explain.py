@@ -1,6 +1,6 @@
 """Why the proxy means test ranks a household as it does: each feature's contribution to the
-predicted class rank (LightGBM's exact tree contributions, SHAP values, averaged over the seeds),
-largest first. Positive values push the household towards the poorer classes."""
+model's score (LightGBM's exact tree contributions, SHAP values, summed over the class boundaries
+and averaged over the seeds), largest first. Positive values push the household towards the poorer classes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +13,8 @@ from komek.scoring import survey as sv
 
 
 def contributions(model, X: np.ndarray) -> np.ndarray:
-    """(households, features) contributions towards a poorer rank (bias left out)."""
-    return -np.mean([m.booster_.predict(X, pred_contrib=True)[:, :-1] for m in model.models], axis=0)
+    """(households, features) contributions towards a poorer class (bias left out)."""
+    return -model.contributions(X)
 
 
 def explain(folder: Path, path: Path, households: list[str] | None = None, top: int = 8) -> pl.DataFrame:

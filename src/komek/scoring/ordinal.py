@@ -1,13 +1,15 @@
-"""The proxy means test's model: the poverty classes as ordered, a LightGBM regression of the
-class rank, then cut points between ranks chosen for macro F1.
+"""The proxy means test's model: the poverty classes as ordered, one LightGBM classifier per
+boundary between them (Frank and Hall 2001), their log odds summed into one score, then cut points
+on it chosen for macro F1.
 
-- Ordered classes: the target is the class's rank (0 the poorest); a household predicted between
-  two ranks is nearer one of them, which a plain multi-class model does not know.
-- Class weights: each class weighs as much as any other in the fit (times the survey weights).
+- Ordered classes: for each boundary j a classifier of "richer than class j"; a household's score
+  is the sum of the log odds over the boundaries, so it moves up with each one it is likely above.
+  It is a sum of the trees' raw outputs, so the trees' contributions add up to it exactly.
+- Balance: each classifier weighs its two sides alike (times the survey weights).
 - Cut points: tuned for macro F1 on inner folds of the training part only (each household of it
-  predicted by regressions that did not see it); the final regressions are fitted on the whole
+  scored by classifiers that did not see it); the final classifiers are fitted on the whole
   training part and the cut points applied to them.
-- Several seeds (row and column sampling differ) are averaged: steadier ranks and cut points.
+- Several seeds (row and column sampling differ) are averaged: steadier scores and cut points.
 Evaluation nests it (`nested_splits`): nothing of a test fold is used to fit or to tune.
 """
 from __future__ import annotations
@@ -16,18 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Plain trees: with a linear fit in each leaf (linear_tree) macro F1 on the synthetic survey was
-# 0.429 against 0.418, but LightGBM gives no exact contributions for such trees (`explain`).
+# Plain trees: LightGBM gives no exact contributions for trees with a linear fit in each leaf
+# (linear_tree), which scored better as a regression of the rank (docs/scoring.md).
 PARAMS = dict(n_estimators=400, learning_rate=0.03, num_leaves=15, min_child_samples=40, subsample=0.7,
               subsample_freq=1, colsample_bytree=0.4, reg_lambda=5.0, max_bin=63, verbose=-1)
 SEEDS = (0, 1, 2)
 INNER_FOLDS = 3
-
-
-def class_weights(y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
-    """Survey weight times the weight that makes each class's total the same."""
-    totals = np.bincount(y, weights=w, minlength=k)
-    return w * (w.sum() / (k * np.where(totals > 0, totals, 1)))[y]
 
 
 def macro_f1(y: np.ndarray, pred: np.ndarray, w: np.ndarray, k: int) -> float:
@@ -44,8 +40,11 @@ def cut(score: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 
 def tune_cuts(score: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, passes: int = 3) -> np.ndarray:
     """Cut points between ranks for macro F1, one at a time (each over the score's quantiles
-    between its neighbours), from the midpoints, a few passes."""
-    cuts = np.arange(k - 1) + 0.5
+    between its neighbours), a few passes; they start where the classes' shares put them, so
+    any scale of score will do."""
+    order = np.argsort(score, kind="stable")
+    shares = np.cumsum(np.bincount(y, weights=w, minlength=k))[:-1] / w.sum()
+    cuts = score[order][np.minimum(np.searchsorted(np.cumsum(w[order]) / w.sum(), shares), len(y) - 1)]
     grid = np.unique(np.quantile(score, np.linspace(0.005, 0.995, 200)))
     best = macro_f1(y, cut(score, cuts), w, k)
     for _ in range(passes):
@@ -61,13 +60,25 @@ def tune_cuts(score: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, passes: i
     return cuts
 
 
-def _regressions(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_jobs: int, seeds) -> list:
-    from lightgbm import LGBMRegressor
-    return [LGBMRegressor(**{**PARAMS, "random_state": s, "n_jobs": n_jobs}).fit(X, y, sample_weight=w) for s in seeds]
+def _binaries(X: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, n_jobs: int, seeds) -> list[list]:
+    """For each seed, one LightGBM classifier per boundary j (0..k-2) of "richer than class j",
+    the two sides weighted to balance (times the survey weights)."""
+    from lightgbm import LGBMClassifier
+    out = []
+    for s in seeds:
+        models = []
+        for j in range(k - 1):
+            above = (y > j).astype(int)
+            side = np.bincount(above, weights=w, minlength=2)
+            bw = w * (w.sum() / (2 * np.where(side > 0, side, 1)))[above]
+            models.append(LGBMClassifier(**{**PARAMS, "random_state": s, "n_jobs": n_jobs}).fit(X, above, sample_weight=bw))
+        out.append(models)
+    return out
 
 
-def _mean_prediction(models: list, X: np.ndarray) -> np.ndarray:
-    return np.mean([m.predict(X) for m in models], axis=0)
+def _log_odds(models: list[list], X: np.ndarray) -> np.ndarray:
+    """The sum over boundaries of the log odds of being above it, averaged over the seeds."""
+    return np.mean([sum(m.predict(X, raw_score=True) for m in per_seed) for per_seed in models], axis=0)
 
 
 def inner_splits(y: np.ndarray, folds: int = INNER_FOLDS, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -85,7 +96,7 @@ def nested_splits(y: np.ndarray, folds: int, seed: int = 0, inner: int = INNER_F
 
 @dataclass
 class OrdinalPMT:
-    """Ranks 0..k-1 of the ordered classes; `fit` tunes the cut points on `inner` (fit, tune) splits
+    """Ranks 0..k-1 of the ordered classes (0 the poorest); `fit` tunes the cut points on `inner` (fit, tune) splits
     of the rows it is given and nothing else."""
     k: int
     n_jobs: int = 1
@@ -94,17 +105,22 @@ class OrdinalPMT:
     models: list = field(default_factory=list)
 
     def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, inner=None) -> OrdinalPMT:
-        cw = class_weights(y, w, self.k)
         oof = np.zeros(len(y))
         for fit_i, tune_i in inner or inner_splits(y):
-            oof[tune_i] = _mean_prediction(_regressions(X[fit_i], y[fit_i], cw[fit_i], self.n_jobs, self.seeds), X[tune_i])
+            oof[tune_i] = _log_odds(_binaries(X[fit_i], y[fit_i], w[fit_i], self.k, self.n_jobs, self.seeds), X[tune_i])
         self.cuts = tune_cuts(oof, y, w, self.k)
-        self.models = _regressions(X, y, cw, self.n_jobs, self.seeds)
+        self.models = _binaries(X, y, w, self.k, self.n_jobs, self.seeds)
         return self
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        """The predicted rank, not rounded (lower is poorer)."""
-        return _mean_prediction(self.models, X)
+        """The summed log odds of being above each class boundary (lower is poorer)."""
+        return _log_odds(self.models, X)
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """(households, features) exact tree contributions (SHAP values) to `score`, the bias left
+        out: the score is a sum of the trees' raw outputs, so these add up to it."""
+        return np.mean([sum(m.booster_.predict(X, pred_contrib=True)[:, :-1] for m in per_seed)
+                        for per_seed in self.models], axis=0)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return cut(self.score(X), self.cuts)

@@ -1,13 +1,13 @@
 """The proxy means test: a learned model of a household's poverty class from what the state
 observes, its evaluation against simple baselines, and how it is saved.
 
-Model: `scoring.ordinal` (the class rank regressed with LightGBM, cut points tuned for macro F1
-on inner folds). Baselines: LightGBM on the head's row alone, a linear PMT, a demographic
+Model: `scoring.ordinal` (one LightGBM classifier per boundary between the ordered classes, their
+log odds summed, cut points tuned for macro F1 on inner folds). Baselines: LightGBM on the head's row alone, a linear PMT, a demographic
 scorecard and, given an income column, a means test.
 
 Targeting rule: the poor classes (`survey.poor_classes`) define coverage, the weighted share of
 households in them. A method selects that share of households, those it ranks poorest (for the
-model, the highest probability of a poor class). Exclusion error: the share of the poor not
+model, the lowest score). Exclusion error: the share of the poor not
 selected; inclusion error: the share of the selected who are not poor. At this coverage the two
 are equal by construction; errors at 20% coverage (Kidd and Wylde 2011) are given as well.
 """
@@ -89,8 +89,8 @@ def load_model(folder: Path) -> dict:
 
 
 def predict(folder: Path, path: Path) -> pl.DataFrame:
-    """household id, predicted class, and the predicted rank before the cut (0 the poorest class),
-    for a survey CSV."""
+    """household id, predicted class, and the score before the cut (the summed log odds of being
+    above each class boundary: lower is poorer), for a survey CSV."""
     saved = load_model(folder)
     frame = sv.read_csv(path)
     hid = saved["household_id"]
@@ -101,7 +101,7 @@ def predict(folder: Path, path: Path) -> pl.DataFrame:
     clf, classes = saved["model"], saved["classes"]
     score = clf.score(arr)
     return pl.DataFrame({hid: X["_hid"], "predicted": [classes[r] for r in ordinal.cut(score, clf.cuts)],
-                         "rank": score})
+                         "score": score})
 
 
 # --- baselines ---------------------------------------------------------------------------
@@ -196,8 +196,9 @@ def evaluate(path: Path, target: str, household_id: str, weight: str | None = No
         "households": len(rank), "features": len(s.spec.features), "person_level": s.spec.person_level,
         "folds": folds, "inner_folds": ordinal.INNER_FOLDS, "classes": classes, "poor_classes": poor_classes,
         "coverage": round(coverage, 4),
-        "model": {"method": f"LightGBM regression of the class rank, {len(ordinal.SEEDS)} seeds averaged, "
-                            "balanced class weights, cut points tuned for macro F1 on inner folds",
+        "model": {"method": f"LightGBM classifier of each class boundary (ordinal, Frank and Hall), log odds "
+                            f"summed, {len(ordinal.SEEDS)} seeds averaged, balanced weights, cut points tuned "
+                            "for macro F1 on inner folds",
                   "cut_points": "tuned within each training part", **_classes_f1(rank, pred["model"], w, classes),
                   **targeting(scores["model"], is_poor, w, coverage)},
         "baselines": {
