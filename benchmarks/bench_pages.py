@@ -45,7 +45,7 @@ def prepare(args) -> dict:
     from komek.periods import month_end
     from komek.registry import migrate
     from komek.registry.db import session
-    from komek.registry.models import Application, AuditFinding
+    from komek.registry.models import Application, AuditFinding, Ingestion
     from komek.services.audit import run_audit
     from komek.services.casework import simulate_month
     from komek.services.extracts import generate_extract, ingest_extract
@@ -61,20 +61,22 @@ def prepare(args) -> dict:
     migrate(args.database)
     with session(args.database) as s:
         findings = s.scalar(select(func.count()).select_from(AuditFinding))
-    registry = source(database=args.database)
-    if not registry_inputs.tables_of(registry):
+        loaded = s.scalar(select(func.count()).select_from(Ingestion).where(Ingestion.finished.is_not(None)))
+    if not loaded:
         step("ingesting")
         ingest_extract(args.extract, settings(data_dir=Path(tempfile.mkdtemp()), database_url=args.database))
-        registry = source(database=args.database)
+    # What the preparation reads of the registry it reads from the extract it was loaded from (the same
+    # rows), lazily from its files: a national registry read whole into frames does not fit in memory.
+    extract = source(args.extract)
     if not findings:
         step("auditing")
-        run_audit(registry, Path(tempfile.mkdtemp()), save_to=args.database, anomalies=False)
+        run_audit(extract, Path(tempfile.mkdtemp()), save_to=args.database, anomalies=False)
     with session(args.database) as s:
         applications = s.scalar(select(func.count()).select_from(Application))
     if not applications:
         step(f"a month of casework, {args.applications:,} applications")
         simulate_month(args.database, args.casework_month, args.applications)
-    living = registry_inputs.households_on(registry_inputs.tables_of(registry), month_end(args.month)).collect()
+    living = registry_inputs.households_on(registry_inputs.tables_of(extract), month_end(args.month)).collect()
     region = living["region_code"].value_counts(sort=True)["region_code"][0]
     for name, role, regions in (("bench-caseworker", "caseworker", (region,)), ("bench-auditor", "auditor", ())):
         try:

@@ -83,3 +83,18 @@ def test_one_household_from_the_database_is_the_batch(moved, batch, registry_url
     if gone:
         with pytest.raises(Exception, match="not living"):
             card(database, gone[0], ON)
+
+
+def test_many_households_are_read_in_chunks_as_in_one_query(moved, registry_url, tmp_path, monkeypatch):
+    """Many households at once (more ids than a statement takes parameters) come in chunks: the same rows."""
+    from komek.registry import source as registry_source
+    folder, _ = moved
+    ingest_extract(folder, settings(data_dir=tmp_path, database_url=registry_url))
+    database = source(database=registry_url)
+    hids = pl.read_parquet(folder / "households.parquet")["household_id"].unique().sort().to_list()[:300]
+    whole = database.households(hids, ["households", "incomes", "housing"])
+    monkeypatch.setattr(registry_source, "CHUNK", 7)
+    chunked = database.households(hids, ["households", "incomes", "housing"])
+    for table in ("households", "incomes", "housing"):
+        a, b = whole.frames[table], chunked.frames[table]
+        assert a.height > 0 and a.sort(a.columns).equals(b.sort(b.columns)), table

@@ -21,6 +21,9 @@ from komek.errors import ContractError, SourceError
 from komek.registry.db import display, engine, reaching, require_current
 from komek.registry.models import RECORDS, Ingestion
 
+# Values looked up in one query at most: PostgreSQL takes up to 65,535 parameters in a statement.
+CHUNK = 20_000
+
 
 class Source:
     """Registry tables from one place. `as_of`: the date the data describes (None: not stated)."""
@@ -140,7 +143,9 @@ class DatabaseSource(Source):
         values = sorted(set(values))
         if not values or not self.has(table):
             return pl.DataFrame(schema=self.contract.tables[table].schema)
-        return self._select(table, column, values, conn)
+        if len(values) <= CHUNK:
+            return self._select(table, column, values, conn)
+        return pl.concat([self._select(table, column, values[i:i + CHUNK], conn) for i in range(0, len(values), CHUNK)])
 
     def household(self, household_id: str, tables: Iterable[str]) -> FrameSource:
         """One household's part of the registry, by indexed queries on one connection: its
