@@ -49,8 +49,15 @@ class RuleSet:
     def load_modules(self, package: str) -> None:
         """Import every module of a package (each declares its variables on import)."""
         pkg = importlib.import_module(package)
-        for info in pkgutil.iter_modules(pkg.__path__):
-            importlib.import_module(f"{package}.{info.name}")
+        names = [f"{package}.{info.name}" for info in pkgutil.iter_modules(pkg.__path__)]
+        for name in names:
+            importlib.import_module(name)
+        # The order variables are listed in (the measures, their docs, the summary) is the package's
+        # module order, whichever module another import happened to load first.
+        place = {name: i for i, name in enumerate(names)}
+        # (Aggregates are declared in any module without naming it: by name among themselves.)
+        self.variables = dict(sorted(self.variables.items(), key=lambda kv: (
+            place.get(kv[1].module, -1), kv[0] if kv[1].module == "aggregates" else "")))
 
     # Checking -------------------------------------------------------------------------------
 
