@@ -226,3 +226,22 @@ def test_a_wrong_password_is_said_beside_the_form_and_every_role_starts_on_a_pag
         assert person.get(home.headers["location"]).status_code == 200, role
         starts.add(home.headers["location"])
     assert len(starts) == len(access.ROLES)          # each role its own start page
+
+
+def test_the_queue_comes_a_page_at_a_time_in_the_services_order(world, monkeypatch):
+    from komek.web import casework
+    for month in ("2026-07", "2026-08", "2026-09"):
+        applications.file(world["actors"]["citizen"], world["db"], {"measure": "tsa", "month": month}, f"queue-page-{month}")
+    case = access.authenticate(world["url"], "case", PASSWORD)
+    whole = [a["id"] for a in applications.listing(case, world["url"], limit=applications.MAX_PAGE)["items"]]
+    assert len(whole) >= 3
+    monkeypatch.setattr(casework, "QUEUE_PAGE", 2)
+    client, seen, path = signed_in(world, "case"), [], "/casework/queue"
+    while path:
+        page = client.get(path)
+        assert page.status_code == 200
+        seen += [int(i) for i in re.findall(r'<td><a href="/casework/applications/(\d+)">', page.text)]
+        following = re.search(r'<a href="(/casework/queue\?cursor=[^"]+)" rel="next">', page.text)
+        path = following.group(1).replace("&amp;", "&") if following else None
+    assert seen == whole                        # every open application once, in the service's order
+    assert client.get("/casework/queue?cursor=not-a-cursor").headers["location"] == "/casework/queue"

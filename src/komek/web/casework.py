@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -23,6 +24,7 @@ from komek.web.citizen import _month
 from komek.web.pages import client, language, render, source
 
 router = APIRouter(prefix="/casework")
+QUEUE_PAGE = 50          # applications a page of the queue shows, the least time left first
 IIN = re.compile(r"^\d{12}$")
 ASK = {"iin": N_("An IIN is 12 digits."),
        "name": N_("Give an IIN, or the last name, the first name and the birth date together."),
@@ -43,11 +45,16 @@ def _url(request: Request) -> str:
 
 
 @router.get("/queue")
-def queue(request: Request):
+def queue(request: Request, cursor: str | None = None):
     actor = caseworker(request)
-    listed = applications.listing(actor, _url(request), limit=applications.MAX_PAGE, purpose="the caseworker's queue",
-                                  client=client(request))
-    return render(request, "queue.html", actor=actor, items=listed["items"], total=listed["total"])
+    try:
+        listed = applications.listing(actor, _url(request), cursor or None, QUEUE_PAGE, purpose="the caseworker's queue",
+                                      client=client(request))
+    except FieldError:          # a cursor from an old or altered link: the queue from its start
+        return RedirectResponse("/casework/queue", status_code=303)
+    following = f"?cursor={quote(listed['next_cursor'])}" if listed["next_cursor"] else None
+    return render(request, "queue.html", actor=actor, items=listed["items"], total=listed["total"],
+                  following=following, paged=bool(cursor))
 
 
 @router.get("/search")
