@@ -76,3 +76,7 @@ def test_one_account_per_role_signs_in(demo):
     citizen = access.authenticate(demo.database, *demo.accounts["citizen"])
     caseworker = access.authenticate(demo.database, *demo.accounts["caseworker"])
     assert citizen.iin and caseworker.regions
+    from komek.services.statistics import statistics  # the analyst's pages have the demo's month
+    analyst = access.authenticate(demo.database, *demo.accounts["analyst"])
+    seen = statistics(demo.database, "2026-10", analyst)
+    assert seen["support"] and seen["levels"] and not seen.get("not_known"), seen.get("not_known")

@@ -160,3 +160,23 @@ def test_another_role_gets_the_forbidden_page_and_the_refusal_is_logged(world):
     with session(world["url"]) as s:
         assert s.scalar(select(func.count()).select_from(AccessEntry).where(
             AccessEntry.actor == "case", AccessEntry.allowed.is_(False), AccessEntry.what.like("finding%"))) >= 1
+
+
+def test_the_caseworkers_card_shows_the_households_open_findings_as_information(world):
+    from komek.kz import registry_inputs
+    from web_world import ON
+    living = registry_inputs.households_on(registry_inputs.tables_of(world["db"]), ON).collect()
+    where = dict(zip(living["household_id"].to_list(), living["region_code"].to_list()))
+    with session(world["url"]) as s:
+        flagged = s.scalars(select(AuditFinding.household_id).where(AuditFinding.review_state == "open")
+                            .order_by(AuditFinding.finding_id)).all()
+    hid = next(h for h in flagged if h in where)          # a household living on the card's date
+    region = where[hid]
+    open_here = counted(world, AuditFinding.household_id == hid, AuditFinding.review_state == "open")
+    access.add(world["url"], f"case-{region}", PASSWORD, "caseworker", (region,))
+    page = signed_in(world, f"case-{region}", "en").get(f"/casework/households/{hid}?month=2026-10")
+    assert page.status_code == 200
+    section = page.text[page.text.index("Open audit findings"):page.text.index("Rules version:")]
+    assert section.count("<li>") == open_here > 0 and "not a decision about the family" in section
+    mine = signed_in(world, "citizen", "en").get("/my/entitlements")
+    assert mine.status_code == 200 and "Open audit findings" not in mine.text      # the citizen's card has none

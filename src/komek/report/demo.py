@@ -88,6 +88,19 @@ def demo_accounts(url: str) -> dict[str, tuple[str, str]]:
     return made
 
 
+def analysts_runs(cfg) -> dict[str, int]:
+    """The month's simulation and scoring run as the analyst's jobs (what `komek worker` runs for an
+    analyst's request), so the analyst's pages show the demo's statistics, not "not known"."""
+    from komek import access
+    from komek.services import jobs
+    analyst = access.Actor(0, "demo analyst", "analyst")
+    done = {}
+    for kind in ("simulation", "score"):
+        done[kind] = jobs.submit(cfg.database, kind, {"month": f"{MONTH_END:%Y-%m}"}, analyst)["id"]
+        jobs.run(cfg, done[kind])
+    return done
+
+
 def sample_cards(extract: Path, levels: pl.DataFrame, on: dt.date, folder: Path,
                  findings_from: str | None = None) -> dict[str, Path]:
     """One card per level (the household with the lowest id), written to `folder`: level -> file."""
@@ -154,6 +167,7 @@ def run_demo(out: Path, households: int, seed: int, database: str | None, progre
         "Database": cfg.database_display,
     }
     path = write_report(out / "index.html", "Komek: synthetic Kazakhstan", parts, facts)
+    analysts_runs(cfg)
     engine.dispose()
     return DemoResult(path, facts, report, run, audited, people, levels, effect, services, cfg.database,
                       demo_accounts(cfg.database))
