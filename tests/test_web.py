@@ -245,3 +245,13 @@ def test_the_queue_comes_a_page_at_a_time_in_the_services_order(world, monkeypat
         path = following.group(1).replace("&amp;", "&") if following else None
     assert seen == whole                        # every open application once, in the service's order
     assert client.get("/casework/queue?cursor=not-a-cursor").headers["location"] == "/casework/queue"
+
+
+def test_the_card_says_where_each_kind_of_fact_comes_from(world):
+    from komek.kz import contract, registry_inputs
+    page = signed_in(world, "case", "en").get(f"/casework/households/{world['household']}").text
+    facts = page[page.index('id="facts-title"'):]
+    for table in registry_inputs.TABLES:
+        row = re.search(rf"<tr><td><code>{table}</code></td><td lang=\"en\">([^<]+)</td><td>([^<]+)</td></tr>", facts)
+        assert row and row.group(1) == contract().tables[table].source, table
+        assert row.group(2) == ("received" if world["db"].has(table) else "not received: what rests on it is not known")

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from komek import access
 from komek.errors import FieldError, Forbidden, TransitionError
+from komek.kz import contract, registry_inputs
 from komek.kz.catalogs import N_
 from komek.periods import month_end
 from komek.services import applications
@@ -88,9 +89,13 @@ def search(request: Request, iin: str = "", last_name: str = "", first_name: str
 @router.get("/households/{household_id}")
 def card(request: Request, household_id: str, month: str | None = None):
     actor, month = caseworker(request), _month(month)
-    seen = household(actor, source(request), household_id, month_end(month), "a caseworker reads the household card",
+    registry = source(request)
+    seen = household(actor, registry, household_id, month_end(month), "a caseworker reads the household card",
                      client(request), language(request))
-    return render(request, "household.html", actor=actor, card=seen, month=month)
+    # Where each kind of fact on the card comes from (the contract's source of each table the card
+    # reads), and which of them this registry has not received.
+    facts = [{"table": t, "source": contract().tables[t].source, "present": registry.has(t)} for t in registry_inputs.TABLES]
+    return render(request, "household.html", actor=actor, card=seen, month=month, facts=facts)
 
 
 def _application(request: Request, actor: access.Actor, app_id: int, **values):
