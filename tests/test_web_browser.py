@@ -35,6 +35,7 @@ def test_a_citizen_applies_in_russian_a_caseworker_approves_by_keyboard_and_the_
     page.get_by_label("Имя пользователя").fill("citizen")
     page.get_by_label("Пароль").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(lambda u: u.endswith("/my/apply"))      # the click starts the navigation; its end
     assert page.url.endswith("/my/apply")
     citizen.check("apply")
     page.get_by_label("Мера поддержки").select_option("tsa")

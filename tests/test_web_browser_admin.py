@@ -27,6 +27,8 @@ def sign_in(visit: Visit, username: str, password: str, button: str) -> None:
     visit.page.locator("#username").fill(username)
     visit.page.locator("#password").fill(password)
     visit.page.get_by_role("button", name=button).click()
+    visit.page.wait_for_url(lambda url: "/signin" not in url)      # the click starts the navigation; wait for its end
+    visit.page.wait_for_load_state()
 
 
 def lang(visit: Visit) -> str:
@@ -67,6 +69,7 @@ def test_an_administrator_adds_a_caseworker_in_russian_whose_pages_keep_the_acco
     assert page.url.endswith("/casework/queue") and lang(worker) == "ru"      # the account's
     worker.check("queue-ru")
     page.get_by_role("link", name="Қазақша").click()
+    page.wait_for_url(lambda u: u.endswith("/casework/queue"))      # the click starts the navigation; its end
     assert page.url.endswith("/casework/queue") and lang(worker) == "kk"
     worker.check("queue-kk")
     page.get_by_role("button", name="Шығу").click()

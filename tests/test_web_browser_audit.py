@@ -43,6 +43,7 @@ def test_an_auditor_in_russian_dismisses_a_finding_and_sees_the_share_dismissed_
     page.get_by_label("Имя пользователя").fill("auditor")
     page.get_by_label("Пароль").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(lambda u: u.endswith("/audit/summary"))      # the click starts the navigation; its end
     assert page.url.endswith("/audit/summary")
     cell = page.locator(f"#check-{check} td.dismissed-share")
     before = cell.inner_text()
@@ -53,6 +54,7 @@ def test_an_auditor_in_russian_dismisses_a_finding_and_sees_the_share_dismissed_
     page.get_by_label("Проверка").select_option(check)
     page.get_by_label("Состояние").select_option("open")
     page.get_by_role("button", name="Показать").click()
+    page.wait_for_url(lambda u: "state=open" in u)      # the click starts the navigation; its end
     assert f"check={check}" in page.url and "state=open" in page.url
     rows = page.locator("main table tbody tr")
     assert rows.count() > 0 and all(s == "Открыта" for s in page.locator("main tbody td.state-open").all_inner_texts())

@@ -34,6 +34,7 @@ def test_a_citizen_in_kazakh_consents_books_cancels_and_sees_who_looked(server, 
     page.get_by_label("Пайдаланушы аты").fill("citizen")
     page.get_by_label("Құпиясөз").fill(PASSWORD)
     page.get_by_role("button", name="Кіру").click()
+    page.wait_for_url(lambda u: u.endswith("/my/offers"))      # the click starts the navigation; its end
     assert page.url.endswith("/my/offers") and page.locator("html").get_attribute("lang") == "kk"
     citizen.check("offers")
     shown = page.locator(f"#offer-{planted['offer']}-yes").inner_text()
@@ -55,6 +56,7 @@ def test_a_citizen_in_kazakh_consents_books_cancels_and_sees_who_looked(server, 
     hold.wait_for()                                        # the free times, swapped in place by htmx
     citizen.check("appointments-free")
     hold.click()
+    page.wait_for_url(lambda u: "?held=1" in u)      # the click starts the navigation; its end
     assert "?held=1" in page.url
     citizen.check("appointment-held")
     page.get_by_role("button", name="Жазылуды растау").click()
