@@ -12,7 +12,7 @@ from komek.kz import regions
 from komek.kz.catalogs import LANGUAGES, N_
 from komek.services import accounts
 from komek.web import session
-from komek.web.pages import client, render
+from komek.web.pages import client, database, render
 
 router = APIRouter(prefix="/admin")
 # What the access wing refuses, said beside the field it concerns in the administrator's language.
@@ -27,12 +27,8 @@ REFUSED = {"username": N_("Give a username of 1 to 64 characters, not taken by a
 def administrator(request: Request) -> access.Actor:
     """The signed-in administrator; anyone else is refused by the service, which logs it."""
     actor = session.actor(request)
-    accounts.administrator(actor, _url(request), f"the page {request.url.path}", client(request))
+    accounts.administrator(actor, database(request), f"the page {request.url.path}", client(request))
     return actor
-
-
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
 
 
 def _form(request: Request, template: str, values: dict, errors: dict, status: int = 200, **more):
@@ -43,7 +39,7 @@ def _form(request: Request, template: str, values: dict, errors: dict, status: i
 @router.get("/accounts")
 def listing(request: Request, done: str | None = None):
     actor = administrator(request)
-    return render(request, "accounts.html", actor=actor, accounts=accounts.listing(actor, _url(request), client(request)),
+    return render(request, "accounts.html", actor=actor, accounts=accounts.listing(actor, database(request), client(request)),
                   done=done)
 
 
@@ -60,7 +56,7 @@ def add(request: Request, username: str = Form(""), role: str = Form(""), region
     actor = administrator(request)
     values = {"username": username, "role": role, "regions": tuple(region), "iin": iin.strip(), "language": language}
     try:
-        made, drawn = accounts.add(actor, _url(request), username, role, tuple(region), values["iin"] or None,
+        made, drawn = accounts.add(actor, database(request), username, role, tuple(region), values["iin"] or None,
                                    language or None, password or None, client(request))
     except FieldError as e:
         return _form(request, "account_new.html", values, {e.field: REFUSED.get(e.field, REFUSED["username"])})
@@ -69,7 +65,7 @@ def add(request: Request, username: str = Form(""), role: str = Form(""), region
 
 @router.get("/accounts/{username}")
 def one(request: Request, username: str):
-    seen = accounts.one(administrator(request), _url(request), username, client(request))
+    seen = accounts.one(administrator(request), database(request), username, client(request))
     values = {"role": seen["role"], "regions": seen["regions"], "iin": "", "language": seen["language"] or ""}
     return _form(request, "account.html", values, {}, account=seen)
 
@@ -81,10 +77,10 @@ def change(request: Request, username: str, role: str = Form(""), region: list[s
     actor = administrator(request)
     values = {"role": role, "regions": tuple(region), "iin": iin.strip(), "language": language}
     try:
-        accounts.change(actor, _url(request), username, role, tuple(region), language or None, values["iin"] or None,
+        accounts.change(actor, database(request), username, role, tuple(region), language or None, values["iin"] or None,
                         client(request))
     except FieldError as e:
-        seen = accounts.one(actor, _url(request), username, client(request))
+        seen = accounts.one(actor, database(request), username, client(request))
         return _form(request, "account.html", values, {e.field: REFUSED.get(e.field, REFUSED["role"])}, account=seen)
     return RedirectResponse("/admin/accounts?done=changed", status_code=303)
 
@@ -92,5 +88,5 @@ def change(request: Request, username: str, role: str = Form(""), region: list[s
 @router.post("/accounts/{username}/disable")
 def disable(request: Request, username: str, csrf: str = Form("")):
     session.check_csrf(request, csrf)
-    accounts.disable(administrator(request), _url(request), username, client(request))
+    accounts.disable(administrator(request), database(request), username, client(request))
     return RedirectResponse("/admin/accounts?done=disabled", status_code=303)

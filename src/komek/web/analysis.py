@@ -23,7 +23,7 @@ from komek.services import jobs, monitoring
 from komek.services.statistics import statistics
 from komek.web import charts, i18n, session
 from komek.web.citizen import _month
-from komek.web.pages import client, language, render
+from komek.web.pages import client, database, language, render
 
 router = APIRouter(prefix="/analysis")
 ENDED = ("succeeded", "failed", "cancelled")
@@ -43,10 +43,6 @@ def analyst(request: Request) -> access.Actor:
     return actor
 
 
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
-
-
 def _names(request: Request) -> dict:
     """How the pages name a region, a measure and a job's state in the user's language."""
     lang = language(request)
@@ -64,7 +60,7 @@ def start(request: Request):
 @router.get("/statistics")
 def stats(request: Request, month: str | None = None):
     actor, month = analyst(request), _month(month)
-    seen = statistics(_url(request), month, actor, client(request))
+    seen = statistics(database(request), month, actor, client(request))
     levels = None
     if seen["levels"]:
         levels = defaultdict(dict)
@@ -77,12 +73,12 @@ def stats(request: Request, month: str | None = None):
 @router.get("/monitoring")
 def watch(request: Request, month: str | None = None):
     actor, month = analyst(request), _month(month)
-    seen = monitoring.read(actor, _url(request), month, client=client(request))
+    seen = monitoring.read(actor, database(request), month, client=client(request))
     return render(request, "monitoring.html", actor=actor, month=month, m=seen, **_names(request))
 
 
 def _reforms(request: Request, actor: access.Actor, values: dict, errors: dict, status: int = 200):
-    mine = jobs.mine(_url(request), "simulation", actor, client(request), limit=20)
+    mine = jobs.mine(database(request), "simulation", actor, client(request), limit=20)
     return render(request, "reforms.html", status=status, actor=actor, values=values, errors=errors,
                   runs=[j for j in mine if j["params"].get("reform")], **_names(request))
 
@@ -120,7 +116,7 @@ def run_reform(request: Request, month: str = Form(""), document: str = Form("")
         errors["document"] = {"text": say(ASK["yaml"]), "detail": why}
     else:
         try:
-            job = jobs.submit(_url(request), "simulation", {"month": values["month"], "reform": reform}, actor,
+            job = jobs.submit(database(request), "simulation", {"month": values["month"], "reform": reform}, actor,
                               client(request))
         except FieldError as e:
             if e.field == "month":
@@ -133,7 +129,7 @@ def run_reform(request: Request, month: str = Form(""), document: str = Form("")
 
 
 def _job(request: Request, actor: access.Actor, job_id: int) -> dict:
-    return jobs.status(_url(request), "simulation", job_id, actor, client(request))
+    return jobs.status(database(request), "simulation", job_id, actor, client(request))
 
 
 def _result(request: Request, job: dict) -> dict | None:

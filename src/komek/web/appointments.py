@@ -21,7 +21,7 @@ from komek.kz.catalogs import N_
 from komek.services import appointments as cases
 from komek.web import session
 from komek.web.citizen import citizen
-from komek.web.pages import client, language, render
+from komek.web.pages import client, database, language, render
 
 router = APIRouter(prefix="/my/appointments")
 SHOWN = dt.timedelta(days=13)          # the free slots of a fortnight from the day chosen
@@ -31,10 +31,6 @@ ASK = {"service": N_("Choose one of the services."), "region": N_("Choose the re
        "key": N_("This form was already sent for another time: open the page again.")}
 PAYMENTS = {"created": N_("not paid yet"), "paid": N_("paid"), "failed": N_("the payment failed"), "refunded": N_("refunded")}
 STATES = {"held": N_("Held, not yet booked"), "booked": N_("Booked"), "cancelled": N_("Cancelled"), "expired": N_("Expired")}
-
-
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
 
 
 def _named(entry: dict, lang: str) -> str:
@@ -49,7 +45,7 @@ def choices(lang: str) -> dict:
 
 def _mine(request: Request, actor: access.Actor) -> list[dict]:
     first = today()
-    return cases.reservations(actor, _url(request), None, first, first + dt.timedelta(days=book.MAX_DAYS - 1),
+    return cases.reservations(actor, database(request), None, first, first + dt.timedelta(days=book.MAX_DAYS - 1),
                               "a citizen reads their own reservations", client(request))
 
 
@@ -68,14 +64,14 @@ def _free(request: Request, actor: access.Actor, values: dict, errors: dict) -> 
         errors["on"] = ASK["on"]
     if errors:
         return None
-    found = cases.free_slots(actor, _url(request), values["service"], values["region"], first, last)
+    found = cases.free_slots(actor, database(request), values["service"], values["region"], first, last)
     return [{**slot, "key": str(uuid.uuid4())} for slot in found]
 
 
 def _page(request: Request, actor: access.Actor, values: dict, errors: dict | None = None, status: int = 200, **more):
     errors = dict(errors or {})
     free = _free(request, actor, values, errors)
-    moving = cases.reservation(actor, _url(request), int(values["move"]), "a citizen moves their appointment",
+    moving = cases.reservation(actor, database(request), int(values["move"]), "a citizen moves their appointment",
                                client(request)) if values.get("move") else None
     return render(request, "appointments.html", status=422 if errors and status == 200 else status, actor=actor,
                   values=values, errors=errors, free=free, mine=[] if moving else _mine(request, actor), moving=moving,
@@ -96,7 +92,7 @@ def hold(request: Request, slot_id: int = Form(...), key: str = Form(""), servic
          csrf: str = Form("")):
     """Hold a slot; moving, the move is shown to confirm first, then the new slot held, the old cancelled."""
     session.check_csrf(request, csrf)
-    actor, url = citizen(request), _url(request)
+    actor, url = citizen(request), database(request)
     values = {"service": service, "region": region, "on": on or today().isoformat(), "move": move}
     provider = payments.provider(request.app.state.settings)
     if move and not confirm:
@@ -123,7 +119,7 @@ def hold(request: Request, slot_id: int = Form(...), key: str = Form(""), servic
 
 
 def _one(request: Request, actor: access.Actor, reservation_id: int, status: int = 200, **more):
-    seen = cases.reservation(actor, _url(request), reservation_id, "a citizen reads their own reservation",
+    seen = cases.reservation(actor, database(request), reservation_id, "a citizen reads their own reservation",
                              client(request))
     names = choices(language(request))
     return render(request, "reservation.html", status=status, actor=actor, r=seen, states=STATES, payments=PAYMENTS,
@@ -141,7 +137,7 @@ def confirm(request: Request, reservation_id: int, csrf: str = Form("")):
     session.check_csrf(request, csrf)
     actor = citizen(request)
     try:
-        cases.confirm(actor, _url(request), reservation_id, client(request))
+        cases.confirm(actor, database(request), reservation_id, client(request))
     except Conflict as e:              # the hold lapsed, or the fee is not paid: said as the service says it
         return _one(request, actor, reservation_id, status=409, problem=str(e))
     return RedirectResponse(f"/my/appointments/{reservation_id}?booked=1", status_code=303)
@@ -154,7 +150,7 @@ def cancel(request: Request, reservation_id: int, confirm: str = Form(""), csrf:
     if not confirm:
         return _one(request, actor, reservation_id, confirming=True)
     try:
-        cases.cancel(actor, _url(request), payments.provider(request.app.state.settings), reservation_id, client(request))
+        cases.cancel(actor, database(request), payments.provider(request.app.state.settings), reservation_id, client(request))
     except Conflict as e:
         return _one(request, actor, reservation_id, status=409, problem=str(e))
     return RedirectResponse(f"/my/appointments?cancelled={reservation_id}", status_code=303)

@@ -19,7 +19,7 @@ from komek.kz import regions
 from komek.kz.catalogs import N_
 from komek.services import findings
 from komek.web import session
-from komek.web.pages import client, language, render
+from komek.web.pages import client, database, language, render
 
 router = APIRouter(prefix="/audit")
 PAGE = 50                       # findings a page; the cursor leads to the next
@@ -37,10 +37,6 @@ def auditor(request: Request) -> access.Actor:
     """The one signed in. Whether they may read findings is the service's to say: it refuses every
     role but the auditor's and logs the refusal, as it does for the API."""
     return session.actor(request)
-
-
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
 
 
 def checks() -> dict[str, str]:
@@ -67,7 +63,7 @@ def listing(request: Request, check: str = "", region: str = "", severity: str =
     chosen = Filters(check=check or None, region=region or None, state=state or None, severity=severity or None)
     errors, page, saved = {}, None, True
     try:
-        page = findings.findings_page(actor, _url(request), chosen, cursor, PAGE, purpose="the auditor's findings list",
+        page = findings.findings_page(actor, database(request), chosen, cursor, PAGE, purpose="the auditor's findings list",
                                       client=client(request))
     except FieldError as e:
         errors["cursor" if e.field == "cursor" else e.field] = ASK["filter"]
@@ -81,7 +77,7 @@ def listing(request: Request, check: str = "", region: str = "", severity: str =
 
 
 def _finding(request: Request, actor: access.Actor, finding_id: str, status: int = 200, **values):
-    seen = findings.finding(actor, _url(request), finding_id, "an auditor reviews the finding", client(request))
+    seen = findings.finding(actor, database(request), finding_id, "an auditor reviews the finding", client(request))
     return render(request, "finding.html", status=status, actor=actor, f=seen, checks=checks(),
                   regions=region_names(language(request)), severities=SEVERITIES, review_states=REVIEW_STATES,
                   **{"errors": {}, "values": {}, **values})
@@ -119,7 +115,7 @@ def review(request: Request, finding_id: str, decision: str = Form(""), recovery
         errors["reason"] = ASK["reason"]
     if not errors:
         try:
-            findings.review(actor, _url(request), finding_id, decision, recovered, reason.strip() or None,
+            findings.review(actor, database(request), finding_id, decision, recovered, reason.strip() or None,
                             client(request))
         except ReviewError:
             errors["decision"] = ASK["reviewed"]
@@ -134,7 +130,7 @@ def review(request: Request, finding_id: str, decision: str = Form(""), recovery
 def summary(request: Request):
     actor = auditor(request)
     try:
-        rows = findings.check_summary(actor, _url(request), Filters(), client(request))
+        rows = findings.check_summary(actor, database(request), Filters(), client(request))
     except NotFound:
         rows = None
     return render(request, "audit_summary.html", actor=actor, rows=rows, checks=checks())

@@ -22,7 +22,7 @@ from komek.services.households import household
 from komek.services.persons import search as find
 from komek.web import session
 from komek.web.citizen import _month
-from komek.web.pages import client, language, render, source
+from komek.web.pages import client, database, language, render, source
 
 router = APIRouter(prefix="/casework")
 QUEUE_PAGE = 50          # applications a page of the queue shows, the least time left first
@@ -41,15 +41,11 @@ def caseworker(request: Request) -> access.Actor:
     return actor
 
 
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
-
-
 @router.get("/queue")
 def queue(request: Request, cursor: str | None = None):
     actor = caseworker(request)
     try:
-        listed = applications.listing(actor, _url(request), cursor or None, QUEUE_PAGE, purpose="the caseworker's queue",
+        listed = applications.listing(actor, database(request), cursor or None, QUEUE_PAGE, purpose="the caseworker's queue",
                                       client=client(request))
     except FieldError:          # a cursor from an old or altered link: the queue from its start
         return RedirectResponse("/casework/queue", status_code=303)
@@ -99,7 +95,7 @@ def card(request: Request, household_id: str, month: str | None = None):
 
 
 def _application(request: Request, actor: access.Actor, app_id: int, **values):
-    seen = applications.read(actor, _url(request), app_id, "a caseworker decides the application", client(request))
+    seen = applications.read(actor, database(request), app_id, "a caseworker decides the application", client(request))
     return render(request, "application.html", status=422 if values.get("errors") else 200, actor=actor, a=seen,
                   decide=True, **{"errors": {}, "values": {}, **values})
 
@@ -123,7 +119,7 @@ def review(request: Request, app_id: int, to: str = Form(""), reason: str = Form
     if errors or not confirm:
         return _application(request, actor, app_id, values=values, errors=errors, confirming=not errors)
     try:
-        applications.move(actor, _url(request), app_id, to, reason, client(request))
+        applications.move(actor, database(request), app_id, to, reason, client(request))
     except TransitionError:
         return _application(request, actor, app_id, values=values, errors={"to": ASK["to"]})
     return RedirectResponse(f"/casework/applications/{app_id}?moved=1", status_code=303)

@@ -13,27 +13,23 @@ from komek.kz.catalogs import N_
 from komek.services import requests
 from komek.web import session
 from komek.web.casework import caseworker
-from komek.web.pages import client, render
+from komek.web.pages import client, database, render
 
 router = APIRouter(prefix="/casework")
 ASK = {"to": N_("Choose one of the moves allowed."),
        "note": N_("Write the answer or the reason: the citizen is sent it.")}
 
 
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
-
-
 @router.get("/requests")
 def queue(request: Request):
     actor = caseworker(request)
-    listed = requests.listing(actor, _url(request), limit=requests.MAX_PAGE, purpose="the caseworker's requests queue",
+    listed = requests.listing(actor, database(request), limit=requests.MAX_PAGE, purpose="the caseworker's requests queue",
                               client=client(request))
     return render(request, "requests.html", actor=actor, items=listed["items"], total=listed["total"], queue=True)
 
 
 def _request(request: Request, actor: access.Actor, rid: int, status: int = 200, **values):
-    seen = requests.read(actor, _url(request), rid, "a caseworker works the request", client(request))
+    seen = requests.read(actor, database(request), rid, "a caseworker works the request", client(request))
     return render(request, "request.html", status=status, actor=actor, r=seen, work=True,
                   **{"errors": {}, "values": {}, **values})
 
@@ -54,7 +50,7 @@ def work(request: Request, rid: int, to: str = Form(""), note: str = Form(""), c
         errors["note"] = ASK["note"]
     if not errors:
         try:
-            requests.move(actor, _url(request), rid, to, note, client(request))
+            requests.move(actor, database(request), rid, to, note, client(request))
             return RedirectResponse(f"/casework/requests/{rid}?moved=1", status_code=303)
         except TransitionError:
             errors["to"] = ASK["to"]

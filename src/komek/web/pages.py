@@ -33,6 +33,11 @@ def render(request: Request, template: str, status: int = 200, **values) -> HTML
     return HTMLResponse(page, status_code=status)
 
 
+def database(request: Request) -> str:
+    """The registry database's URL, as the services take it."""
+    return request.app.state.settings.database
+
+
 def source(request: Request) -> DatabaseSource:
     """The registry database, reopened when a minute has passed (a new ingestion may add tables)."""
     state = request.app.state

@@ -15,7 +15,7 @@ from komek.kz.catalogs import N_
 from komek.services import appeals, requests
 from komek.web import session
 from komek.web.citizen import REFUSED, application_page, citizen
-from komek.web.pages import client, language, render
+from komek.web.pages import client, database, language, render
 
 router = APIRouter(prefix="/my")
 ASK = {"grounds": N_("Say why the decision is wrong: the supervisor reads your grounds."),
@@ -28,10 +28,6 @@ ASK = {"grounds": N_("Say why the decision is wrong: the supervisor reads your g
 FIELDS = ("category", "region_code", "locality", "street", "building", "text", "phone")
 
 
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
-
-
 @router.post("/applications/{app_id}/appeal")
 def appeal(request: Request, app_id: int, grounds: str = Form(""), key: str = Form(""), csrf: str = Form("")):
     session.check_csrf(request, csrf)
@@ -41,7 +37,7 @@ def appeal(request: Request, app_id: int, grounds: str = Form(""), key: str = Fo
         return application_page(request, actor, app_id, 422, values=values, errors={"grounds": ASK["grounds"]})
     body = {"application_id": app_id, "grounds": grounds, "language": language(request)}
     try:
-        answer, _ = appeals.file(actor, _url(request), body, values["key"], client(request))
+        answer, _ = appeals.file(actor, database(request), body, values["key"], client(request))
     except FieldError as e:
         return application_page(request, actor, app_id, 422, values=values,
                                 errors={"grounds": ASK.get(e.field, e.problem)})
@@ -53,7 +49,7 @@ def appeal(request: Request, app_id: int, grounds: str = Form(""), key: str = Fo
 @router.get("/appeals")
 def my_appeals(request: Request):
     actor = citizen(request)
-    listed = appeals.listing(actor, _url(request), limit=appeals.MAX_PAGE, purpose="a citizen reads their own appeals",
+    listed = appeals.listing(actor, database(request), limit=appeals.MAX_PAGE, purpose="a citizen reads their own appeals",
                              client=client(request))
     return render(request, "appeals.html", actor=actor, items=listed["items"], total=listed["total"], queue=False)
 
@@ -61,14 +57,14 @@ def my_appeals(request: Request):
 @router.get("/appeals/{appeal_id}")
 def my_appeal(request: Request, appeal_id: int, filed: int = 0):
     actor = citizen(request)
-    seen = appeals.read(actor, _url(request), appeal_id, "a citizen reads their own appeal", client(request))
+    seen = appeals.read(actor, database(request), appeal_id, "a citizen reads their own appeal", client(request))
     return render(request, "appeal.html", actor=actor, p=seen, filed=bool(filed), decide=False)
 
 
 @router.get("/requests")
 def my_requests(request: Request):
     actor = citizen(request)
-    listed = requests.listing(actor, _url(request), limit=requests.MAX_PAGE, purpose="a citizen reads their own requests",
+    listed = requests.listing(actor, database(request), limit=requests.MAX_PAGE, purpose="a citizen reads their own requests",
                               client=client(request))
     return render(request, "requests.html", actor=actor, items=listed["items"], total=listed["total"], queue=False)
 
@@ -97,7 +93,7 @@ def file_request(request: Request, category: str = Form(""), region_code: str = 
     if not errors:
         body = {name: values[name] for name in FIELDS if values[name].strip()} | {"language": language(request)}
         try:
-            answer, _ = requests.file(actor, _url(request), body, values["key"], client(request))
+            answer, _ = requests.file(actor, database(request), body, values["key"], client(request))
             return RedirectResponse(f"/my/requests/{answer['id']}?filed=1", status_code=303)
         except FieldError as e:         # the service's check, beside the field it names
             field = e.field if e.field in values else "text"
@@ -108,5 +104,5 @@ def file_request(request: Request, category: str = Form(""), region_code: str = 
 @router.get("/requests/{rid}")
 def my_request(request: Request, rid: int, filed: int = 0):
     actor = citizen(request)
-    seen = requests.read(actor, _url(request), rid, "a citizen reads their own request", client(request))
+    seen = requests.read(actor, database(request), rid, "a citizen reads their own request", client(request))
     return render(request, "request.html", actor=actor, r=seen, filed=bool(filed), work=False)

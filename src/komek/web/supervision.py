@@ -15,7 +15,7 @@ from komek.errors import Conflict, FieldError, Forbidden
 from komek.kz.catalogs import N_
 from komek.services import appeals
 from komek.web import session
-from komek.web.pages import client, render
+from komek.web.pages import client, database, render
 
 router = APIRouter(prefix="/supervision")
 ASK = {"outcome": N_("Choose the outcome."),
@@ -32,20 +32,16 @@ def supervisor(request: Request) -> access.Actor:
     return actor
 
 
-def _url(request: Request) -> str:
-    return request.app.state.settings.database
-
-
 @router.get("/appeals")
 def queue(request: Request):
     actor = supervisor(request)
-    listed = appeals.listing(actor, _url(request), limit=appeals.MAX_PAGE, purpose="the supervisor's appeals queue",
+    listed = appeals.listing(actor, database(request), limit=appeals.MAX_PAGE, purpose="the supervisor's appeals queue",
                              client=client(request))
     return render(request, "appeals.html", actor=actor, items=listed["items"], total=listed["total"], queue=True)
 
 
 def _appeal(request: Request, actor: access.Actor, appeal_id: int, status: int = 200, **values):
-    seen = appeals.read(actor, _url(request), appeal_id, "a supervisor decides the appeal", client(request))
+    seen = appeals.read(actor, database(request), appeal_id, "a supervisor decides the appeal", client(request))
     return render(request, "appeal.html", status=status, actor=actor, p=seen, decide=True,
                   **{"errors": {}, "values": {}, **values})
 
@@ -84,9 +80,9 @@ def decide(request: Request, appeal_id: int, outcome: str = Form(""), note: str 
     body = {"to": "decided", "outcome": outcome, "note": note}
     if outcome in appeals.data.CHANGES:
         body |= {k: v for k, v in (("amount_tiyn", tiyn), ("basis", basis.strip() or None)) if v is not None}
-    appeals.read(actor, _url(request), appeal_id, "a supervisor decides the appeal", client(request))   # the region's refusal
+    appeals.read(actor, database(request), appeal_id, "a supervisor decides the appeal", client(request))   # the region's refusal
     try:
-        appeals.move(actor, _url(request), appeal_id, body, client(request))
+        appeals.move(actor, database(request), appeal_id, body, client(request))
     except Forbidden:           # the region allowed on reading it, the refusal is of the decision's maker
         return _appeal(request, actor, appeal_id, 403, values=values, own=True)
     except FieldError as e:
