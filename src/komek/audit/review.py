@@ -24,7 +24,7 @@ def save(url: str, frame: pl.DataFrame, batch: int = 20_000) -> dict[str, int]:
     now = dt.datetime.now(dt.UTC)
     table = AuditFinding.__table__
     new = updated = 0
-    with engine(url).begin() as conn:
+    with engine(url).execution_options(immediate=True).begin() as conn:     # it reads, then writes
         known = set(conn.execute(select(table.c.finding_id)).scalars())
         rows = [dict(r, severity_rank=severity_rank(r["severity"])) for r in frame.to_dicts()]
         fresh = [dict(r, first_found=now, last_found=now) for r in rows if r["finding_id"] not in known]

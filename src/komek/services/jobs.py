@@ -403,11 +403,11 @@ def requeue_stale(url: str, stale: dt.timedelta = STALE) -> list[int]:
     """Queue again every running job whose heartbeat is older than `stale`: its worker stopped."""
     cutoff = _now() - stale
     lost = (Job.state == "running") & ((Job.heartbeat.is_(None)) | (Job.heartbeat < cutoff))
+    # One statement, no read before the write: on SQLite a read lock upgraded to write fails as
+    # busy at once when another connection (the worker's relay, its sweeps) has written meanwhile.
     with engine(url).begin() as conn:
-        ids = list(conn.scalars(select(Job.id).where(lost).order_by(Job.id)))
-        if ids:
-            conn.execute(update(Job).where(lost, Job.id.in_(ids)).values(
-                state="queued", step="queued again: its worker stopped", progress=0.0))
+        ids = sorted(conn.scalars(update(Job).where(lost).values(
+            state="queued", step="queued again: its worker stopped", progress=0.0).returning(Job.id)))
     for job_id in ids:
         log.warning("job %s: its worker stopped; queued again", job_id)
     return ids
