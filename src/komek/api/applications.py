@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from komek import access
+from komek.api import idempotent
 from komek.api.auth import PERSONAL, UNAUTHORIZED, client, current_actor
 from komek.api.registry import _source
 from komek.cases.workflow import STATES
@@ -64,16 +65,10 @@ def _links(request: Request, app_id: int) -> dict:
                                                         "assessment by the rules"},
                         422: {"description": "The body is not valid, or the key was used with another body"}})
 def file_application(request: Request, response: Response, body: Filing,
-                     key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-                                       description="A key of the client's for this application: sent again, the "
-                                       "first answer is returned"),
+                     key: str = idempotent.key("application"),
                      actor: access.Actor = Depends(current_actor)) -> dict:
     answer, replayed = service.file(actor, _source(request), body.model_dump(exclude_none=True), key, client(request))
-    links = _links(request, answer["id"])
-    response.headers["Location"] = links["self"]
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return {**answer, "links": links}
+    return idempotent.filed(response, answer, replayed, _links(request, answer["id"]))
 
 
 @router.get("/applications", openapi_extra=PERSONAL, responses=REFUSED,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from komek import access
+from komek.api import idempotent
 from komek.api.auth import PERSONAL, UNAUTHORIZED, client, current_actor
 from komek.cases import requests as data
 from komek.kz import regions
@@ -56,17 +57,11 @@ def _links(request: Request, rid: int) -> dict:
                                                         "the request it repeats, if any"},
                         422: {"description": "The body is not valid, or the key was used with another body"}})
 def file_request(request: Request, response: Response, body: Filing,
-                 key: str = Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-                                   description="A key of the client's for this request: sent again, the first answer "
-                                   "is returned"),
+                 key: str = idempotent.key("request"),
                  actor: access.Actor = Depends(current_actor)) -> dict:
     answer, replayed = service.file(actor, request.app.state.settings.database, body.model_dump(exclude_none=True), key,
                                     client(request))
-    links = _links(request, answer["id"])
-    response.headers["Location"] = links["self"]
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return {**answer, "links": links}
+    return idempotent.filed(response, answer, replayed, _links(request, answer["id"]))
 
 
 @router.get("/requests", openapi_extra=PERSONAL, responses=REFUSED,

@@ -35,7 +35,7 @@ from komek.kz.calendar import calendar
 from komek.kz.iin import mask
 from komek.registry.db import session
 from komek.registry.models import Appeal, AppealKey, AppealMove, Application, Assignment, Transition
-from komek.services import keys
+from komek.services import handling, keys
 from komek.services.applications import change_on_appeal
 from komek.services.jobs import iso_utc
 
@@ -50,31 +50,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None):
-    access.record(url, actor, what, iin=iin, source=client, allowed=False)
-    raise error
-
-
 def _replay(url: str, actor: access.Actor, key: str, digest: str) -> dict | None:
     with session(url) as s:
-        first = s.get(AppealKey, (actor.username, key))
-        if first is None:
-            return None
-        if first.body_sha256 != digest:
-            raise FieldError("Idempotency-Key", f"already used for appeal {first.appeal_id} with another body: a new "
-                             "appeal takes a new key")
-        return json.loads(first.response)
+        return handling.replay(s.get(AppealKey, (actor.username, key)), digest, "appeal")
 
 
 def _text(body: dict, name: str, required: bool = True) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise FieldError(name, "required: a text" if value is None else "a text that is not empty")
-    if len(value) > MAX_TEXT:
-        raise FieldError(name, f"at most {MAX_TEXT} characters")
-    return value.strip()
+    return handling.text(body, name, MAX_TEXT, required)
 
 
 def _tenge(tiyn: int | None) -> str | None:
@@ -95,7 +77,7 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     acknowledgement, and whether it is the first answer replayed."""
     what = "appeal filed"
     if actor.role not in APPELLANTS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file appeals: the applicant does"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not file appeals: the applicant does"), client)
     digest = keys.digest(body)
     if (first := _replay(url, actor, key, digest)) is not None:
         access.record(url, actor, what + " (replayed)", iin=actor.iin, source=client)
@@ -114,7 +96,7 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     if a is None:
         raise NotFound(f"application {app_id}: no such application")
     if applicant != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"application {app_id} is another person's: only its applicant appeals"),
+        handling.refuse(url, actor, what, Forbidden(f"application {app_id} is another person's: only its applicant appeals"),
                 client, applicant)
     now = now or _now()
     day = kz_today(now)
@@ -176,7 +158,7 @@ def appealable(actor: access.Actor, url: str, app_id: int, now: dt.datetime | No
         if a is None:
             raise NotFound(f"application {app_id}: no such application")
         if actor.role not in APPELLANTS or a.applicant_iin != actor.iin:
-            _refuse(url, actor, "appeal term", Forbidden(f"application {app_id} is another person's: only its applicant "
+            handling.refuse(url, actor, "appeal term", Forbidden(f"application {app_id} is another person's: only its applicant "
                                                          "appeals"), None, a.applicant_iin)
         if a.state not in data.DECISIONS:
             return None
@@ -193,13 +175,13 @@ def appealable(actor: access.Actor, url: str, app_id: int, now: dt.datetime | No
 def _may(url: str, actor: access.Actor, p: Appeal | None, appeal_id: int, what: str, client: str | None) -> Appeal:
     """The appeal, if the actor may act on it: the appellant their own, a supervisor the regions served."""
     if actor.role not in (*APPELLANTS, *DECIDERS):
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read or decide appeals"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read or decide appeals"), client)
     if p is None:
         raise NotFound(f"appeal {appeal_id}: no such appeal")
     if actor.role == "citizen" and p.appellant_iin != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"appeal {appeal_id} is another person's"), client, p.appellant_iin)
+        handling.refuse(url, actor, what, Forbidden(f"appeal {appeal_id} is another person's"), client, p.appellant_iin)
     if actor.role in DECIDERS and p.region_code not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"appeal {appeal_id} is of region {p.region_code}, not one this supervisor "
+        handling.refuse(url, actor, what, Forbidden(f"appeal {appeal_id} is of region {p.region_code}, not one this supervisor "
                                             "serves"), client, p.appellant_iin)
     return p
 
@@ -237,7 +219,7 @@ def move(actor: access.Actor, url: str, appeal_id: int, body: dict, client: str 
         p = _may(url, actor, s.get(Appeal, appeal_id), appeal_id, "appeal change", client)
         decider = s.get(Transition, p.decision_id).actor
     if to == "decided" and decider == actor.username:
-        _refuse(url, actor, "appeal change", Forbidden(f"{actor.username} made the decision appealed: a second person, "
+        handling.refuse(url, actor, "appeal change", Forbidden(f"{actor.username} made the decision appealed: a second person, "
                                                        "another supervisor of the region, decides the appeal"),
                 client, p.appellant_iin)
     with session(url, immediate=True) as s:
@@ -338,7 +320,7 @@ def listing(actor: access.Actor, url: str, limit: int = 50, purpose: str | None 
     the open appeals by working days left (overdue first), then by id. Each appellant shown is a log entry."""
     what = "appeals list" if actor.role == "citizen" else "appeals queue"
     if actor.role not in (*APPELLANTS, *DECIDERS):
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read appeals"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read appeals"), client)
     if not 1 <= limit <= MAX_PAGE:
         raise FieldError("limit", f"from 1 to {MAX_PAGE}")
     today = kz_today(now)

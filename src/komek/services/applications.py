@@ -27,8 +27,6 @@ recorded (komek.cases.workflow), every read of an application written to the acc
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import logging
@@ -58,7 +56,7 @@ from komek.periods import month_end, month_start
 from komek.registry import DatabaseSource
 from komek.registry.db import session
 from komek.registry.models import Address, Application, Assignment, HouseholdMember, IdempotencyKey, Transition
-from komek.services import keys
+from komek.services import handling, keys
 from komek.services.sources import warnings_for
 
 FILERS = ("citizen", "caseworker")      # who files, reads and moves applications
@@ -104,23 +102,10 @@ def _contact(body: dict) -> tuple[str | None, str | None]:
     return phone.normalize(body["phone"]), language
 
 
-def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None,
-            household_id: str | None = None) -> None:
-    access.record(url, actor, what, iin=iin, household_id=household_id, source=client, allowed=False)
-    raise error
-
-
 # Filing --------------------------------------------------------------------------------------
 
 def _replay(s, actor: access.Actor, key: str, digest: str) -> dict | None:
-    """The first answer to this account's key, or None when the key is new; the key with another body is refused."""
-    first = s.get(IdempotencyKey, (actor.username, key))
-    if first is None:
-        return None
-    if first.body_sha256 != digest:
-        raise FieldError("Idempotency-Key", f"already used for application {first.application_id} with another "
-                         "body: a new application takes a new key")
-    return json.loads(first.response)
+    return handling.replay(s.get(IdempotencyKey, (actor.username, key)), digest, "application")
 
 
 def _household(conn, iin: str, on: dt.date, wanted: str | None) -> tuple[str, str]:
@@ -223,7 +208,7 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
     and whether it is the first answer replayed."""
     url, what = source.url, "application filed"
     if actor.role not in FILERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file applications"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not file applications"), client)
     digest, now = keys.digest(body), now or _now()
     # One transaction, one connection: the key looked up, the household found, the application, its
     # first move, its message, the key's answer and the access log's entry written, or none of them.
@@ -236,7 +221,7 @@ def file(actor: access.Actor, source: DatabaseSource, body: dict, key: str, clie
                 return first, True
             answer = _filed(s, actor, body, key, digest, client, now)
     except _Refused as no:
-        _refuse(url, actor, what, no.error, client, no.iin, no.household_id)
+        handling.refuse(url, actor, what, no.error, client, no.iin, no.household_id)
     except IntegrityError:          # the same key at the same moment: the request that won answers
         with session(url) as s:
             if (first := _replay(s, actor, key, digest)) is None:
@@ -503,14 +488,14 @@ def _may(url: str, actor: access.Actor, a: Application | None, app_id: int, what
     """The application, if the actor may act on it: a citizen their own, a caseworker the regions
     served. Another's is forbidden (and logged); an unknown id is not found."""
     if actor.role not in FILERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read or decide applications"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read or decide applications"), client)
     if a is None:
         raise NotFound(f"application {app_id}: no such application")
     if actor.role == "citizen" and a.applicant_iin != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"application {app_id} is another person's"), client, a.applicant_iin,
+        handling.refuse(url, actor, what, Forbidden(f"application {app_id} is another person's"), client, a.applicant_iin,
                 a.household_id)
     if actor.role == "caseworker" and a.region_code not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"application {app_id} is of region {a.region_code}, not one this caseworker "
+        handling.refuse(url, actor, what, Forbidden(f"application {app_id} is of region {a.region_code}, not one this caseworker "
                                             "serves"), client, a.applicant_iin, a.household_id)
     return a
 
@@ -600,18 +585,6 @@ def _item(a: Application, today: dt.date, stops: list[Stop]) -> dict:
             **_clock(a, today, stops), "eligible": a.eligible, "amount": _tenge(a.amount_tiyn), "assessed": a.assessed is not None}
 
 
-def _cursor(token: str) -> tuple[int, int]:
-    try:
-        rank, last = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(rank), int(last)
-    except (ValueError, TypeError, binascii.Error):
-        raise FieldError("cursor", "not a cursor this list gave (take next_cursor from the previous page)") from None
-
-
-def _token(rank: int, last: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([rank, last]).encode()).decode()
-
-
 def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int = 50, purpose: str | None = None,
             client: str | None = None, now: dt.datetime | None = None) -> dict:
     """A citizen: their own applications, newest first. A caseworker: the queue of the regions
@@ -619,10 +592,10 @@ def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int
     nearly due or overdue. A page at a time (`next_cursor`); each applicant on the page is a log entry."""
     what = "applications list" if actor.role == "citizen" else "applications queue"
     if actor.role not in FILERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read applications"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read applications"), client)
     if not 1 <= limit <= MAX_PAGE:
         raise FieldError("limit", f"from 1 to {MAX_PAGE}")
-    after, today = _cursor(cursor) if cursor else None, deadlines.today(now)
+    after, today = handling.cursor(cursor, int, int) if cursor else None, deadlines.today(now)
     with session(url) as s:
         if actor.role == "citizen":
             query = select(Application).where(Application.applicant_iin == actor.iin)
@@ -647,4 +620,4 @@ def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int
         stops = _stops(s, [a.id for a in shown if a.clock_stopped is not None])
         items = [_item(a, today, stops.get(a.id, [])) for a in shown]
     access.record(url, actor, what, iins=sorted({a.applicant_iin for a in shown}) or [None], purpose=purpose, source=client)
-    return {"items": items, "total": total, "next_cursor": _token(*ranked[limit - 1]) if len(page) > limit else None}
+    return {"items": items, "total": total, "next_cursor": handling.token(ranked[limit - 1]) if len(page) > limit else None}

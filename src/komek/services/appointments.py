@@ -32,18 +32,13 @@ from komek.kz import phone as phones
 from komek.kz.catalogs import LANGUAGES
 from komek.registry.db import require_current, session
 from komek.registry.models import FeePayment, Reservation, Slot
+from komek.services import handling
 
 log = logging.getLogger("komek.appointments")
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.UTC)
-
-
-def _refuse(url: str, actor: access.Actor, what: str, error: Exception, iin: str | None = None,
-            client: str | None = None) -> None:
-    access.record(url, actor, what, iin=iin, source=client, allowed=False)
-    raise error
 
 
 # Slots -------------------------------------------------------------------------------------------
@@ -60,7 +55,7 @@ def add_slot(actor: access.Actor, url: str, service: str, office: str, region: s
     """A caseworker adds a slot in a region served: (the slot, whether it is new). The body is checked first."""
     book.check_slot(service, region, starts, minutes, _now(now))
     if actor.role != "caseworker" or region not in actor.regions:
-        _refuse(url, actor, f"add a slot in region {region}",
+        handling.refuse(url, actor, f"add a slot in region {region}",
                 Forbidden(f"only a caseworker of region {region} adds its slots"), client=client)
     with session(url) as s:
         slot, made = book.add_slot(s, service, office, region, starts, minutes, fee_tiyn, actor.username, _now(now))
@@ -79,7 +74,7 @@ def hold(actor: access.Actor, url: str, provider: Provider, slot_id: int, key: s
     when given: (the reservation, whether this request made it). A replay of the key answers with
     the reservation the key made."""
     if actor.role != "citizen" or not actor.iin:
-        _refuse(url, actor, "hold a slot", Forbidden("only a citizen holds a slot, for themselves"), client=client)
+        handling.refuse(url, actor, "hold a slot", Forbidden("only a citizen holds a slot, for themselves"), client=client)
     if not key or len(key) > 200:
         raise FieldError("Idempotency-Key", "required: 1 to 200 characters, the same for a retried request")
     given = {k: v for k, v in (("phone", phone), ("language", language)) if v is not None}
@@ -118,13 +113,13 @@ def _replay(url: str, actor: access.Actor, key: str, body: str, now: dt.datetime
 def _own(url: str, actor: access.Actor, reservation_id: int, what: str, client: str | None) -> None:
     """Go on only for the citizen whose reservation it is; else refused and logged."""
     if actor.role != "citizen" or not actor.iin:
-        _refuse(url, actor, what, Forbidden(f"only the citizen whose reservation it is may {what.split()[0]} it"),
+        handling.refuse(url, actor, what, Forbidden(f"only the citizen whose reservation it is may {what.split()[0]} it"),
                 client=client)
     with session(url) as s:
         r, _, _ = book.find(s, reservation_id)
         whose = r.person_iin
     if whose != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"reservation {reservation_id} is another person's"), iin=whose, client=client)
+        handling.refuse(url, actor, what, Forbidden(f"reservation {reservation_id} is another person's"), iin=whose, client=client)
 
 
 def confirm(actor: access.Actor, url: str, reservation_id: int, client: str | None = None,
@@ -152,12 +147,12 @@ def reservation(actor: access.Actor, url: str, reservation_id: int, purpose: str
         whose, region = r.person_iin, slot.region_code
         seen = book.view(s, r, now, full_iin=actor.role == "caseworker", history=True)
     if actor.role == "citizen" and whose != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"reservation {reservation_id} is another person's"), iin=whose, client=client)
+        handling.refuse(url, actor, what, Forbidden(f"reservation {reservation_id} is another person's"), iin=whose, client=client)
     if actor.role == "caseworker" and region not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"reservation {reservation_id} is in region {region}, not one this "
+        handling.refuse(url, actor, what, Forbidden(f"reservation {reservation_id} is in region {region}, not one this "
                                             "caseworker serves"), iin=whose, client=client)
     if actor.role not in ("citizen", "caseworker"):
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read reservations"), iin=whose, client=client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read reservations"), iin=whose, client=client)
     access.record(url, actor, what, iin=whose, purpose=purpose, source=client)
     return seen
 
@@ -172,10 +167,10 @@ def reservations(actor: access.Actor, url: str, region: str | None, first: dt.da
         if region is None:
             raise FieldError("region", "required: this caseworker serves several regions")
         if region not in actor.regions:
-            _refuse(url, actor, f"reservations in region {region}",
+            handling.refuse(url, actor, f"reservations in region {region}",
                     Forbidden(f"region {region} is not one this caseworker serves"), client=client)
     elif actor.role != "citizen" or not actor.iin:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read reservations"), client=client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read reservations"), client=client)
     start, end = book.day_span(first, last)
     with session(url) as s:
         q = select(Reservation).join(Slot, Slot.id == Reservation.slot_id).where(Slot.starts >= start, Slot.starts < end)

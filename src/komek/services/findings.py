@@ -8,11 +8,9 @@ auditor decided and why.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from komek import access
 from komek.audit import review as audit_review
@@ -20,6 +18,7 @@ from komek.audit.listing import Filters, count_findings, list_findings, masked, 
 from komek.errors import FieldError, Forbidden, NotFound, ReviewError
 from komek.registry.db import session
 from komek.registry.models import AuditFinding
+from komek.services import handling
 
 READERS = ("auditor",)
 MAX_PAGE = 500
@@ -38,19 +37,6 @@ def _scoped(actor: access.Actor, url: str, what: str, filters: Filters, purpose:
         raise
 
 
-def _cursor(token: str) -> tuple[int, Decimal, str]:
-    try:
-        rank, amount, fid = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(rank), Decimal(amount), str(fid)
-    except (ValueError, TypeError, InvalidOperation, binascii.Error):
-        raise FieldError("cursor", "not a cursor this list gave (take next_cursor from the previous page)") from None
-
-
-def _token(row: dict) -> str:
-    rank, amount, fid = position(row)
-    return base64.urlsafe_b64encode(json.dumps([rank, str(amount), fid]).encode()).decode()
-
-
 def _plain(row: dict) -> dict:
     out = {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
     if out.get("evidence") is not None:
@@ -64,7 +50,7 @@ def findings_page(actor: access.Actor, url: str, filters: Filters, cursor: str |
     scope = _scoped(actor, url, "findings list", filters, purpose, client)
     if not 1 <= limit <= MAX_PAGE:
         raise FieldError("limit", f"from 1 to {MAX_PAGE}")
-    after = _cursor(cursor) if cursor else None
+    after = handling.cursor(cursor, int, Decimal, str) if cursor else None
     full = list_findings(url, scope, limit + 1, full_iin=True, after=after)
     shown = full.head(limit)
     rows = (shown if full_iin else masked(shown)).to_dicts()
@@ -72,7 +58,7 @@ def findings_page(actor: access.Actor, url: str, filters: Filters, cursor: str |
     access.record(url, actor, "findings list (full IINs)" if full_iin else "findings list", iins=iins or [None],
                   purpose=purpose, source=client)
     return {"items": [_plain(r) for r in rows], "total": count_findings(url, scope),
-            "next_cursor": _token(rows[-1]) if full.height > limit else None}
+            "next_cursor": handling.token(position(rows[-1])) if full.height > limit else None}
 
 
 def _owned(s, actor: access.Actor, url: str, finding_id: str, what: str, purpose: str | None,

@@ -44,7 +44,7 @@ from komek.periods import month_end
 from komek.registry import DatabaseSource, require_current
 from komek.registry.db import engine, session
 from komek.registry.models import Address, Consent, Contact, Disability, HouseholdMember, InboundMessage, Ingestion, Notification, Offer, Person
-from komek.services import applications
+from komek.services import applications, handling
 
 SIGNATURE = "X-Komek-Signature"     # the header the SMS gateway signs its inbound callbacks in
 LANGUAGE = "kk"                     # no source gives a family's language: Kazakh, the state language
@@ -413,19 +413,13 @@ def _view(o: Offer) -> dict:
             "purpose": data.purpose(o.measure, o.month)}
 
 
-def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None,
-            household_id: str | None = None):
-    access.record(url, actor, what, iin=iin, household_id=household_id, source=client, allowed=False)
-    raise error
-
-
 def consent(actor: access.Actor, url: str, offer_id: int, answer: str, shown: str, client: str | None = None,
             now: dt.datetime | None = None) -> dict:
     """A citizen's answer to their own offer online (channel web), with the text they were shown.
     The same answer again is applied once; another answer to a decided offer is a conflict."""
     what = "offer consent"
     if actor.role != "citizen":
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not answer offers: the family does"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not answer offers: the family does"), client)
     if answer not in ("yes", "no"):
         raise FieldError("answer", "yes or no")
     if not isinstance(shown, str) or not shown.strip():
@@ -436,7 +430,7 @@ def consent(actor: access.Actor, url: str, offer_id: int, answer: str, shown: st
     if o is None:
         raise NotFound(f"offer {offer_id}: no such offer")
     if o.iin != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"offer {offer_id} is another person's"), client, o.iin, o.household_id)
+        handling.refuse(url, actor, what, Forbidden(f"offer {offer_id} is another person's"), client, o.iin, o.household_id)
     with session(url, immediate=True) as s:
         o = s.get(Offer, offer_id, with_for_update=True)
         wanted = "accepted" if answer == "yes" else "declined"
@@ -457,7 +451,7 @@ def listing(actor: access.Actor, url: str, limit: int = 50, client: str | None =
     """A citizen's own offers, newest first, each with where it stands and, unsent, why."""
     what = "offers list"
     if actor.role != "citizen":
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read offers: the family does"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read offers: the family does"), client)
     if not 1 <= limit <= MAX_PAGE:
         raise FieldError("limit", f"from 1 to {MAX_PAGE}")
     with session(url) as s:

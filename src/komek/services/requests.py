@@ -21,8 +21,6 @@ change (komek.cases.requests has the data; docs/cases.md, "Citizen requests").
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import re
@@ -40,7 +38,7 @@ from komek.kz.calendar import calendar
 from komek.kz.iin import is_valid, mask
 from komek.registry.db import session
 from komek.registry.models import CitizenRequest, RequestKey, RequestMove
-from komek.services import disclosure, keys
+from komek.services import disclosure, handling, keys
 from komek.services.jobs import iso_utc, json_rows
 
 FILERS = ("citizen", "caseworker")
@@ -54,32 +52,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _refuse(url: str, actor: access.Actor, what: str, error: Exception, client: str | None, iin: str | None = None):
-    access.record(url, actor, what, iin=iin, source=client, allowed=False)
-    raise error
-
-
 def _replay(url: str, actor: access.Actor, key: str, digest: str) -> dict | None:
-    """The first answer to this account's key, or None when the key is new; the key with another body is refused."""
     with session(url) as s:
-        first = s.get(RequestKey, (actor.username, key))
-        if first is None:
-            return None
-        if first.body_sha256 != digest:
-            raise FieldError("Idempotency-Key", f"already used for request {first.request_id} with another body: a new "
-                             "request takes a new key")
-        return json.loads(first.response)
-
-
-def _text(body: dict, name: str, limit: int, required: bool = True) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise FieldError(name, "required: a text" if value is None else "a text that is not empty")
-    if len(value) > limit:
-        raise FieldError(name, f"at most {limit} characters")
-    return value.strip()
+        return handling.replay(s.get(RequestKey, (actor.username, key)), digest, "request")
 
 
 def _checked(actor: access.Actor, body: dict) -> dict:
@@ -93,8 +68,8 @@ def _checked(actor: access.Actor, body: dict) -> dict:
     language = body.get("language", "kk")
     if language not in LANGUAGES:
         raise FieldError("language", f"one of {', '.join(LANGUAGES)}")
-    locality = _text(body, "locality", 200)
-    street, building = _text(body, "street", 200, False), _text(body, "building", 50, False)
+    locality = handling.text(body, "locality", 200)
+    street, building = handling.text(body, "street", 200, False), handling.text(body, "building", 50, False)
     iin = body.get("iin")
     if actor.role == "citizen":
         iin = iin or actor.iin
@@ -102,7 +77,7 @@ def _checked(actor: access.Actor, body: dict) -> dict:
         raise FieldError("iin", "required: a caseworker files on behalf of a citizen, by a valid IIN")
     return {"category": category, "region_code": region, "language": language, "locality": locality,
             "street": street, "building": building, "place_key": data.place_key(locality, street, building),
-            "point": data.check_point(body.get("latitude"), body.get("longitude")), "text": _text(body, "text", MAX_TEXT),
+            "point": data.check_point(body.get("latitude"), body.get("longitude")), "text": handling.text(body, "text", MAX_TEXT),
             "phone": phone.normalize(body.get("phone") if isinstance(body.get("phone"), str) else ""), "iin": iin}
 
 
@@ -115,16 +90,16 @@ def file(actor: access.Actor, url: str, body: dict, key: str, client: str | None
     the first answer replayed."""
     what = "request filed"
     if actor.role not in FILERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not file requests"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not file requests"), client)
     digest = keys.digest(body)
     if (first := _replay(url, actor, key, digest)) is not None:
         access.record(url, actor, what + " (replayed)", iin=first["iin"], source=client)
         return first, True
     f = _checked(actor, body)
     if actor.role == "citizen" and f["iin"] != actor.iin:
-        _refuse(url, actor, what, Forbidden("a citizen files requests of their own only"), client, f["iin"])
+        handling.refuse(url, actor, what, Forbidden("a citizen files requests of their own only"), client, f["iin"])
     if actor.role == "caseworker" and f["region_code"] not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"region {f['region_code']} is not one this caseworker serves"), client, f["iin"])
+        handling.refuse(url, actor, what, Forbidden(f"region {f['region_code']} is not one this caseworker serves"), client, f["iin"])
     now = now or _now()
     day = data.today(now)
     due = calendar().due_date(day, deadlines.general_request(day).days)
@@ -268,13 +243,13 @@ def _withdraw(s, r: CitizenRequest, who: str, role: str, note: str, now: dt.date
 def _may(url: str, actor: access.Actor, r: CitizenRequest | None, rid: int, what: str, client: str | None) -> CitizenRequest:
     """The request, if the actor may act on it: a citizen their own, a caseworker the regions served."""
     if actor.role not in FILERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read or work requests"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read or work requests"), client)
     if r is None:
         raise NotFound(f"request {rid}: no such request")
     if actor.role == "citizen" and r.iin != actor.iin:
-        _refuse(url, actor, what, Forbidden(f"request {rid} is another person's"), client, r.iin)
+        handling.refuse(url, actor, what, Forbidden(f"request {rid} is another person's"), client, r.iin)
     if actor.role == "caseworker" and r.region_code not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"request {rid} is of region {r.region_code}, not one this caseworker "
+        handling.refuse(url, actor, what, Forbidden(f"request {rid} is of region {r.region_code}, not one this caseworker "
                                             "serves"), client, r.iin)
     return r
 
@@ -357,18 +332,6 @@ def _item(r: CitizenRequest, today: dt.date) -> dict:
             "reopened": r.reopened, "repeats": r.repeats_id, "repeat_count": r.repeat_count}
 
 
-def _cursor(token: str) -> tuple[int, int]:
-    try:
-        rank, last = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(rank), int(last)
-    except (ValueError, TypeError, binascii.Error):
-        raise FieldError("cursor", "not a cursor this list gave (take next_cursor from the previous page)") from None
-
-
-def _token(rank: int, last: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([rank, last]).encode()).decode()
-
-
 def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int = 50, purpose: str | None = None,
             client: str | None = None, now: dt.datetime | None = None) -> dict:
     """A citizen: their own requests, newest first. A caseworker: the queue of the regions served,
@@ -377,11 +340,11 @@ def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int
     each citizen on the page is a log entry."""
     what = "requests list" if actor.role == "citizen" else "requests queue"
     if actor.role not in FILERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read requests (an analyst reads the statistics)"),
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read requests (an analyst reads the statistics)"),
                 client)
     if not 1 <= limit <= MAX_PAGE:
         raise FieldError("limit", f"from 1 to {MAX_PAGE}")
-    after, today = _cursor(cursor) if cursor else None, data.today(now or _now())
+    after, today = handling.cursor(cursor, int, int) if cursor else None, data.today(now or _now())
     c = CitizenRequest
     with session(url) as s:
         if actor.role == "citizen":
@@ -397,7 +360,7 @@ def listing(actor: access.Actor, url: str, cursor: str | None = None, limit: int
         items = [_item(r, today) for r in shown]
     access.record(url, actor, what, iins=sorted({r.iin for r in shown}) or [None], purpose=purpose, source=client)
     return {"items": items, "total": len(order),
-            "next_cursor": _token(*ranked[limit - 1]) if len(ranked) > limit else None}
+            "next_cursor": handling.token(ranked[limit - 1]) if len(ranked) > limit else None}
 
 
 # The aggregates --------------------------------------------------------------------------------
@@ -413,13 +376,13 @@ def statistics(actor: access.Actor, url: str, month: str | None = None, region: 
     suppressed with its figures; an analyst of some regions sees those only."""
     what = "requests statistics"
     if actor.role not in READERS:
-        _refuse(url, actor, what, Forbidden(f"a {actor.role} does not read the requests' statistics (an analyst's)"), client)
+        handling.refuse(url, actor, what, Forbidden(f"a {actor.role} does not read the requests' statistics (an analyst's)"), client)
     if month is not None and not (isinstance(month, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month)):
         raise FieldError("month", "a month as YYYY-MM")
     if region is not None and region not in regions():
         raise FieldError("region", f"a region's KATO code ({', '.join(regions())})")
     if region is not None and actor.regions and region not in actor.regions:
-        _refuse(url, actor, what, Forbidden(f"region {region} is not one of this analyst's"), client)
+        handling.refuse(url, actor, what, Forbidden(f"region {region} is not one of this analyst's"), client)
     wanted = [region] if region else list(actor.regions)
     today = data.today(now or _now())
     cells = counted(url, wanted, today)
