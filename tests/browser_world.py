@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from web_world import ROOT, build, close
+from web_world import ROOT, build
 
 __all__ = ["CHROMIUM", "OUT", "Visit", "browser", "needs_chromium", "server", "sync_api"]
 
@@ -34,21 +34,20 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in t
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    world = build("sqlite", tmp_path_factory.mktemp("browser"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    served = uvicorn.Server(uvicorn.Config(world["app"], host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if served.started:
-            break
-        time.sleep(0.1)
-    yield {**world, "base": f"http://127.0.0.1:{port}", "db_base": world["base"]}
-    served.should_exit = True
-    thread.join(10)
-    close({**world})
+    with build("sqlite", tmp_path_factory.mktemp("browser")) as world:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        served = uvicorn.Server(uvicorn.Config(world["app"], host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=served.run, daemon=True)
+        thread.start()
+        for _ in range(100):
+            if served.started:
+                break
+            time.sleep(0.1)
+        yield {**world, "base": f"http://127.0.0.1:{port}"}
+        served.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")

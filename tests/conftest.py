@@ -4,7 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -29,17 +32,21 @@ def postgres_url() -> str | None:
         probe.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """An empty database. On PostgreSQL a fresh schema per test, dropped afterwards."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{(tmp_path / 'registry.sqlite').as_posix()}"
-        yield url
-        db.engine(url).dispose()
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """An empty database of `kind`: a SQLite file in `folder`, or on PostgreSQL a fresh schema,
+    dropped afterwards. PostgreSQL not reachable skips the test, or fails it in CI
+    (KOMEK_REQUIRE_POSTGRES), where a data-layer test may not skip it."""
+    if kind == "sqlite":
+        url = f"sqlite:///{(folder / 'registry.sqlite').as_posix()}"
+        try:
+            yield url
+        finally:
+            db.engine(url).dispose()
         return
     base = postgres_url()
     if base is None:
-        if os.environ.get("KOMEK_REQUIRE_POSTGRES"):   # CI: a data-layer test may not skip PostgreSQL
+        if os.environ.get("KOMEK_REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL is required (KOMEK_REQUIRE_POSTGRES) but not reachable")
         pytest.skip("PostgreSQL is not reachable (set KOMEK_TEST_POSTGRES_URL)")
     schema = f"komek_test_{uuid.uuid4().hex[:12]}"
@@ -54,6 +61,13 @@ def database_url(request, tmp_path):
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database. On PostgreSQL a fresh schema per test, dropped afterwards."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import uuid
 from pathlib import Path
 
 import polars as pl
@@ -19,10 +18,9 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from conftest import postgres_url
+from conftest import fresh_database, postgres_url
 from komek import access
 from komek.api import create_app
 from komek.audit import review
@@ -49,104 +47,93 @@ REQUEST = {"category": "roads", "locality": "Kostanay", "street": "Al-Farabi", "
 def world(extract, audited, tmp_path_factory):
     """The registry, its audit saved, and an account of every role; the people and records they are checked on."""
     tmp = tmp_path_factory.mktemp("api-access")
-    base, schema = postgres_url(), None
-    if base:
-        schema = f"komek_test_{uuid.uuid4().hex[:12]}"
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{(tmp / 'registry.sqlite').as_posix()}"
-    db.migrate(url)
-    ingest_extract(extract, komek_settings(data_dir=tmp / "data", database_url=url))
-    findings = pl.concat([audited.findings, audited.anomalies])
-    review.save(url, findings)
+    with fresh_database("postgresql" if postgres_url() else "sqlite", tmp) as url:
+        db.migrate(url)
+        ingest_extract(extract, komek_settings(data_dir=tmp / "data", database_url=url))
+        findings = pl.concat([audited.findings, audited.anomalies])
+        review.save(url, findings)
 
-    living = registry_inputs.households_on(registry_inputs.tables_of(source(extract)), ON).collect().sort("household_id")
-    region = findings["region_code"].drop_nulls().mode().sort()[0]
-    mine = living.filter(pl.col("region_code") == region)
-    theirs = living.filter(pl.col("region_code") != region)
-    members = pl.read_parquet(extract / "households.parquet").filter(pl.col("to_date").is_null())
-    hid, other_hid = mine["household_id"][0], theirs["household_id"][0]
-    citizen = members.filter(pl.col("household_id") == hid)["iin"].sort()[0]
-    stranger = members.filter(pl.col("household_id") == other_hid)["iin"].sort()[0]
-    here = findings.filter(pl.col("region_code") == region).sort("finding_id")
-    there = findings.filter(pl.col("region_code") != region).sort("finding_id")["finding_id"][0]
-    other_region = theirs["region_code"][0]
+        living = registry_inputs.households_on(registry_inputs.tables_of(source(extract)), ON).collect().sort("household_id")
+        region = findings["region_code"].drop_nulls().mode().sort()[0]
+        mine = living.filter(pl.col("region_code") == region)
+        theirs = living.filter(pl.col("region_code") != region)
+        members = pl.read_parquet(extract / "households.parquet").filter(pl.col("to_date").is_null())
+        hid, other_hid = mine["household_id"][0], theirs["household_id"][0]
+        citizen = members.filter(pl.col("household_id") == hid)["iin"].sort()[0]
+        stranger = members.filter(pl.col("household_id") == other_hid)["iin"].sort()[0]
+        here = findings.filter(pl.col("region_code") == region).sort("finding_id")
+        there = findings.filter(pl.col("region_code") != region).sort("finding_id")["finding_id"][0]
+        other_region = theirs["region_code"][0]
 
-    access.add(url, "citizen", PASSWORD, "citizen", iin=citizen)
-    access.add(url, "case", PASSWORD, "caseworker", (region,))
-    access.add(url, "case-elsewhere", PASSWORD, "caseworker", (other_region,))
-    access.add(url, "auditor", PASSWORD, "auditor")
-    access.add(url, "auditor-elsewhere", PASSWORD, "auditor", (other_region,))
-    access.add(url, "analyst", PASSWORD, "analyst")
-    access.add(url, "admin", PASSWORD, "administrator")
-    access.add(url, "boss", PASSWORD, "supervisor", (region,))
-    access.add(url, "boss-elsewhere", PASSWORD, "supervisor", (other_region,))
-    key = access.add_key(url, "office-system", "caseworker", (region,))
-    client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
-    headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
-                   .json()["access_token"]} for u in ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere",
-                                                        "analyst", "admin", "boss", "boss-elsewhere")}
-    headers["key:office-system"] = {"X-API-Key": key}
-    # Jobs: an audit run by a worker (its findings name people), a simulation and a scoring left queued.
-    post = lambda path, who, body: client.post(path, json=body, headers=headers[who]).json()["id"]  # noqa: E731
-    audit_job = post("/api/v1/audits", "auditor", {})
-    work(Settings(data_dir=tmp, database_url=url), once=True)
-    jobs = {"audit": audit_job, "simulation": post("/api/v1/simulations", "analyst", {"month": "2026-10"}),
-            "score": post("/api/v1/scores", "analyst", {"month": "2026-10"})}
-    # Applications: the citizen's own (one to read, one to move), and the stranger's in the other region.
-    apply = lambda who, body, key: client.post("/api/v1/applications", json={"month": "2026-10", **body},  # noqa: E731
-                                               headers={**headers[who], "Idempotency-Key": key}).json()["id"]
-    applications = {"mine": apply("citizen", {"measure": "tsa"}, "a1"), "moved": apply("citizen", {"measure": "tsa"}, "a2"),
-                    "theirs": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a3")}
-    # Appeals: the citizen's against a refusal (one to read, one for the walk to file), a stranger's elsewhere.
-    refused = {"to_appeal": apply("citizen", {"measure": "tsa"}, "a4"), "walk_appeal": apply("citizen", {"measure": "tsa"}, "a5"),
-               "their_decision": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a6")}
-    for name, app_id in refused.items():
-        who = "case-elsewhere" if name == "their_decision" else "case"
-        for to in ("in_review", "rejected"):
-            client.post(f"/api/v1/applications/{app_id}/transitions", json={"to": to, "reason": "decided"}, headers=headers[who])
-    person = lambda iin: access.Actor(-8, "someone", "citizen", (), iin)  # noqa: E731
-    appeal = lambda iin, app_id: appeals.file(person(iin), url, {"application_id": app_id, "grounds": "wrong"},  # noqa: E731
-                                              f"world-appeal-{app_id}")[0]["id"]
-    appealed = {"my_appeal": appeal(citizen, refused["to_appeal"]), "their_appeal": appeal(stranger, refused["their_decision"]),
-                "walk_appeal": refused["walk_appeal"]}
-    # Requests: the same (two at different places, so that neither repeats the other).
-    ask = lambda who, body, key: client.post("/api/v1/requests", json={**REQUEST, **body},  # noqa: E731
-                                             headers={**headers[who], "Idempotency-Key": key}).json()["id"]
-    requests = {"my_request": ask("citizen", {"region_code": region}, "r1"),
-                "moved_request": ask("citizen", {"region_code": region, "street": "Tauelsizdik"}, "r2"),
-                "their_request": ask("case-elsewhere", {"region_code": other_region, "iin": stranger}, "r3")}
-    # Appointments: slots in both regions, the citizen's reservations and a stranger's elsewhere.
-    when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(hour=5, minute=0, second=0, microsecond=0)
-    cfg = Settings(data_dir=tmp, database_url=url)
-    slots = [appointments.add_slot(access.Actor(-9, "case", "caseworker", (region, other_region)), url, "mse_exam",
-                                   "MSE department", r, when + dt.timedelta(hours=i), 30, None)[0]["id"]
-             for i, r in enumerate((region, region, region, region, other_region))]
-    rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
-            for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
-    day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
-    # Offers: the citizen's own, open, as a scan makes them (services.offers, tests/test_offers.py).
-    with session(url) as s:
-        offer = Offer(event_kind="birth", event_key=f"birth:{citizen}:2026-10-01", event_date=dt.date(2026, 10, 1),
-                      iin=citizen, household_id=hid, region_code=region, measure="birth_benefit", month="2026-10",
-                      amount_tiyn=16435000, explanation=json.dumps({"summary": ["a birth"], "reference": "SC"}),
-                      rules_version="komek", extract_as_of=ON, code="123456", phone=None, language="kk",
-                      state="not_sent", why_not_sent="no phone is known", created=dt.datetime.now(dt.UTC),
-                      reply_by=dt.date(2099, 1, 1))
-        s.add(offer)
-        s.flush()
-        offer_id = offer.id
-    yield {"jobs": jobs, "offer": offer_id, "applications": applications, "requests": requests, "appeals": appealed, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
-           "to_cancel": rids[2], "other_rid": rids[3], "days": {"from": day, "to": day}, "region": region,
-           "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
-           "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
-           "there": there, "iins": set(pl.read_parquet(extract / "persons.parquet")["iin"].to_list())}
-    db.engine(url).dispose()
-    if schema:
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        access.add(url, "citizen", PASSWORD, "citizen", iin=citizen)
+        access.add(url, "case", PASSWORD, "caseworker", (region,))
+        access.add(url, "case-elsewhere", PASSWORD, "caseworker", (other_region,))
+        access.add(url, "auditor", PASSWORD, "auditor")
+        access.add(url, "auditor-elsewhere", PASSWORD, "auditor", (other_region,))
+        access.add(url, "analyst", PASSWORD, "analyst")
+        access.add(url, "admin", PASSWORD, "administrator")
+        access.add(url, "boss", PASSWORD, "supervisor", (region,))
+        access.add(url, "boss-elsewhere", PASSWORD, "supervisor", (other_region,))
+        key = access.add_key(url, "office-system", "caseworker", (region,))
+        client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
+        headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
+                       .json()["access_token"]} for u in ("citizen", "case", "case-elsewhere", "auditor", "auditor-elsewhere",
+                                                            "analyst", "admin", "boss", "boss-elsewhere")}
+        headers["key:office-system"] = {"X-API-Key": key}
+        # Jobs: an audit run by a worker (its findings name people), a simulation and a scoring left queued.
+        post = lambda path, who, body: client.post(path, json=body, headers=headers[who]).json()["id"]  # noqa: E731
+        audit_job = post("/api/v1/audits", "auditor", {})
+        work(Settings(data_dir=tmp, database_url=url), once=True)
+        jobs = {"audit": audit_job, "simulation": post("/api/v1/simulations", "analyst", {"month": "2026-10"}),
+                "score": post("/api/v1/scores", "analyst", {"month": "2026-10"})}
+        # Applications: the citizen's own (one to read, one to move), and the stranger's in the other region.
+        apply = lambda who, body, key: client.post("/api/v1/applications", json={"month": "2026-10", **body},  # noqa: E731
+                                                   headers={**headers[who], "Idempotency-Key": key}).json()["id"]
+        applications = {"mine": apply("citizen", {"measure": "tsa"}, "a1"), "moved": apply("citizen", {"measure": "tsa"}, "a2"),
+                        "theirs": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a3")}
+        # Appeals: the citizen's against a refusal (one to read, one for the walk to file), a stranger's elsewhere.
+        refused = {"to_appeal": apply("citizen", {"measure": "tsa"}, "a4"), "walk_appeal": apply("citizen", {"measure": "tsa"}, "a5"),
+                   "their_decision": apply("case-elsewhere", {"measure": "tsa", "applicant_iin": stranger}, "a6")}
+        for name, app_id in refused.items():
+            who = "case-elsewhere" if name == "their_decision" else "case"
+            for to in ("in_review", "rejected"):
+                client.post(f"/api/v1/applications/{app_id}/transitions", json={"to": to, "reason": "decided"}, headers=headers[who])
+        person = lambda iin: access.Actor(-8, "someone", "citizen", (), iin)  # noqa: E731
+        appeal = lambda iin, app_id: appeals.file(person(iin), url, {"application_id": app_id, "grounds": "wrong"},  # noqa: E731
+                                                  f"world-appeal-{app_id}")[0]["id"]
+        appealed = {"my_appeal": appeal(citizen, refused["to_appeal"]), "their_appeal": appeal(stranger, refused["their_decision"]),
+                    "walk_appeal": refused["walk_appeal"]}
+        # Requests: the same (two at different places, so that neither repeats the other).
+        ask = lambda who, body, key: client.post("/api/v1/requests", json={**REQUEST, **body},  # noqa: E731
+                                                 headers={**headers[who], "Idempotency-Key": key}).json()["id"]
+        requests = {"my_request": ask("citizen", {"region_code": region}, "r1"),
+                    "moved_request": ask("citizen", {"region_code": region, "street": "Tauelsizdik"}, "r2"),
+                    "their_request": ask("case-elsewhere", {"region_code": other_region, "iin": stranger}, "r3")}
+        # Appointments: slots in both regions, the citizen's reservations and a stranger's elsewhere.
+        when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(hour=5, minute=0, second=0, microsecond=0)
+        cfg = Settings(data_dir=tmp, database_url=url)
+        slots = [appointments.add_slot(access.Actor(-9, "case", "caseworker", (region, other_region)), url, "mse_exam",
+                                       "MSE department", r, when + dt.timedelta(hours=i), 30, None)[0]["id"]
+                 for i, r in enumerate((region, region, region, region, other_region))]
+        rids = [appointments.hold(person(who), url, payments.provider(cfg), sid, f"world-{sid}")[0]["id"]
+                for who, sid in zip((citizen, citizen, citizen, stranger), (slots[0], slots[1], slots[2], slots[4]))]
+        day = when.astimezone(dt.timezone(dt.timedelta(hours=5))).date().isoformat()
+        # Offers: the citizen's own, open, as a scan makes them (services.offers, tests/test_offers.py).
+        with session(url) as s:
+            offer = Offer(event_kind="birth", event_key=f"birth:{citizen}:2026-10-01", event_date=dt.date(2026, 10, 1),
+                          iin=citizen, household_id=hid, region_code=region, measure="birth_benefit", month="2026-10",
+                          amount_tiyn=16435000, explanation=json.dumps({"summary": ["a birth"], "reference": "SC"}),
+                          rules_version="komek", extract_as_of=ON, code="123456", phone=None, language="kk",
+                          state="not_sent", why_not_sent="no phone is known", created=dt.datetime.now(dt.UTC),
+                          reply_by=dt.date(2099, 1, 1))
+            s.add(offer)
+            s.flush()
+            offer_id = offer.id
+        yield {"jobs": jobs, "offer": offer_id, "applications": applications, "requests": requests, "appeals": appealed, "url": url, "slot": slots[3], "rid": rids[0], "to_confirm": rids[1],
+               "to_cancel": rids[2], "other_rid": rids[3], "days": {"from": day, "to": day}, "region": region,
+               "client": client, "headers": headers, "hid": hid, "other_hid": other_hid, "citizen": citizen,
+               "stranger": stranger, "fid": here["finding_id"][0], "fids": iter(here["finding_id"][1:].to_list()),
+               "there": there, "iins": set(pl.read_parquet(extract / "persons.parquet")["iin"].to_list())}
 
 
 def request_for(world: dict, method: str, path: str) -> dict:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from conftest import postgres_url
+from conftest import fresh_database
 from komek import access
 from komek.api import create_app
 from komek.errors import Conflict, FieldError, Forbidden, TransitionError
@@ -46,26 +44,13 @@ def _iin() -> str:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("appeals")
-    base, schema = postgres_url(), None
-    if request.param == "postgresql":
-        if base is None:
-            pytest.skip("PostgreSQL is not reachable")
-        schema = f"komek_test_{uuid.uuid4().hex[:12]}"
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{(tmp / 'registry.sqlite').as_posix()}"
-    db.migrate(url)
-    actors = {"case": access.add(url, "case", PASSWORD, "caseworker", ("39",)),
-              "boss": access.add(url, "boss", PASSWORD, "supervisor", ("39",)),
-              "boss-elsewhere": access.add(url, "boss-elsewhere", PASSWORD, "supervisor", ("10",))}
-    client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
-    yield {"url": url, "actors": actors, "client": client}
-    db.engine(url).dispose()
-    if schema:
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_database(request.param, tmp) as url:
+        db.migrate(url)
+        actors = {"case": access.add(url, "case", PASSWORD, "caseworker", ("39",)),
+                  "boss": access.add(url, "boss", PASSWORD, "supervisor", ("39",)),
+                  "boss-elsewhere": access.add(url, "boss-elsewhere", PASSWORD, "supervisor", ("10",))}
+        client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
+        yield {"url": url, "actors": actors, "client": client}
 
 
 def citizen(world) -> access.Actor:

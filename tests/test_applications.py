@@ -18,10 +18,9 @@ import pytest
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from conftest import postgres_url
+from conftest import fresh_database
 from komek import access
 from komek.api import create_app
 from komek.cases import workflow
@@ -50,43 +49,30 @@ keys = (f"key-{i}" for i in itertools.count())
 def world(request, extract, tmp_path_factory):
     """The shared extract in a registry database, a citizen, caseworkers of two regions and an auditor."""
     tmp = tmp_path_factory.mktemp("applications")
-    base, schema = postgres_url(), None
-    if request.param == "postgresql":
-        if base is None:
-            pytest.skip("PostgreSQL is not reachable")
-        schema = f"komek_test_{uuid.uuid4().hex[:12]}"
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{(tmp / 'registry.sqlite').as_posix()}"
-    db.migrate(url)
-    ingest_extract(extract, komek_settings(data_dir=tmp / "data", database_url=url))
-    registry = source(extract)
-    living = registry_inputs.households_on(registry_inputs.tables_of(registry), ON).collect().sort("household_id")
-    members = pl.read_parquet(extract / "households.parquet").filter(pl.col("to_date").is_null())
-    single = members.group_by("iin").len().filter(pl.col("len") == 1)["iin"]
-    members = members.filter(pl.col("iin").is_in(single.implode()))
-    region = living["region_code"].mode().sort()[0]
-    other_region = living.filter(pl.col("region_code") != region)["region_code"][0]
-    mine = living.filter(pl.col("region_code") == region)["household_id"]
-    people = members.filter(pl.col("household_id").is_in(mine.implode())).sort("household_id", "iin")
-    citizen, stranger = people["iin"][0], people.filter(pl.col("household_id") != people["household_id"][0])["iin"][0]
-    actors = {"citizen": access.add(url, "citizen", PASSWORD, "citizen", iin=citizen),
-              "stranger": access.add(url, "stranger", PASSWORD, "citizen", iin=stranger),
-              "case": access.add(url, "case", PASSWORD, "caseworker", (region,)),
-              "elsewhere": access.add(url, "elsewhere", PASSWORD, "caseworker", (other_region,)),
-              "auditor": access.add(url, "auditor", PASSWORD, "auditor")}
-    client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
-    headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
-                   .json()["access_token"]} for u in actors}
-    yield {"url": url, "db": source(database=url), "registry": registry, "extract": extract, "people": people,
-           "actors": actors, "client": client, "headers": headers, "region": region, "citizen": citizen,
-           "stranger": stranger}
-    db.engine(url).dispose()
-    if schema:
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_database(request.param, tmp) as url:
+        db.migrate(url)
+        ingest_extract(extract, komek_settings(data_dir=tmp / "data", database_url=url))
+        registry = source(extract)
+        living = registry_inputs.households_on(registry_inputs.tables_of(registry), ON).collect().sort("household_id")
+        members = pl.read_parquet(extract / "households.parquet").filter(pl.col("to_date").is_null())
+        single = members.group_by("iin").len().filter(pl.col("len") == 1)["iin"]
+        members = members.filter(pl.col("iin").is_in(single.implode()))
+        region = living["region_code"].mode().sort()[0]
+        other_region = living.filter(pl.col("region_code") != region)["region_code"][0]
+        mine = living.filter(pl.col("region_code") == region)["household_id"]
+        people = members.filter(pl.col("household_id").is_in(mine.implode())).sort("household_id", "iin")
+        citizen, stranger = people["iin"][0], people.filter(pl.col("household_id") != people["household_id"][0])["iin"][0]
+        actors = {"citizen": access.add(url, "citizen", PASSWORD, "citizen", iin=citizen),
+                  "stranger": access.add(url, "stranger", PASSWORD, "citizen", iin=stranger),
+                  "case": access.add(url, "case", PASSWORD, "caseworker", (region,)),
+                  "elsewhere": access.add(url, "elsewhere", PASSWORD, "caseworker", (other_region,)),
+                  "auditor": access.add(url, "auditor", PASSWORD, "auditor")}
+        client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
+        headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
+                       .json()["access_token"]} for u in actors}
+        yield {"url": url, "db": source(database=url), "registry": registry, "extract": extract, "people": people,
+               "actors": actors, "client": client, "headers": headers, "region": region, "citizen": citizen,
+               "stranger": stranger}
 
 
 def file(world, measure: str, iin: str, who: str = "case", now: dt.datetime | None = None) -> int:

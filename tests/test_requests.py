@@ -12,10 +12,9 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from conftest import postgres_url
+from conftest import fresh_database
 from komek import access
 from komek.api import create_app
 from komek.errors import FieldError, Forbidden, NotFound, TransitionError
@@ -41,33 +40,20 @@ def _iin(n: int) -> str:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("requests")
-    base, schema = postgres_url(), None
-    if request.param == "postgresql":
-        if base is None:
-            pytest.skip("PostgreSQL is not reachable")
-        schema = f"komek_test_{uuid.uuid4().hex[:12]}"
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{(tmp / 'registry.sqlite').as_posix()}"
-    db.migrate(url)
-    citizen, neighbour = _iin(1), _iin(50)
-    actors = {"citizen": access.add(url, "citizen", PASSWORD, "citizen", iin=citizen),
-              "neighbour": access.add(url, "neighbour", PASSWORD, "citizen", iin=neighbour),
-              "case": access.add(url, "case", PASSWORD, "caseworker", ("39",)),
-              "queue": access.add(url, "queue", PASSWORD, "caseworker", ("62",)),
-              "elsewhere": access.add(url, "elsewhere", PASSWORD, "caseworker", ("10",)),
-              "analyst": access.add(url, "analyst", PASSWORD, "analyst"),
-              "analyst59": access.add(url, "analyst59", PASSWORD, "analyst", ("59",))}
-    client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
-    headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
-                   .json()["access_token"]} for u in actors}
-    yield {"url": url, "actors": actors, "client": client, "headers": headers, "citizen": citizen, "neighbour": neighbour}
-    db.engine(url).dispose()
-    if schema:
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_database(request.param, tmp) as url:
+        db.migrate(url)
+        citizen, neighbour = _iin(1), _iin(50)
+        actors = {"citizen": access.add(url, "citizen", PASSWORD, "citizen", iin=citizen),
+                  "neighbour": access.add(url, "neighbour", PASSWORD, "citizen", iin=neighbour),
+                  "case": access.add(url, "case", PASSWORD, "caseworker", ("39",)),
+                  "queue": access.add(url, "queue", PASSWORD, "caseworker", ("62",)),
+                  "elsewhere": access.add(url, "elsewhere", PASSWORD, "caseworker", ("10",)),
+                  "analyst": access.add(url, "analyst", PASSWORD, "analyst"),
+                  "analyst59": access.add(url, "analyst59", PASSWORD, "analyst", ("59",))}
+        client = TestClient(create_app(Settings(data_dir=tmp, database_url=url, secret_key="k" * 40)))
+        headers = {u: {"Authorization": "Bearer " + client.post("/api/v1/token", data={"username": u, "password": PASSWORD})
+                       .json()["access_token"]} for u in actors}
+        yield {"url": url, "actors": actors, "client": client, "headers": headers, "citizen": citizen, "neighbour": neighbour}
 
 
 def place(**more) -> dict:

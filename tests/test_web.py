@@ -22,16 +22,15 @@ from komek.registry.models import AccessEntry, Application, Transition
 from komek.services import applications
 from komek.web import session as web_session
 from komek.web.app import CSP
-from web_world import PASSWORD, ROOT, build, close, signed_in, token
+from web_world import PASSWORD, ROOT, build, signed_in, token
 
 KEY = re.compile(r'name="key" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    made = build(request.param, tmp_path_factory.mktemp("web"))
-    yield made
-    close(made)
+    with build(request.param, tmp_path_factory.mktemp("web")) as made:
+        yield made
 
 
 def count(world, model, *where) -> int:

@@ -21,7 +21,7 @@ from komek.services import jobs, monitoring
 from komek.services.statistics import statistics
 from komek.web import i18n
 from komek.web.pages import MONTH
-from web_world import PASSWORD, ROOT, build, close, signed_in, token
+from web_world import PASSWORD, ROOT, build, signed_in, token
 
 REFORM = (ROOT / "docs" / "examples" / "reform-tsa-line.yaml").read_text("utf-8")
 SUPPRESSED = "suppressed (under 10)"
@@ -29,13 +29,12 @@ SUPPRESSED = "suppressed (under 10)"
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    made = build(request.param, tmp_path_factory.mktemp("analysis"))
-    made["actors"]["analyst"] = access.add(made["url"], "analyst", PASSWORD, "analyst")
-    cfg = made["app"].state.settings
-    for kind in ("simulation", "score"):           # the month's runs the statistics read
-        jobs.run(cfg, jobs.submit(made["url"], kind, {"month": MONTH}, made["actors"]["analyst"])["id"])
-    yield {**made, "cfg": cfg}
-    close(made)
+    with build(request.param, tmp_path_factory.mktemp("analysis")) as made:
+        made["actors"]["analyst"] = access.add(made["url"], "analyst", PASSWORD, "analyst")
+        cfg = made["app"].state.settings
+        for kind in ("simulation", "score"):           # the month's runs the statistics read
+            jobs.run(cfg, jobs.submit(made["url"], kind, {"month": MONTH}, made["actors"]["analyst"])["id"])
+        yield {**made, "cfg": cfg}
 
 
 def jobs_count(world) -> int:

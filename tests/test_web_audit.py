@@ -20,7 +20,7 @@ from komek.registry.models import AccessEntry, AuditFinding
 from komek.services import findings
 from komek.services.audit import run_audit
 from komek.web.app import CSP
-from web_world import PASSWORD, build, close, signed_in, token
+from web_world import PASSWORD, build, signed_in, token
 
 ROW = re.compile(r'<td><a href="/audit/findings/(F\w+)">')
 NEXT = re.compile(r'href="(/audit/findings\?[^"]*cursor=[^"]*)" rel="next"')
@@ -29,10 +29,9 @@ NEXT = re.compile(r'href="(/audit/findings\?[^"]*cursor=[^"]*)" rel="next"')
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web-audit")
-    made = build(request.param, tmp)
-    run_audit(made["db"], tmp / "audit", save_to=made["url"])
-    yield made
-    close(made)
+    with build(request.param, tmp) as made:
+        run_audit(made["db"], tmp / "audit", save_to=made["url"])
+        yield made
 
 
 def counted(world, *where) -> int:

@@ -18,16 +18,15 @@ from komek.registry.db import session
 from komek.registry.models import Application, Notification
 from komek.services import applications, whatif
 from komek.services.households import situation
-from web_world import ON, PASSWORD, build, close, signed_in, token
+from web_world import ON, PASSWORD, build, signed_in, token
 
 KEY = re.compile(r'name="key" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    made = build(request.param, tmp_path_factory.mktemp("web-corrections"))
-    yield made
-    close(made)
+    with build(request.param, tmp_path_factory.mktemp("web-corrections")) as made:
+        yield made
 
 
 def citizen_actor(world) -> Actor:

@@ -20,22 +20,21 @@ from komek.services import appointments
 from komek.settings import Settings
 from komek.web.i18n import money
 from offers_world import BIRTH, neighbour, offer, slots
-from web_world import build, close, signed_in, token
+from web_world import build, signed_in, token
 
 KEYS = re.compile(r'name="slot_id" value="(\d+)">\s*<input type="hidden" name="key" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    made = build(request.param, tmp_path_factory.mktemp("web-offers"))
-    url, region = made["url"], made["region"]
-    made["offer"] = offer(url, made["citizen"], made["household"], region, today() + dt.timedelta(days=3))
-    made["lapsed"] = offer(url, made["citizen"], made["household"], region, today() - dt.timedelta(days=1))
-    made["neighbour"] = neighbour(url)
-    made["theirs"] = offer(url, made["neighbour"].iin, made["other_household"], region, today() + dt.timedelta(days=3))
-    made["slots"], made["day"] = slots(url, region, 6)
-    yield made
-    close(made)
+    with build(request.param, tmp_path_factory.mktemp("web-offers")) as made:
+        url, region = made["url"], made["region"]
+        made["offer"] = offer(url, made["citizen"], made["household"], region, today() + dt.timedelta(days=3))
+        made["lapsed"] = offer(url, made["citizen"], made["household"], region, today() - dt.timedelta(days=1))
+        made["neighbour"] = neighbour(url)
+        made["theirs"] = offer(url, made["neighbour"].iin, made["other_household"], region, today() + dt.timedelta(days=3))
+        made["slots"], made["day"] = slots(url, region, 6)
+        yield made
 
 
 def count(world, model, *where) -> int:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
-from conftest import postgres_url
+from conftest import fresh_database
 from komek import access
 from komek.api import create_app
 from komek.errors import NotFound
@@ -32,38 +30,30 @@ ON = dt.date(2026, 10, 31)
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 
-def build(kind: str, tmp) -> dict:
+@contextmanager
+def build(kind: str, tmp) -> Iterator[dict]:
+    """The world in a fresh database of `kind`, dropped afterwards."""
     extract = tmp / "extract"
     generate_extract(extract, 300, 11, dt.date(2026, 11, 1), 12, irregularities=0.03)
-    base, schema = postgres_url(), None
-    if kind == "postgresql":
-        if base is None:
-            pytest.skip("PostgreSQL is not reachable")
-        schema = f"komek_test_{uuid.uuid4().hex[:12]}"
-        with create_engine(base).begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{(tmp / 'registry.sqlite').as_posix()}"
-    db.migrate(url)
-    ingest_extract(extract, komek_settings(data_dir=tmp / "data", database_url=url))
-    registry = source(extract)
-    living = registry_inputs.households_on(registry_inputs.tables_of(registry), ON).collect().sort("household_id")
-    members = pl.read_parquet(extract / "households.parquet").filter(pl.col("to_date").is_null())
-    single = members.group_by("iin").len().filter(pl.col("len") == 1)["iin"]
-    members = members.filter(pl.col("iin").is_in(single.implode()))
-    family = next(f for hid in living["household_id"].to_list() if (f := _caseworkers_measure(registry, hid)))
-    region = family[1]["region_code"]
-    other = living.filter(pl.col("region_code") != region)
-    citizen = members.filter(pl.col("household_id") == family[0]).sort("iin")["iin"][0]
-    actors = {"citizen": access.add(url, "citizen", PASSWORD, "citizen", iin=citizen),
-              "case": access.add(url, "case", PASSWORD, "caseworker", (region,)),
-              "elsewhere": access.add(url, "elsewhere", PASSWORD, "caseworker", (other["region_code"][0],)),
-              "auditor": access.add(url, "auditor", PASSWORD, "auditor")}
-    app = create_app(Settings(data_dir=tmp / "data", database_url=url, secret_key="w" * 40))
-    return {"url": url, "db": source(database=url), "app": app, "actors": actors, "citizen": citizen,
-            "household": family[0], "card": family[1], "region": region, "other_household": other["household_id"][0],
-            "schema": schema, "base": base}
+    with fresh_database(kind, tmp) as url:
+        db.migrate(url)
+        ingest_extract(extract, komek_settings(data_dir=tmp / "data", database_url=url))
+        registry = source(extract)
+        living = registry_inputs.households_on(registry_inputs.tables_of(registry), ON).collect().sort("household_id")
+        members = pl.read_parquet(extract / "households.parquet").filter(pl.col("to_date").is_null())
+        single = members.group_by("iin").len().filter(pl.col("len") == 1)["iin"]
+        members = members.filter(pl.col("iin").is_in(single.implode()))
+        family = next(f for hid in living["household_id"].to_list() if (f := _caseworkers_measure(registry, hid)))
+        region = family[1]["region_code"]
+        other = living.filter(pl.col("region_code") != region)
+        citizen = members.filter(pl.col("household_id") == family[0]).sort("iin")["iin"][0]
+        actors = {"citizen": access.add(url, "citizen", PASSWORD, "citizen", iin=citizen),
+                  "case": access.add(url, "case", PASSWORD, "caseworker", (region,)),
+                  "elsewhere": access.add(url, "elsewhere", PASSWORD, "caseworker", (other["region_code"][0],)),
+                  "auditor": access.add(url, "auditor", PASSWORD, "auditor")}
+        app = create_app(Settings(data_dir=tmp / "data", database_url=url, secret_key="w" * 40))
+        yield {"url": url, "db": source(database=url), "app": app, "actors": actors, "citizen": citizen,
+                 "household": family[0], "card": family[1], "region": region, "other_household": other["household_id"][0]}
 
 
 def _caseworkers_measure(registry, hid: str) -> tuple[str, dict] | None:
@@ -73,13 +63,6 @@ def _caseworkers_measure(registry, hid: str) -> tuple[str, dict] | None:
     except NotFound:            # in the registry, but not living on the date
         return None
     return (hid, seen) if any(e["measure"] == "tsa" for e in seen["entitlements"]) else None
-
-
-def close(world: dict) -> None:
-    db.engine(world["url"]).dispose()
-    if world["schema"]:
-        with create_engine(world["base"]).begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {world['schema']} CASCADE")
 
 
 def token(page: str) -> str:
