@@ -19,7 +19,7 @@ from komek.registry.models import AccessEntry, Account, Application
 from komek.services import accounts, applications
 from komek.web import session as web_session
 from komek.web.i18n import STATES
-from web_world import PASSWORD, ROOT, build, close, signed_in, token
+from web_world import PASSWORD, ROOT, build, signed_in, token
 
 VALID_IIN = next(i for n in range(1, 20) if (i := iin.make(dt.date(1990, 1, 1), "F", n)))
 WRONG_IIN = VALID_IIN[:-1] + str((int(VALID_IIN[-1]) + 1) % 10)     # its check digit wrong
@@ -27,10 +27,9 @@ WRONG_IIN = VALID_IIN[:-1] + str((int(VALID_IIN[-1]) + 1) % 10)     # its check 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    made = build(request.param, tmp_path_factory.mktemp("admin"))
-    made["actors"]["admin"] = access.add(made["url"], "admin", PASSWORD, "administrator")
-    yield made
-    close(made)
+    with build(request.param, tmp_path_factory.mktemp("admin")) as made:
+        made["actors"]["admin"] = access.add(made["url"], "admin", PASSWORD, "administrator")
+        yield made
 
 
 def logged(world, *where) -> int:
@@ -53,7 +52,7 @@ def test_the_accounts_list_shows_every_account_with_role_regions_and_state(world
         usernames = s.scalars(select(Account.username)).all()
     assert f": {len(usernames)}<" in page and all(f">{u}</a>" in page for u in usernames)
     assert regions()[world["region"]]["name_ru"] in page                  # the region's name in Russian
-    assert "Сотрудник" in page and world["citizen"] not in page            # the role named; the citizen's IIN masked
+    assert "Специалист" in page and world["citizen"] not in page            # the role named; the citizen's IIN masked
     assert world["citizen"][-4:] in page
     # Nobody else may: the page and the service refuse alike, and the refusal is logged.
     refused = logged(world, AccessEntry.allowed.is_(False), AccessEntry.actor == "case")

@@ -17,7 +17,7 @@ from komek.registry.db import session
 from komek.registry.models import AccessEntry, Appeal, Application, CitizenRequest
 from komek.services import appeals, applications
 from komek.web.app import CSP
-from web_world import PASSWORD, build, close, signed_in, token
+from web_world import PASSWORD, build, signed_in, token
 
 KEY = re.compile(r'name="key" value="([^"]+)"')
 
@@ -33,16 +33,15 @@ def refused(world: dict, month: str) -> int:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    made = build(request.param, tmp_path_factory.mktemp("appeals"))
-    other = next(r for r in regions() if r != made["region"])
-    made["actors"] |= {"super": access.add(made["url"], "super", PASSWORD, "supervisor", (made["region"],)),
-                       "super2": access.add(made["url"], "super2", PASSWORD, "supervisor", (made["region"],)),
-                       "faraway": access.add(made["url"], "faraway", PASSWORD, "supervisor", (other,))}
-    made["to_appeal"], made["appealed"] = refused(made, "2026-09"), refused(made, "2026-10")
-    made["appeal"] = appeals.file(made["actors"]["citizen"], made["url"], {"application_id": made["appealed"],
-                                  "grounds": "my income fell in August"}, "fixture-appeal")[0]["id"]
-    yield made
-    close(made)
+    with build(request.param, tmp_path_factory.mktemp("appeals")) as made:
+        other = next(r for r in regions() if r != made["region"])
+        made["actors"] |= {"super": access.add(made["url"], "super", PASSWORD, "supervisor", (made["region"],)),
+                           "super2": access.add(made["url"], "super2", PASSWORD, "supervisor", (made["region"],)),
+                           "faraway": access.add(made["url"], "faraway", PASSWORD, "supervisor", (other,))}
+        made["to_appeal"], made["appealed"] = refused(made, "2026-09"), refused(made, "2026-10")
+        made["appeal"] = appeals.file(made["actors"]["citizen"], made["url"], {"application_id": made["appealed"],
+                                      "grounds": "my income fell in August"}, "fixture-appeal")[0]["id"]
+        yield made
 
 
 def count(world, model, *where) -> int:

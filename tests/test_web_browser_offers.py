@@ -74,5 +74,5 @@ def test_a_citizen_in_kazakh_consents_books_cancels_and_sees_who_looked(server, 
     assert signed_in(server, "case").get(f"/casework/households/{server['household']}").status_code == 200
     page.get_by_role("link", name="Деректерімді кім қарады").click()
     row = page.locator("tr", has_text="a caseworker reads the household card").first
-    assert "case" in row.inner_text() and "әлеуметтік қызметкер" in row.inner_text()
+    assert "case" in row.inner_text() and "Әлеуметтік қызметкер" in row.inner_text()
     citizen.check("access")

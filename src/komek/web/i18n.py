@@ -42,12 +42,9 @@ OUTCOMES = {"upheld": N_("Upheld: the decision is changed in the appellant's fav
 REQUEST_MOVES = {"in_progress": N_("Take it up"), "answered": N_("Answer"), "resolved": N_("Resolved"),
                  "rejected": N_("Refuse"), "closed": N_("Close"), "withdrawn": N_("Withdraw")}
 FLAGS = {"nearly_due": N_("Nearly due"), "overdue": N_("Overdue"), "in_time": N_("In time")}
-# The roles of accounts (komek.access), named in the actor's history and on the administrator's pages.
+# The roles of accounts (komek.access): on the administrator's pages, in a history and in the access log a citizen reads.
 ACCOUNT_ROLES = {"citizen": N_("Citizen"), "caseworker": N_("Caseworker"), "supervisor": N_("Supervisor"),
                  "auditor": N_("Auditor"), "analyst": N_("Analyst"), "administrator": N_("Administrator")}
-# Who read a citizen's data (the access log's roles), as the citizen is told.
-ACCOUNTS = {"citizen": N_("citizen"), "caseworker": N_("caseworker"), "supervisor": N_("supervisor"),
-            "auditor": N_("auditor"), "analyst": N_("analyst"), "administrator": N_("administrator")}
 ROLES = {"head": N_("head"), "spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "other": N_("other member")}
 
 
@@ -111,17 +108,12 @@ def environment(lang: str) -> Environment:
     say = gettext(lang)
     env.install_gettext_callables(say, lambda s, p, n: say(s if n == 1 else p), newstyle=True)
     env.filters.update(money=lambda v: money(v, lang), percent=lambda v: percent(v, lang), day=lambda v: day(v, lang),
-                       number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
-                       state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
-                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)),
-                       outcome=lambda o: say(OUTCOMES.get(o, o)) if o else "",
+                       moment=lambda v: moment(v, lang), number=lambda v: format_decimal(v, locale=lang),
+                       measure=lambda m: say(MEASURES.get(m, m)), state=lambda s: say(STATES.get(s, s)),
+                       move=lambda s: say(MOVES.get(s, s)), flag=lambda f: say(FLAGS.get(f, f)) if f else "",
+                       role=lambda r: say(ROLES.get(r, r)), outcome=lambda o: say(OUTCOMES.get(o, o)) if o else "",
                        request_move=lambda m: say(REQUEST_MOVES.get(m, m)), category=lambda c: category(c, lang),
-                       cite=lambda r: cite(r, lang) if r else "", mask=mask,
-                       region=lambda c: region_name(c, lang), account_role=lambda r: say(ACCOUNT_ROLES.get(r, r)))
-    env.filters.update(money=lambda v: money(v, lang), day=lambda v: day(v, lang), moment=lambda v: moment(v, lang),
-                       number=lambda v: format_decimal(v, locale=lang), measure=lambda m: say(MEASURES.get(m, m)),
-                       state=lambda s: say(STATES.get(s, s)), move=lambda s: say(MOVES.get(s, s)),
-                       flag=lambda f: say(FLAGS.get(f, f)) if f else "", role=lambda r: say(ROLES.get(r, r)),
-                       account=lambda r: say(ACCOUNTS.get(r, r)), cite=lambda r: cite(r, lang) if r else "", mask=mask)
+                       cite=lambda r: cite(r, lang) if r else "", mask=mask, region=lambda c: region_name(c, lang),
+                       account_role=lambda r: say(ACCOUNT_ROLES.get(r, r)))
     env.globals.update(lang=lang, languages=NAMES)
     return env
