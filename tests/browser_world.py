@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from web_world import ROOT, build
+from web_world import PASSWORD, ROOT, build
 
 __all__ = ["CHROMIUM", "OUT", "Visit", "browser", "needs_chromium", "server", "sync_api"]
 
@@ -58,6 +58,11 @@ def browser():
         b.close()
 
 
+# The sign-in form's labels and button, by the page's language.
+SIGN_IN = {"en": ("Username", "Password", "Sign in"), "ru": ("Имя пользователя", "Пароль", "Войти"),
+           "kk": ("Пайдаланушы аты", "Құпиясөз", "Кіру")}
+
+
 class Visit:
     """A person's browser: every page it checks is screenshotted, run through axe and zoomed."""
 
@@ -88,6 +93,16 @@ class Visit:
         page.set_viewport_size(WIDE)
         assert wide <= 0, f"{name}: {wide}px of horizontal scrolling at 200% zoom"
         assert not self.problems, (name, self.problems)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in on the sign-in page shown, by its labels in the page's language, and wait for the
+        page it leads to (a click starts the navigation; it does not wait for its end)."""
+        user, secret, button = SIGN_IN[self.page.locator("html").get_attribute("lang")]
+        self.page.get_by_label(user).fill(username)
+        self.page.get_by_label(secret).fill(password)
+        self.page.get_by_role("button", name=button).click()
+        self.page.wait_for_url(lambda url: "/signin" not in url)
+        self.page.wait_for_load_state()
 
     def tab_to(self, selector: str, limit: int = 60) -> None:
         """Tab until `selector` has the focus, as a person with a keyboard only would."""

@@ -32,10 +32,7 @@ def test_a_citizen_applies_in_russian_a_caseworker_approves_by_keyboard_and_the_
     citizen.check("signin-kk")
     page.get_by_role("link", name="Русский").click()
     assert page.locator("html").get_attribute("lang") == "ru"
-    page.get_by_label("Имя пользователя").fill("citizen")
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(lambda u: u.endswith("/my/apply"))      # the click starts the navigation; its end
+    citizen.sign_in("citizen")
     assert page.url.endswith("/my/apply")
     citizen.check("apply")
     page.get_by_label("Мера поддержки").select_option("tsa")
@@ -106,9 +103,7 @@ def test_a_citizen_applies_in_russian_a_caseworker_approves_by_keyboard_and_the_
 
     elsewhere = Visit(browser, server["base"], "en-GB", "elsewhere")
     elsewhere.page.goto("/signin")
-    elsewhere.page.get_by_label("Username").fill("elsewhere")
-    elsewhere.page.get_by_label("Password").fill(PASSWORD)
-    elsewhere.page.get_by_role("button", name="Sign in").click()
+    elsewhere.sign_in("elsewhere")
     answer = elsewhere.page.goto(f"/casework/households/{server['household']}")
     assert answer.status == 403 and "does not allow you to see this page" in elsewhere.page.inner_text("main")
     elsewhere.check("forbidden")

@@ -23,14 +23,6 @@ def admin(server):
     return access.add(server["url"], "admin", PASSWORD, "administrator")
 
 
-def sign_in(visit: Visit, username: str, password: str, button: str) -> None:
-    visit.page.locator("#username").fill(username)
-    visit.page.locator("#password").fill(password)
-    visit.page.get_by_role("button", name=button).click()
-    visit.page.wait_for_url(lambda url: "/signin" not in url)      # the click starts the navigation; wait for its end
-    visit.page.wait_for_load_state()
-
-
 def lang(visit: Visit) -> str:
     return visit.page.locator("html").get_attribute("lang")
 
@@ -40,7 +32,7 @@ def test_an_administrator_adds_a_caseworker_in_russian_whose_pages_keep_the_acco
     page = office.page
     page.goto("/admin/accounts")
     assert lang(office) == "ru"
-    sign_in(office, "admin", PASSWORD, "Войти")
+    office.sign_in("admin", PASSWORD)
     assert page.url.endswith("/admin/accounts")
     assert page.locator("table tbody tr").count() == len(access.list_accounts(server["url"]))
     office.check("accounts-ru")
@@ -65,7 +57,7 @@ def test_an_administrator_adds_a_caseworker_in_russian_whose_pages_keep_the_acco
     page = worker.page
     page.goto("/")
     assert lang(worker) == "en"                                               # the browser's language until signed in
-    sign_in(worker, "marat", password, "Sign in")
+    worker.sign_in("marat", password)
     assert page.url.endswith("/casework/queue") and lang(worker) == "ru"      # the account's
     worker.check("queue-ru")
     page.get_by_role("link", name="Қазақша").click()
@@ -76,7 +68,7 @@ def test_an_administrator_adds_a_caseworker_in_russian_whose_pages_keep_the_acco
     worker.context.clear_cookies()                                            # a browser that kept nothing
     page.goto("/")
     assert lang(worker) == "en"
-    sign_in(worker, "marat", password, "Sign in")
+    worker.sign_in("marat", password)
     assert page.url.endswith("/casework/queue") and lang(worker) == "kk"
     worker.check("queue-kk-again")
     with session(server["url"]) as s:

@@ -30,10 +30,7 @@ def test_an_analyst_in_kazakh_runs_a_reform_and_sees_its_chart(server, browser, 
     visit = Visit(browser, server["base"], "kk-KZ", "analyst")
     page = visit.page
     page.goto("/")
-    page.get_by_label("Пайдаланушы аты").fill("analyst")
-    page.get_by_label("Құпиясөз").fill(PASSWORD)
-    page.get_by_role("button", name="Кіру").click()
-    page.wait_for_url(lambda u: u.endswith("/analysis/statistics"))      # the click starts the navigation; its end
+    visit.sign_in("analyst")
     assert page.url.endswith("/analysis/statistics") and page.locator("html").get_attribute("lang") == "kk"
     assert page.locator("#support-title + p + table tbody tr").count() > 0
     assert "жасырылған (10-нан аз)" in page.locator("main").inner_text()

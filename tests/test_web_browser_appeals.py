@@ -32,18 +32,12 @@ def refusal(server) -> int:
     return answer["id"]
 
 
-def sign_in(visit: Visit, username: str, user: str, password: str, button: str) -> None:
-    visit.page.get_by_label(user).fill(username)
-    visit.page.get_by_label(password).fill(PASSWORD)
-    visit.page.get_by_role("button", name=button).click()
-
-
 def test_a_citizen_appeals_in_russian_a_supervisor_upholds_it_in_kazakh_and_the_citizen_sees_it(server, browser, refusal):
     citizen = Visit(browser, server["base"], "ru-RU", "appeals-citizen")
     page = citizen.page
     page.goto(f"/my/applications/{refusal}")
     assert page.locator("html").get_attribute("lang") == "ru"
-    sign_in(citizen, "citizen", "Имя пользователя", "Пароль", "Войти")
+    citizen.sign_in("citizen")
     page.wait_for_url(f"**/my/applications/{refusal}")
     assert "может быть обжаловано руководителю региона до" in page.locator("section[aria-labelledby=appeal]").inner_text()
     citizen.check("application-refused")
@@ -63,7 +57,7 @@ def test_a_citizen_appeals_in_russian_a_supervisor_upholds_it_in_kazakh_and_the_
     boss = Visit(browser, server["base"], "kk-KZ", "appeals-supervisor")
     desk = boss.page
     desk.goto("/")
-    sign_in(boss, "supervisor", "Пайдаланушы аты", "Құпиясөз", "Кіру")
+    boss.sign_in("supervisor")
     desk.wait_for_url("**/supervision/appeals")
     boss.check("queue")
     desk.locator(f"a[href='/supervision/appeals/{appeal_id}']").click()
@@ -93,7 +87,7 @@ def test_a_citizen_files_a_general_request_and_sees_its_status(server, browser):
     citizen = Visit(browser, server["base"], "ru-RU", "requests-citizen")
     page = citizen.page
     page.goto("/my/requests")
-    sign_in(citizen, "citizen", "Имя пользователя", "Пароль", "Войти")
+    citizen.sign_in("citizen")
     page.wait_for_url("**/my/requests")
     citizen.check("requests-empty")
     page.get_by_role("link", name="Подать обращение").click()

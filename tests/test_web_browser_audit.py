@@ -13,7 +13,6 @@ from browser_world import Visit, needs_chromium
 from komek.registry.db import session
 from komek.registry.models import AuditFinding
 from komek.services.audit import run_audit
-from web_world import PASSWORD
 
 pytestmark = needs_chromium
 
@@ -40,10 +39,7 @@ def test_an_auditor_in_russian_dismisses_a_finding_and_sees_the_share_dismissed_
     page = auditor.page
     page.goto("/audit/summary")
     assert page.locator("html").get_attribute("lang") == "ru"
-    page.get_by_label("Имя пользователя").fill("auditor")
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(lambda u: u.endswith("/audit/summary"))      # the click starts the navigation; its end
+    auditor.sign_in("auditor")
     assert page.url.endswith("/audit/summary")
     cell = page.locator(f"#check-{check} td.dismissed-share")
     before = cell.inner_text()

@@ -10,7 +10,6 @@ from browser_world import *  # noqa: F403 (the fixtures and Visit)
 from browser_world import Visit, needs_chromium
 from komek.registry.db import session
 from komek.registry.models import Application, Notification
-from web_world import PASSWORD
 
 pytestmark = needs_chromium
 
@@ -19,9 +18,7 @@ def test_a_citizen_in_kazakh_reads_the_what_if_corrects_a_fact_and_sees_the_mess
     citizen = Visit(browser, server["base"], "kk-KZ", "citizen-corrections")
     page = citizen.page
     page.goto("/my/entitlements")
-    page.get_by_label("Пайдаланушы аты").fill("citizen")
-    page.get_by_label("Құпиясөз").fill(PASSWORD)
-    page.get_by_role("button", name="Кіру").click()
+    citizen.sign_in("citizen")
     assert "Бұл шешім емес, болжам" in page.locator("main").inner_text()
     citizen.check("entitlements-whatif")
     page.goto("/my/apply")

@@ -14,7 +14,7 @@ from komek.cases.deadlines import today
 from komek.registry.db import session
 from komek.registry.models import Consent, Reservation
 from offers_world import offer, slots
-from web_world import PASSWORD, signed_in
+from web_world import signed_in
 
 pytestmark = needs_chromium
 
@@ -31,10 +31,7 @@ def test_a_citizen_in_kazakh_consents_books_cancels_and_sees_who_looked(server, 
     citizen = Visit(browser, server["base"], "kk-KZ", "citizen-offers")
     page = citizen.page
     page.goto("/my/offers")
-    page.get_by_label("Пайдаланушы аты").fill("citizen")
-    page.get_by_label("Құпиясөз").fill(PASSWORD)
-    page.get_by_role("button", name="Кіру").click()
-    page.wait_for_url(lambda u: u.endswith("/my/offers"))      # the click starts the navigation; its end
+    citizen.sign_in("citizen")
     assert page.url.endswith("/my/offers") and page.locator("html").get_attribute("lang") == "kk"
     citizen.check("offers")
     shown = page.locator(f"#offer-{planted['offer']}-yes").inner_text()
