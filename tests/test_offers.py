@@ -18,12 +18,15 @@ from sqlalchemy import func, select
 from komek import access
 from komek.api import create_app
 from komek.errors import Conflict, Forbidden, SignInError
+from komek.kz import contract
 from komek.kz import iin as iins
-from komek.registry import db
+from komek.registry import DatabaseSource, db
 from komek.registry.db import session
 from komek.registry.models import Application, Assignment, Consent, InboundMessage, Notification, Offer
 from komek.services import offers as service
 from komek.services.extracts import generate_extract, ingest_extract
+from komek.services.simulate import simulate
+from komek.services.sources import source
 from komek.settings import Settings
 from komek.settings import settings as komek_settings
 
@@ -218,3 +221,24 @@ def test_the_inbound_route_checks_the_signature(world):
     listed = client.get("/api/v1/offers", headers={"Authorization": f"Bearer {token}"}).json()["items"]
     assert [(i["id"], i["state"]) for i in listed] == [(o.id, "accepted")]
 
+
+
+
+def test_households_newly_below_the_line_are_those_the_national_simulation_finds(database_url, extract, tmp_path):
+    """The scan's low-income events (one extract: October against September, whose TSA rests on
+    another quarter's income) are the households the batch simulation of the extract gives TSA at
+    the end of October and, living at the end of September, did not then."""
+    db.migrate(database_url)
+    ingest_extract(extract, komek_settings(data_dir=tmp_path / "data", database_url=database_url))
+    registry = source(extract)
+
+    def paid(on: dt.date) -> tuple[set, set]:
+        households = simulate(registry, on).households
+        return set(households.filter(pl.col("tsa") > 0)["household_id"]), set(households["household_id"])
+    (october, _), (september, living) = paid(dt.date(2026, 10, 31)), paid(dt.date(2026, 9, 30))
+    expected = sorted((october - september) & living)
+    p = service.period(database_url)
+    assert (p.month, p.previous_from) == ("2026-10", "the month before")
+    found = [e for e in service.events(database_url, p, DatabaseSource(database_url, contract())) if e.kind == "low_income"]
+    assert expected and sorted(e.household_id for e in found) == expected
+    assert {(e.date, e.month, e.person) for e in found} == {(dt.date(2026, 10, 1), "2026-10", None)}

@@ -322,6 +322,17 @@ def computed(source: DatabaseSource, on: dt.date, hids: list[str]) -> Computed:
                     np.asarray(prepared.iins.to_list(), dtype=object))
 
 
+def entitled(source: DatabaseSource, on: dt.date, hids: list[str], measure: str) -> dict[str, bool | None]:
+    """Whether the rules give each household of `hids` the household measure on `on`, computed
+    together and without explanations (a scan of the whole registry): None where not known (a
+    source the measure needs was not loaded, or the household is not living on `on`)."""
+    c = computed(source, on, hids)
+    if measure in c.coverage.not_computed:
+        return dict.fromkeys(hids)
+    amounts = c.sim.calculate(measure)
+    return {h: bool(amounts[c.groups[h]] > 0) if h in c.groups else None for h in hids}
+
+
 def eligibility(source: DatabaseSource, on: dt.date, asks: list[tuple[str, str, str]]) -> list[dict]:
     """For each (household_id, measure, applicant IIN), what the rules give on `on`: `eligible`
     (None: not known), `amount_tiyn` and the `explanation`; the households read and computed

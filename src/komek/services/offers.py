@@ -48,7 +48,7 @@ from komek.services import applications, handling
 
 SIGNATURE = "X-Komek-Signature"     # the header the SMS gateway signs its inbound callbacks in
 LANGUAGE = "kk"                     # no source gives a family's language: Kazakh, the state language
-BATCH = 500                         # households computed together
+SCAN_BATCH = 20_000                 # households computed together for the low-income scan (no explanations)
 MAX_PAGE = 200
 log = logging.getLogger("komek.offers")
 
@@ -169,13 +169,11 @@ def _low_incomes(source: DatabaseSource, conn, p: Period) -> list[Event]:
     earlier = _month(month_end(month).replace(day=1) - dt.timedelta(days=1))
     heads = _heads(conn, month_end(month))
     hids, found = sorted(heads), []
-    for i in range(0, len(hids), BATCH):
-        part = hids[i:i + BATCH]
-        now = [h for h, r in zip(part, applications.eligibility(source, month_end(month), [(h, "tsa", heads[h]) for h in part]))
-               if r["eligible"]]
+    for i in range(0, len(hids), SCAN_BATCH):
+        now = [h for h, yes in applications.entitled(source, month_end(month), hids[i:i + SCAN_BATCH], "tsa").items() if yes]
         if now:
-            then = applications.eligibility(source, month_end(earlier), [(h, "tsa", heads[h]) for h in now])
-            found += [h for h, r in zip(now, then) if r["eligible"] is False]
+            then = applications.entitled(source, month_end(earlier), now, "tsa")
+            found += [h for h in now if then[h] is False]
     first = month_end(month).replace(day=1)
     return [Event("low_income", f"low_income:{h}:{first}", first, h, None, month) for h in found]
 
