@@ -3,9 +3,10 @@
 The poverty line of a quarter is max(35% x median income, 70% x the region's statistical
 subsistence minimum), both of the quarter before (MLSP order No. 473 of 20 Dec 2024, as quoted;
 from 1 Jul 2023 to 31 Dec 2024 the 70% alone, order No. 160), unless a line is published for the
-region and quarter. Twelve regions have a Q3 2025 minimum of their own (the mean of the bureau's
-monthly values as quoted by the press); other regions and quarters take the national value and
-the entry says so (docs/rules.md, Regional values). The housing share has a value of its own,
+region and quarter. Twelve regions have a Q3 2025 minimum of their own and two a Q4 2025 one
+(the mean of the bureau's monthly values as quoted by the press); other regions and quarters take
+the national value of the quarter, or the last one found carried forward, and the entry says so
+(docs/rules.md, Regional values). The housing share has a value of its own,
 with its source, in five regions.
 """
 import copy
@@ -35,14 +36,18 @@ def explained(date: str, region: str, name: str) -> dict:
 
 
 @pytest.mark.parametrize(("date", "region", "line"), [
-    # Q1 2026, Mangystau: Q4 2025 median 132,000 x 35% = 46,200; minimum 60,878 x 70% = 42,614.60.
-    ("2026-02-10", "47", 46200.00),
-    # Q3 2025, Turkistan: Q2 2025 median 126,000 x 35% = 44,100; minimum 48,370 x 70% = 33,859.
+    # Q1 2026, Zhambyl: Q4 2025 median 132,000 x 35% = 46,200; the national minimum of Q4 2025,
+    # (62,740 + 56,675 + 57,200) / 3 = 58,871.7, x 70% = 41,210.40.
+    ("2026-02-10", "31", 46200.00),
+    # Q3 2025, Turkistan: Q2 2025 median 126,000 x 35% = 44,100; the bureau's Q2 2025 56,208 x 70% = 39,345.60.
     ("2025-08-01", "61", 44100.00),
-    # Q1 2025, Astana: Q4 2024 median 120,000 x 35% = 42,000; minimum 48,370 x 70% = 33,859.
+    # Q1 2025, Astana: Q4 2024 median 120,000 x 35% = 42,000; Q4 2024 not found, Q1 2024's 48,370 x 70% = 33,859.
     ("2025-01-20", "71", 42000.00),
-    # Q3 2024, Almaty city: order No. 160, 70% of the Q2 2024 minimum 48,370 = 33,859.
+    # Q3 2024, Almaty city: order No. 160, 70% of the Q2 2024 minimum (not found, Q1 2024's 48,370) = 33,859.
     ("2024-08-01", "75", 33859.00),
+    # Q1 2024, Akmola: order No. 160, 70% of the national Q4 2023 minimum, the mean of October 53,054,
+    # November (December 47,672 / 1.004 = 47,482) and December 47,672: 49,402.7 -> 49,403 x 70% = 34,582.10.
+    ("2024-02-10", "11", 34582.10),
 ])
 def test_poverty_line_from_the_quarter_before(date, region, line):
     households = {"region_code": np.array([region, "10"])}
@@ -82,10 +87,44 @@ def test_the_minimum_of_a_quarter_is_the_mean_of_its_months():
     assert abs((july + 62180 + 61979) / 3 - 60878) < 10
 
 
+@pytest.mark.parametrize(("region", "minimum", "line"), [
+    # Q1 2026 takes the Q4 2025 minimum of the region, the mean of October, November and December;
+    # the median share gives 35% x 132,000 = 46,200 in every region.
+    ("47", 69519, 48663.30),    # Mangystau: (74,956 + 66,667 + 66,933) / 3 = 69,518.7; 70% = 48,663.30, above 46,200
+    ("75", 62069, 46200.00),    # Almaty city: (59,358 / 0.893 + 59,358 + 60,378) / 3 = 62,068.8; 70% = 43,448.30
+    ("71", 58872, 46200.00),    # Astana: its quoted months disagree, the national 58,872 (41,210.40)
+])
+def test_a_regions_line_in_q1_2026_from_its_own_q4_minimum(region, minimum, line):
+    entry = standard().parameters["tsa.statistical_subsistence_minimum"].at(dt.date(2025, 10, 1))
+    assert entry.value.get(region, entry.value["default"]) == minimum
+    source, confirmed = entry.source_for(region)
+    assert not confirmed and (("the region's own Q4 2025 value not found" in source) == (region == "71"))
+    assert lines_on("2026-02-10", [region]) == [line]
+    assert lines_on("2026-05-10", [region]) == [46200.00]    # Q2 2026: Q1 2026 not found, the national 58,872 carried
+
+
+def test_the_quarterly_means_from_the_quoted_months():
+    """Each new quarter is the mean of its months as quoted; a derived month is checked against a
+    second derivation where the quotes give one. No bureau quarterly value of Q4 2023 or Q4 2025
+    was found to check the means against."""
+    assert round((74956 + 66667 + 66933) / 3) == 69519                      # Mangystau, Q4 2025
+    assert 66667 / 74956 - 1 == pytest.approx(-0.111, abs=0.0005)           # its quoted November change
+    assert round((59358 / (1 - 0.107) + 59358 + 60378) / 3) == 62069        # Almaty city, Q4 2025
+    assert (59358 / 0.8925 - 59358 / 0.8935) / 2 / 3 < 13                  # the change to 0.1% (+-0.05%): within 13 tenge
+    assert abs(60551 / 66605 - 1 - -0.101) > 0.005                          # Astana's quoted months and change disagree
+    assert round((62740 + 56675 + 57200) / 3) == 58872                      # national, Q4 2025
+    november = 47672 / 1.004                                                # national, Q4 2023
+    assert abs(november - 53054 * (1 - 0.105)) < 2                          # from October's side, the same month
+    assert round((53054 + november + 47672) / 3) == 49403
+    ps = standard().parameters["tsa.statistical_subsistence_minimum"]
+    assert [ps.at(dt.date(*q)).value["default"] for q in [(2023, 10, 1), (2025, 4, 1), (2025, 10, 1), (2026, 7, 1)]] \
+        == [49403, 56208, 58872, 58872]
+
+
 def test_a_published_line_is_the_line_and_shows_the_income_statistic():
     """Aktobe, Q1 2026: the published 37,060 is the line. Computed, it would be
-    max(35% x 132,000, 70% x 60,878) = 46,200: the published line is 9,140 lower, below even 70%
-    of the national minimum (42,614.60). So Aktobe's own Q4 2025 statistics were lower than the
+    max(35% x 132,000, 70% x 58,872) = 46,200: the published line is 9,140 lower, below even 70%
+    of the national minimum (41,210.40). So Aktobe's own Q4 2025 statistics were lower than the
     national values used: a median of at most 105,886 (37,060 / 0.35) and a minimum of at most
     52,943 (37,060 / 0.70), which fits a regional median (the ministry's wording) and not one
     national value; docs/rules.md, Regional values."""
@@ -94,7 +133,7 @@ def test_a_published_line_is_the_line_and_shows_the_income_statistic():
     computed = max(0.35 * ps["tsa.median_income"].at(before).value["default"],
                    0.70 * ps["tsa.statistical_subsistence_minimum"].at(before).value["default"])
     assert computed == 46200
-    assert lines_on("2026-02-10", ["15", "47"]) == [37060.00, computed]     # Mangystau has none: computed
+    assert lines_on("2026-02-10", ["15", "31"]) == [37060.00, computed]     # Zhambyl has none: computed
     source, confirmed = ps["tsa.published_poverty_line"].at(on).source_for("15")
     assert "published line 37,060" in source and not confirmed
     assert lines_on("2026-05-10", ["15"]) == [computed]                      # Q2 2026: no published line
