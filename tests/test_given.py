@@ -5,7 +5,7 @@ its JSON path.
 
 The working, from the parameter files, for 15 March 2026 (the quarter before is Q4 2025):
 the poverty line is max(35% x median income 132,000 = 46,200; 70% x statistical subsistence
-minimum 60,878 = 42,614.60) = 46,200 tenge; TSA = (line - per-capita income) x members.
+minimum of Q4 2025 58,872 = 41,210.40) = 46,200 tenge; TSA = (line - per-capita income) x members.
 """
 import copy
 import datetime as dt
@@ -42,7 +42,7 @@ def test_the_parameters_of_the_working():
     p = standard().parameters
     q4 = dt.date(2025, 10, 1)
     assert p["tsa.median_income"].at(q4).value == {"default": 132000}       # no regional values loaded yet
-    assert p["tsa.statistical_subsistence_minimum"].at(q4).value == {"default": 60878}
+    assert p["tsa.statistical_subsistence_minimum"].at(q4).value == {"default": 58872, "47": 69519, "75": 62069}
     assert p["tsa.poverty_line.median_share"].at(dt.date(2026, 3, 15)).value == 0.35
     assert p["tsa.poverty_line.subsistence_share"].at(dt.date(2026, 3, 15)).value == 0.70
 

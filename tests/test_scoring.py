@@ -102,8 +102,8 @@ def test_more_deprivation_never_lowers_the_score(hand_built):
 
 def test_a_household_below_the_line_is_at_least_C():
     # A couple, one earning 60,000 a month: 30,000 per member, below the TSA line of October 2026,
-    # max(0.35 x median 138,000, 0.70 x minimum 60,878) = 48,300, and below the income
-    # indicator's line, the statistical minimum 60,878. Deprived in income alone: score 0.20, C.
+    # max(0.35 x median 138,000, 0.70 x minimum 58,872) = 48,300, and below the income
+    # indicator's line, the statistical minimum 58,872 (Q4 2025's, carried). Deprived in income alone: score 0.20, C.
     people = [person("H1", "1", "head", "1990-01-01", "M", wage=60000), person("H1", "2", "spouse", "1991-01-01", wage=0)]
     row = index.score(*frames(people, [household("H1", 45, "own", utilities=0.0)]), ON).row(0, named=True)
     assert row["deprived"] == ["income_below_minimum"] and row["score"] == pytest.approx(0.20)
@@ -116,11 +116,11 @@ def test_a_household_below_the_line_is_at_least_C():
 
 
 def test_the_income_line_is_the_statistical_minimum():
-    # 60,000 a member is below the statistical minimum of Q3 2025 (60,878), above the budget's 50,851.
-    people = [person("H1", "1", "head", "1960-01-01", "M", pension=60000)]
+    # 58,000 a member is below the statistical minimum (Q4 2025's 58,872, carried), above the budget's 50,851.
+    people = [person("H1", "1", "head", "1960-01-01", "M", pension=58000)]
     row = index.score(*frames(people, [household("H1", 45, "own", utilities=0.0)]), ON).row(0, named=True)
     assert "income_below_minimum" in row["deprived"]
-    assert index.income_line(ON) == ({}, 60878)          # no regional values: the national one everywhere
+    assert index.income_line(ON) == ({}, 58872)          # no regional values: the national one everywhere
 
 
 def test_a_level_B_card_says_which_deprivations_and_how_far_from_C():
@@ -170,7 +170,7 @@ def test_the_calibration_reads_the_poverty_facts(population):
     persons, _ = registry_inputs.build(registry_inputs.tables_of(population), ON)
     poor = (persons.group_by("household_id")
             .agg((pl.sum_horizontal(*(c for c in persons.columns if c.startswith("income_"))).sum() / pl.len()).alias("pc"))
-            .filter(pl.col("pc") < 60878)["household_id"])
+            .filter(pl.col("pc") < 58872)["household_id"])
     below = levels.filter(pl.col("below_poverty_line"))
     assert below.height > 0 and set(below["level"]) <= {"C", "D", "E"}          # every family below the TSA line
     assert share["D"] + share["E"] >= below.height / n                           # D-E holds at least them
@@ -204,7 +204,7 @@ def test_every_household_below_the_line_is_C_or_lower(registry):
     assert both.height == levels.height
     assert ((both["per_capita_income"] - both["by_hand"]).abs() < 0.01).all()
     assert ((both["poverty_line"] - both["tsa_poverty_line"]).abs() < 0.01).all()
-    assert set(both["poverty_line"]) == {48300}          # max(0.35 x 138,000, 0.70 x 60,878), no regional values
+    assert set(both["poverty_line"]) == {48300}          # max(0.35 x 138,000, 0.70 x 58,872), no regional values
     below = both.filter(pl.col("by_hand") < 48300)
     assert below.height == levels["below_poverty_line"].sum() > 0
     assert set(below["level"]) <= {"C", "D", "E"}

@@ -3,7 +3,7 @@ own amounts formatted in the locale, the article the variable carries, and at ze
 condition that failed; and the catalogs hold every template with the same placeholders.
 
 The working, for 15 March 2026 in Kyzylorda region (the quarter before is Q4 2025): the
-poverty line is max(35% x 132,000; 70% x 60,878 = 42,614.60) = 46,200 tenge (tests/test_given.py
+poverty line is max(35% x 132,000; 70% x 58,872 = 41,210.40) = 46,200 tenge (tests/test_given.py
 checks the parameters). Housing: 2 members, 60 m2, norm 2 x 18 = 36 m2, so 36/60 = 0.6 of
 the costs count: utilities 30,000 x 0.6 = 18,000, maintenance min(3,600 x 0.6; 60 x 36) = 2,160,
 telephone min(1,399; 1,399) = 1,399: 21,559 tenge; less 7% of 90,000 = 6,300: 15,259.
