@@ -236,11 +236,15 @@ class ParameterSet:
         return sorted(self.params)
 
     def with_overrides(self, overrides: dict[str, Any], start: dt.date, source: str) -> ParameterSet:
-        """A copy where each named parameter takes a new value from `start` on (a reform or a what-if)."""
+        """A copy where each named parameter takes a new value from `start` on (a reform or a what-if):
+        a number, `{regions: {code: value}, default: value}`, or the flat `{code: value, default: value}`."""
         params = dict(self.params)
         for name, value in overrides.items():
             base = self[name]
             raw = value if isinstance(value, dict) else {"value": value}
+            if not {"value", "regions", "brackets"} & set(raw):      # a flat table: place codes and default
+                raw = {"regions": {k: v for k, v in raw.items() if k != "default"},
+                       **({"default": raw["default"]} if "default" in raw else {})}
             new = Dated(start, _value(name, raw), source, True, "override")
             history = [d for d in base.history if d.start < start] + [new]
             params[name] = Parameter(base.name, base.label, base.unit, base.reference, history)   # a reform's value is its own
