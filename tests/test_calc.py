@@ -90,4 +90,4 @@ def test_cli_calc_and_schema(tmp_path):
     bad.write_text("{not json")
     out = runner.invoke(app, ["calc", str(bad)])
     assert out.exit_code == 2 and "not valid JSON" in out.output and "Traceback" not in out.output
-    assert set(situation_schema()["properties"]) == {"date", "region_code", "parameters", "household"}
+    assert set(situation_schema()["properties"]) == {"date", "region_code", "locality_code", "parameters", "household"}

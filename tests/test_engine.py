@@ -149,3 +149,83 @@ def test_civil_dates_agree_with_numpy_calendar():
     assert (month == days.astype("datetime64[M]").astype(int) % 12 + 1).all()
     assert (day == (days - days.astype("datetime64[M]")).astype(int) + 1).all()
     assert (year[days == np.datetime64("2024-02-29")], month[days == np.datetime64("2024-02-29")]) == (2024, 2)
+
+
+PLACES = """
+share:
+  label: Share
+  values:
+    2024-01-01:
+      default: 0.25
+      source: law E
+      confirmed: false
+      regions:
+        "43": {value: 0.5, source: region decision, confirmed: false}
+        "4310": {value: 0.125, source: city decision}
+        "431012": 0.0625
+        "55": 0.75
+"""
+
+
+def placed(tmp_path) -> RuleSet:
+    r = RuleSet(P, H, "region", locality_variable="locality")
+    r.input("region", H, "str", "Region", default="")
+    r.input("locality", H, "str", "Locality", default="")
+
+    @r.formula(H, "float", "Share", reference="art. 4", params=["share"])
+    def share(x, p):
+        return p["share"]
+
+    r.parameters = params(tmp_path, PLACES)
+    r.check()
+    return r
+
+
+# (region, locality): the key that gives the value, its kind and the value.
+PLACED = [
+    ("43", "431012345", "431012", "locality", 0.0625),    # the longest key that begins the locality
+    ("43", "431099000", "4310", "locality", 0.125),       # a district's own
+    ("43", "433200000", "43", "region", 0.5),              # elsewhere in the region: the region's
+    ("43", "", "43", "region", 0.5),                       # locality not known: the region's
+    ("55", "552210000", "55", "region", 0.75),
+    ("11", "111010000", "default", "default", 0.25),       # a region with no value: the default
+    ("43", "431", "43", "region", 0.5),                    # a locality shorter than every district key
+]
+
+
+def test_a_place_takes_its_districts_value_else_its_regions_else_the_default(tmp_path):
+    from komek.engine.explain import explain
+    from komek.engine.parameters import place_key
+    r = placed(tmp_path)
+    regions, localities = (np.array([row[i] for row in PLACED]) for i in (0, 1))
+    sim = Simulation(r, dt.date(2024, 6, 1), {}, {"region": regions, "locality": localities},
+                     np.array([], dtype=np.int64), trace=True)
+    assert sim.calculate("share").tolist() == [row[4] for row in PLACED]
+    table = r.parameters["share"].at(dt.date(2024, 6, 1)).value
+    for group, (region, locality, key, kind, value) in enumerate(PLACED):
+        assert place_key(table, region, locality) == (key, kind)
+        (used,) = explain(sim, ["share"], group)["variables"]["share"]["parameters"]
+        assert (used["value"], used["place"]) == (value, {"key": key, "kind": kind})
+    by_key = {row[2]: explain(sim, ["share"], i)["variables"]["share"]["parameters"][0] for i, row in enumerate(PLACED)}
+    assert (by_key["4310"]["source"], by_key["4310"]["confirmed"]) == ("city decision", True)
+    assert (by_key["431012"]["source"], by_key["431012"]["confirmed"]) == ("law E", False)   # no source of its own
+    assert (by_key["43"]["source"], by_key["default"]["source"]) == ("region decision", "law E")
+
+
+def test_without_localities_a_table_with_district_keys_is_regional(tmp_path):
+    r = placed(tmp_path)
+    sim = Simulation(r, dt.date(2024, 6, 1), {}, {"region": np.array(["43", "11", "55"])}, np.array([], dtype=np.int64))
+    assert sim.calculate("share").tolist() == [0.5, 0.25, 0.75]
+
+
+def test_a_reform_sets_a_districts_value(tmp_path):
+    from komek.engine.reform import Reform
+    r = placed(tmp_path)
+    reform = Reform.from_spec({"start": "2025-01-01", "parameters": {"share": {"regions": {"4310": 0.2, "43": 0.3},
+                                                                                "default": 0.4}}})
+    reform.check(r)
+    groups = {"region": np.array(["43", "43", "55"]), "locality": np.array(["431012345", "432000000", ""])}
+    sim = Simulation(r, dt.date(2025, 3, 1), {}, groups, np.array([], dtype=np.int64), reform.parameters(r))
+    assert sim.calculate("share").tolist() == [0.2, 0.3, 0.4]       # the reform's table replaces the whole table
+    base = Simulation(r, dt.date(2024, 12, 31), {}, groups, np.array([], dtype=np.int64), reform.parameters(r))
+    assert base.calculate("share").tolist() == [0.0625, 0.5, 0.75]   # before its start the baseline holds

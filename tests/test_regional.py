@@ -6,8 +6,9 @@ from 1 Jul 2023 to 31 Dec 2024 the 70% alone, order No. 160), unless a line is p
 region and quarter. Twelve regions have a Q3 2025 minimum of their own and two a Q4 2025 one
 (the mean of the bureau's monthly values as quoted by the press); other regions and quarters take
 the national value of the quarter, or the last one found carried forward, and the entry says so
-(docs/rules.md, Regional values). The housing share has a value of its own,
-with its source, in five regions.
+(docs/rules.md, Regional values). The housing share has a value of its own, with its source, in
+six regions and three districts or cities (keyed by their KATO prefix); a household takes its
+district's, else its region's, else the legal maximum.
 """
 import copy
 import datetime as dt
@@ -175,3 +176,61 @@ def test_every_region_has_a_value_or_an_assumption_in_every_quarter():
                 assert source, (name, q, code)
                 if code not in entry.value:
                     assert not entry.confirmed and ("not found" in source or NATIONAL in source), (name, q, code)
+
+
+def housing_at(region: str, locality: str | None, parameters: dict | None = None) -> tuple[dict, dict]:
+    """(the housing_assistance node, its share parameter) for the example household placed there."""
+    data = copy.deepcopy(EXAMPLE)
+    data.update(date="2026-03-15", region_code=region, parameters=parameters or {})
+    if locality is not None:
+        data["locality_code"] = locality
+    variable = calculate(data, with_explanation=True)["explanation"]["variables"]["housing_assistance"]
+    (share,) = variable["parameters"]
+    return variable, share
+
+
+@pytest.mark.parametrize(("region", "locality", "key", "kind", "share", "amount"), [
+    # Costs within the norms 21,559 (tests/cases/housing.yaml) less the share of the income 90,000.
+    ("55", "552210000", "5522", "locality", 0.05, 21559 - 4500),    # Ekibastuz city's own 5%: 17,059
+    ("55", "551010000", "default", "default", 0.10, 21559 - 9000),  # Pavlodar city: nothing found, 10%: 12,559
+    ("35", "351010000", "3510", "locality", 0.08, 21559 - 7200),    # Karaganda city 8%: 14,359
+    ("35", "352410000", "default", "default", 0.10, 21559 - 9000),  # Temirtau, same region: no value of its own
+    ("23", "234230100", "2342", "locality", 0.05, 21559 - 4500),    # Isatay district (Akkistau), read on adilet
+    ("23", "231010000", "23", "region", 0.05, 21559 - 4500),        # Atyrau city: the region's 5%
+    ("23", None, "23", "region", 0.05, 21559 - 4500),               # locality not known: the region's
+    ("35", None, "default", "default", 0.10, 21559 - 9000),         # Karaganda region, not known where: 10%
+    ("11", "111010000", "default", "default", 0.10, 21559 - 9000),  # Akmola: no value for the region at all
+])
+def test_housing_share_of_the_district_else_the_region(region, locality, key, kind, share, amount):
+    variable, parameter = housing_at(region, locality)
+    assert (parameter["value"], variable["value"]) == (share, amount)
+    assert parameter["place"] == {"key": key, "kind": kind}
+    own = standard().parameters["housing_assistance.max_income_share"].at(dt.date(2026, 3, 15))
+    assert (parameter["source"], parameter["confirmed"]) == own.source_for(key)
+    assert parameter["confirmed"] == (key == "2342")       # Isatay's share is the only one read in the decision
+
+
+def test_the_explanation_names_the_key_that_gave_the_share():
+    from komek.engine.explain import to_text
+    data = copy.deepcopy(EXAMPLE)
+    data.update(date="2026-03-15", region_code="55", locality_code="552210000", parameters={})
+    text = to_text(calculate(data, with_explanation=True)["explanation"])
+    assert "housing_assistance.max_income_share = 0.05 share for locality 5522 from 2024-01-01" in text
+
+
+def test_a_reform_of_a_districts_share():
+    """A what-if giving Ekibastuz 7% and the rest of Pavlodar region 9%: 21,559 - 6,300 = 15,259
+    in Ekibastuz, 21,559 - 8,100 = 13,459 in Pavlodar city, and the reform's default elsewhere."""
+    reform = {"housing_assistance.max_income_share": {"5522": 0.07, "55": 0.09, "default": 0.10}}
+    for region, locality, key, amount in [("55", "552210000", "5522", 15259), ("55", "551010000", "55", 13459),
+                                          ("43", "431010000", "default", 12559)]:
+        variable, parameter = housing_at(region, locality, reform)
+        assert (variable["value"], parameter["place"]["key"]) == (amount, key)
+        assert parameter["source"] == "override in the situation"
+
+
+def test_a_locality_outside_its_region_is_refused():
+    data = copy.deepcopy(EXAMPLE)
+    data.update(region_code="43", locality_code="552210000")
+    with pytest.raises(Exception, match="does not begin with the region code 43"):
+        calculate(data)

@@ -141,3 +141,17 @@ def test_small_columns_convert_as_the_batch_does(n, monkeypatch):
     for s, b in zip(small[1:], batch[1:]):
         assert s.tolist() == b.tolist()
     assert small[3].tolist()[:2] == [-1, n]       # a missing id is not found; "other" is the last
+
+
+def test_the_locality_is_the_heads_latest_registration(tables):
+    """D's two registrations are both open: the later one (Shymkent) gives H2 its locality; a
+    source without locality codes gives none, and the region's values then apply."""
+    _, h, _ = registry_inputs.prepare(tables, ON).engine()
+    assert h["locality_code"].tolist() == ["", "", ""]
+    tables = {**tables, "addresses": tables["addresses"].with_columns(
+        locality_code=pl.Series(["750000001", "750000002", "791010000", None, "191010000"]))}
+    prepared = registry_inputs.prepare(tables, ON)
+    _, h, _ = prepared.engine()
+    assert list(zip(prepared.household_ids.to_list(), h["region_code"].tolist(), h["locality_code"].tolist())) == [
+        ("H3", "71", ""), ("H1", "75", "750000001"), ("H2", "79", "791010000")]
+    assert [p.locality_codes for _, p in prepared.by_region()] == [[""], ["750000001"], ["791010000"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from komek.engine.parameters import place_key
 from komek.engine.simulation import Simulation
 from komek.engine.variables import Variable
 
@@ -26,18 +27,26 @@ def _value(sim: Simulation, var: Variable, group: int, members: np.ndarray, ids:
 
 def parameter_value(sim: Simulation, name: str, group: int, date=None):
     """A parameter's value for one group on `date` (the simulation's by default), a regional
-    one for the group's region (or the default)."""
+    one for the group's place (`place_key`)."""
     return _for_group(sim, sim.parameters[name].at(date or sim.date).value, group)
 
 
-def _region(sim: Simulation, group: int) -> str | None:
-    region = sim.values.get(sim.rules.region_variable)
-    return str(region[group]) if region is not None else None
+def _place(sim: Simulation, group: int) -> tuple[str | None, str | None]:
+    """The group's region code and locality code (None where not known)."""
+    def code(name):
+        arr = sim.values.get(name) if name else None
+        return str(arr[group]) if arr is not None else None
+    return code(sim.rules.region_variable), code(sim.rules.locality_variable)
+
+
+def _key(sim: Simulation, table: dict, group: int) -> tuple[str | None, str]:
+    return place_key(table, *_place(sim, group))
 
 
 def _for_group(sim: Simulation, value, group: int):
     if isinstance(value, dict):
-        value = value.get(_region(sim, group) or "default", value.get("default"))
+        key, _ = _key(sim, value, group)
+        value = value.get(key, value.get("default")) if key is not None else None
     return value
 
 
@@ -53,10 +62,13 @@ def _params(sim: Simulation, var: Variable, group: int) -> list[dict]:
         value = _for_group(sim, d.value, group)
         if hasattr(value, "thresholds"):
             value = {"thresholds": list(value.thresholds), "values": list(value.values)}
-        source, confirmed = d.source_for(_region(sim, group)) if d.regional else (d.source, d.confirmed)
+        key, kind = _key(sim, d.value, group) if d.regional else (None, "")
+        source, confirmed = d.source_for(key) if d.regional else (d.source, d.confirmed)
         entry = {"name": name, "label": p.label, "value": value, "unit": p.unit, "in_force_from": d.start.isoformat(),
                  "looked_up_on": date.isoformat(), "source": source, "confirmed": confirmed,
                  "reference": p.reference}
+        if d.regional:
+            entry["place"] = {"key": key, "kind": kind}      # which entry of the table gave the value
         if warning := p.beyond(date):
             entry["warning"] = warning
         out.append(entry)
@@ -157,7 +169,10 @@ def to_text(explanation: dict) -> str:
         for p in n.get("parameters", []):
             flag = ("" if p["confirmed"] else "  (ASSUMPTION: not confirmed)") + (
                 f"  (WARNING: {p['warning']})" if p.get("warning") else "")
-            lines.append(f"{pad}  · {p['name']} = {fmt(p['value'])} {p['unit']} from {p['in_force_from']}; "
+            place = p.get("place")
+            where = f" for {place['kind']} {place['key']}" if place and place["kind"] != "default" else (
+                " (default)" if place else "")
+            lines.append(f"{pad}  · {p['name']} = {fmt(p['value'])} {p['unit']}{where} from {p['in_force_from']}; "
                          f"source: {p['source']}{flag}")
         for d in n.get("inputs", []):
             walk(d, depth + 1)

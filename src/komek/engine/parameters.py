@@ -10,10 +10,14 @@ A parameter file maps dotted names to nodes:
         values:
           2023-07-01: {value: 1.5, source: "Social Code 224-VII", confirmed: true}
 
-A value may be a number, a mapping of region code to number (with `default` for the others:
-a regional parameter; a region's entry may be `{value:, source:, confirmed:}` when its value has
-a source of its own, and a region without one takes `default` under the entry's source), or a scale (`brackets: [{threshold: 4, value: 16.03}, ...]`, looked up
-as the value of the highest threshold not above the input). Each dated value carries its source
+A value may be a number, a mapping of place code to number (with `default` for the others:
+a regional parameter; an entry may be `{value:, source:, confirmed:}` when its value has a source
+of its own, and a place without one takes `default` under the entry's source), or a scale
+(`brackets: [{threshold: 4, value: 16.03}, ...]`, looked up as the value of the highest threshold
+not above the input). A place code is a region's code, or a prefix of locality codes longer than
+the region's (a district within it): a row takes the longest such key that begins its locality,
+else its region's, else `default` (`place_key`; a row whose locality is not known takes its
+region's). Each dated value carries its source
 and whether it is confirmed; an unconfirmed value is an assumption and is reported as such.
 
 A parameter set anew each year (`renewed: yearly`, the budget law's) or each quarter
@@ -57,15 +61,53 @@ class Dated:
     source: str
     confirmed: bool = True
     note: str = ""
-    by_region: dict = field(default_factory=dict)   # code: (source, confirmed) where a region has its own
+    by_region: dict = field(default_factory=dict)   # place code: (source, confirmed) where a place has its own
 
     @property
     def regional(self) -> bool:
         return isinstance(self.value, dict)
 
     def source_for(self, code: str | None) -> tuple[str, bool]:
-        """The source of a region's value and whether it is confirmed (the entry's for the default)."""
+        """The source of a place's value (a key of the table) and whether it is confirmed (the
+        entry's for the default)."""
         return self.by_region.get(str(code), (self.source, self.confirmed))
+
+
+def place_key(table: dict, region: str | None, locality: str | None = None) -> tuple[str | None, str]:
+    """The key of a regional table that gives one row its value, and its kind: the longest key
+    longer than the region's code that begins the locality (`locality`), else the region's
+    (`region`), else `default` (`default`); (None, `none`) when the table has none of them."""
+    region = "" if region is None else str(region)
+    for n in range(len(locality or ""), len(region), -1):
+        if locality[:n] in table:
+            return locality[:n], "locality"
+    if region in table:
+        return region, "region"
+    return ("default", "default") if "default" in table else (None, "none")
+
+
+def place_values(table: dict, codes: np.ndarray, index: np.ndarray, localities: np.ndarray | None) -> np.ndarray:
+    """`place_key` for many rows at once: each row's value (NaN where no key gives one), given
+    the region codes, each row's index into them and each row's locality (None: none known).
+    Regions are looked up once each; locality keys by one sorted search per key length, longest
+    first."""
+    default = table.get("default", np.nan)
+    out = np.array([table.get(str(c), default) for c in codes], dtype=float)[index]
+    if localities is None or not len(out):
+        return out
+    region_length = np.char.str_len(np.asarray(codes, dtype=str))[index] if len(codes) else np.zeros(0, int)
+    keys = [k for k in table if k != "default"]
+    found = np.zeros(len(out), bool)
+    for n in sorted({len(k) for k in keys}, reverse=True):
+        if not (region_length < n).any():
+            continue
+        of_length = np.array(sorted(k for k in keys if len(k) == n))
+        prefix = localities.astype(f"U{n}")       # a shorter locality stays shorter and matches nothing
+        at = np.minimum(np.searchsorted(of_length, prefix), len(of_length) - 1)
+        hit = ~found & (region_length < n) & (of_length[at] == prefix)
+        out[hit] = np.array([table[k] for k in of_length], dtype=float)[at[hit]]
+        found |= hit
+    return out
 
 
 RENEWALS = {"yearly": 12, "quarterly": 3}
@@ -127,12 +169,12 @@ def _value(name: str, raw: dict) -> Any:
 
 
 def _by_region(name: str, raw: dict) -> dict:
-    """Each region's own source and confirmation, where its entry gives them."""
+    """Each place's own source and confirmation, where its entry gives them."""
     out = {}
     for code, v in (raw.get("regions") or {}).items():
         if isinstance(v, dict):
             if not v.get("source"):
-                raise ValueError(f"parameter {name}: region {code} has a value of its own but no source")
+                raise ValueError(f"parameter {name}: place {code} has a value of its own but no source")
             out[str(code)] = (str(v["source"]), bool(v.get("confirmed", True)))
     return out
 
@@ -194,11 +236,15 @@ class ParameterSet:
         return sorted(self.params)
 
     def with_overrides(self, overrides: dict[str, Any], start: dt.date, source: str) -> ParameterSet:
-        """A copy where each named parameter takes a new value from `start` on (a reform or a what-if)."""
+        """A copy where each named parameter takes a new value from `start` on (a reform or a what-if):
+        a number, `{regions: {code: value}, default: value}`, or the flat `{code: value, default: value}`."""
         params = dict(self.params)
         for name, value in overrides.items():
             base = self[name]
             raw = value if isinstance(value, dict) else {"value": value}
+            if not {"value", "regions", "brackets"} & set(raw):      # a flat table: place codes and default
+                raw = {"regions": {k: v for k, v in raw.items() if k != "default"},
+                       **({"default": raw["default"]} if "default" in raw else {})}
             new = Dated(start, _value(name, raw), source, True, "override")
             history = [d for d in base.history if d.start < start] + [new]
             params[name] = Parameter(base.name, base.label, base.unit, base.reference, history)   # a reform's value is its own

@@ -7,7 +7,10 @@ reform comparison. A reform file:
     source: Draft order (for discussion)
     parameters:
       tsa.poverty_line.median_share: 0.40
-      housing_assistance.max_income_share: {regions: {"61": 0.08}, default: 0.10}
+      housing_assistance.max_income_share: {regions: {"61": 0.08, "5522": 0.07}, default: 0.10}
+
+A regional value's keys are region codes or locality prefixes below them (a district: "5522"),
+as in the parameter files; the reform's table replaces the parameter's whole table.
 """
 from __future__ import annotations
 

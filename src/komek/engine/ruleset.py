@@ -11,9 +11,12 @@ from komek.errors import RuleError
 
 
 class RuleSet:
-    def __init__(self, person: Entity, group: Entity, region_variable: str):
+    def __init__(self, person: Entity, group: Entity, region_variable: str, locality_variable: str | None = None):
         self.person, self.group = person, group
         self.region_variable = region_variable      # a group variable: regional parameters key on it
+        # A group variable whose code begins with a place key longer than the region's (a district
+        # within it): a regional table's value for the place is taken before the region's.
+        self.locality_variable = locality_variable
         self.variables: dict[str, Variable] = {}
         self.parameters: ParameterSet | None = None
         self._checked = False

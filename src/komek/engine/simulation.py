@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from komek.engine.parameters import Dated, ParameterSet, Scale
+from komek.engine.parameters import Dated, ParameterSet, Scale, place_values
 from komek.engine.ruleset import RuleSet
 from komek.engine.variables import DTYPES, Variable
 from komek.errors import InputError, ParameterError
@@ -34,13 +34,14 @@ def round_money(values: np.ndarray, rule: str | None) -> np.ndarray:
 class Params:
     """Parameters as a formula sees them: at one date, regional ones resolved for its rows.
 
-    `regions` is a callable giving (sorted region codes, each row's index into them); it is
-    called only when a regional parameter is read.
+    `places` is a callable giving (region codes, each row's index into them, a callable giving
+    each row's locality code, or None when none is known); it is called only when a regional
+    parameter is read, and the localities only when its table has keys below a region's.
     """
 
-    def __init__(self, parameters: ParameterSet, date: dt.date, regions,
+    def __init__(self, parameters: ParameterSet, date: dt.date, places,
                  allowed: tuple[str, ...], log: list | None, owner: str, warnings: set | None = None):
-        self._ps, self.date, self._regions = parameters, date, regions
+        self._ps, self.date, self._places = parameters, date, places
         self._allowed, self._log, self._owner = allowed, log, owner
         self._warnings = warnings
 
@@ -55,30 +56,29 @@ class Params:
             self._warnings.add(warning)
         return dated
 
+    def _resolved(self, name: str, dated: Dated) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        located = self._places()
+        if located is None:
+            raise ParameterError(f"{name} is regional but the population has no region")
+        codes, index, localities = located
+        shortest = min((len(str(c)) for c in codes), default=0)
+        finer = any(len(k) > shortest for k in dated.value if k != "default")   # keys below a region
+        return place_values(dated.value, codes, index, localities() if finer else None), codes, index
+
     def __getitem__(self, name: str):
         dated = self._get(name)
         if not dated.regional:
             return dated.value
-        located = self._regions()
-        if located is None:
-            raise ParameterError(f"{name} is regional but the population has no region")
-        codes, index = located
-        table, default = dated.value, dated.value.get("default")
-        missing = [c for c in codes if c not in table and default is None]
-        if missing:
+        values, codes, index = self._resolved(name, dated)
+        if "default" not in dated.value and np.isnan(values).any():
+            missing = sorted({str(c) for c in codes[index[np.isnan(values)]]})
             raise ParameterError(f"{name} has no value for region(s) {', '.join(missing)} on {self.date}")
-        return np.array([table.get(c, default) for c in codes], dtype=float)[index]
+        return values
 
     def where_known(self, name: str) -> np.ndarray:
-        """A regional parameter for each row, NaN where its region has no value and there is no
-        default: a value published for some regions only."""
-        dated = self._get(name)
-        located = self._regions()
-        if located is None:
-            raise ParameterError(f"{name} is regional but the population has no region")
-        codes, index = located
-        table = dated.value
-        return np.array([table.get(c, table.get("default", np.nan)) for c in codes], dtype=float)[index]
+        """A regional parameter for each row, NaN where no key of its table gives the row a value
+        and there is no default: a value published for some regions only."""
+        return self._resolved(name, self._get(name))[0]
 
     def scale(self, name: str) -> Scale:
         value = self._get(name).value
@@ -88,7 +88,7 @@ class Params:
 
     def at(self, date: dt.date) -> Params:
         """The same parameters on another date (the quarter before, the 1st of January...)."""
-        return Params(self._ps, date, self._regions, self._allowed, self._log, self._owner, self._warnings)
+        return Params(self._ps, date, self._places, self._allowed, self._log, self._owner, self._warnings)
 
 
 class Simulation:
@@ -248,19 +248,21 @@ class Simulation:
             self._located = (codes, index)
         return self._located
 
-    def _regions(self, var: Variable, idx):
+    def _places(self, var: Variable, idx):
         def locate():
             located = self._region_index()
             if located is None:
                 return None
             codes, index = located
-            return codes, (index[self.group_of] if var.entity.is_person else index)[idx]
+            rows = (lambda a: (a[self.group_of] if var.entity.is_person else a)[idx])  # noqa: E731
+            name = self.rules.locality_variable
+            return codes, rows(index), lambda: rows(self.values[name]) if name is not None and name in self.values else None
         return locate
 
     def _run(self, fn, inputs, params, var: Variable, idx, owner: str) -> np.ndarray:
         x = SimpleNamespace(**{d: self._column(d, var, idx) for d in inputs})
         x.n = len(x.__dict__[inputs[0]]) if inputs else (self.size(var) if isinstance(idx, slice) else len(idx))
-        p = Params(self.parameters, self.date, self._regions(var, idx), params, self.param_log, owner, self.warnings)
+        p = Params(self.parameters, self.date, self._places(var, idx), params, self.param_log, owner, self.warnings)
         result = np.asarray(fn(x, p))
         if result.shape == ():
             result = np.full(x.n, result)

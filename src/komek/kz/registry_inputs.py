@@ -37,6 +37,7 @@ TABLES = ("persons", "households", "addresses", "incomes", "disability", "housin
 
 # Where each input of the standard comes from.
 FROM = {"role": "households", "birth_date": "persons", "sex": "persons", "region_code": "addresses",
+        "locality_code": "addresses",
         "disability_group": "disability", "disability_cause": "disability",
         **{f"income_{k}": "incomes" for k in INCOME_KINDS},
         **{c: "housing" for c in ("area_m2", "tenure", "only_home", *COSTS)}}
@@ -103,6 +104,14 @@ def households_on(tables: dict[str, pl.LazyFrame], on: dt.date) -> pl.LazyFrame:
     addr = in_force(tables["addresses"].with_row_index("_row"), "registered_from", "registered_to", on).with_columns(iin_key())
     return (heads.join(addr.select("_iin", "region_code", "registered_from", "_row"), on="_iin", how="inner")
             .sort("registered_from", "_row").unique("household_id", keep="last").select("household_id", "region_code"))
+
+
+def _locality(addresses: pl.LazyFrame) -> pl.Expr:
+    """The registration's locality code; empty for a source without the column (the region's
+    values then apply)."""
+    if "locality_code" in addresses.collect_schema().names():
+        return pl.col("locality_code").cast(pl.String)
+    return pl.lit("", pl.String).alias("locality_code")
 
 
 def iin_key() -> pl.Expr:
@@ -217,7 +226,8 @@ class Registry:
         own = sorted({quarter_of(d) for d in dates}) if "housing" in tables else []
         queries = [tables["persons"].select("iin", iin_key(), "birth_date", "sex", "death_date"),
                    tables["households"].select("household_id", iin_key(), "role", "from_date", "to_date"),
-                   tables["addresses"].select(iin_key(), "region_code", "registered_from", "registered_to")]
+                   tables["addresses"].select(iin_key(), "region_code", _locality(tables["addresses"]),
+                                              "registered_from", "registered_to")]
         if quarters and "incomes" in tables:
             queries.append(self._incomes_query(quarters))
         queries += [self._housing_query(q) for q in own]
@@ -244,6 +254,7 @@ class Registry:
         self.a_pid = self.positions(addresses["_iin"])
         self.a_region, self.regions = _encode(addresses["region_code"])
         self.region_names = pl.Series(self.regions.tolist(), dtype=pl.String)
+        self.a_locality, self.localities = _encode(addresses["locality_code"])
         self.a_from, self.a_to = day_numbers(addresses["registered_from"], -NEVER), day_numbers(addresses["registered_to"])
         del addresses
 
@@ -260,7 +271,8 @@ class Registry:
             self.m_hid, self.m_pid, self.m_role, self.m_from, self.m_to = (
                 a[keep] for a in (self.m_hid, self.m_pid, self.m_role, self.m_from, self.m_to))
             keep = self.wanted_people[np.maximum(self.a_pid, 0)] & (self.a_pid >= 0)
-            self.a_pid, self.a_region, self.a_from, self.a_to = (a[keep] for a in (self.a_pid, self.a_region, self.a_from, self.a_to))
+            self.a_pid, self.a_region, self.a_locality, self.a_from, self.a_to = (
+                a[keep] for a in (self.a_pid, self.a_region, self.a_locality, self.a_from, self.a_to))
         self.overlapping = self._overlapping()
         self._disability = self._read_disability()
         self._incomes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -342,8 +354,10 @@ class Registry:
         heads, head_home = heads[head_home >= 0], addr[head_home[head_home >= 0]]
         chosen = latest(len(self.ids), self.m_hid[heads], self.a_from[head_home].astype(np.int64) * (1 << 31) + head_home)
         region = np.full(len(self.ids), -1, dtype=np.int16)
+        locality = np.zeros(len(self.ids), dtype=self.a_locality.dtype)
         living = chosen >= 0
         region[living] = self.a_region[head_home[chosen[living]]]
+        locality[living] = self.a_locality[head_home[chosen[living]]]
         if regions is not None:
             codes = [_code(self.regions, r) for r in regions]
             region[~np.isin(region, [c for c in codes if c >= 0])] = -1
@@ -371,7 +385,7 @@ class Registry:
         self.load_quarters([on])
         group_, cause = self.disability(on, pid)
         return Prepared(self, on, hids, region[hids], pid, members, group, self.housing(on, hids),
-                        {"disability_group": group_, "disability_cause": cause})
+                        {"disability_group": group_, "disability_cause": cause}, locality[hids])
 
     # Quarterly facts.
 
@@ -516,11 +530,17 @@ class Prepared:
     group: np.ndarray        # persons: their household's position in `hid`
     housing: dict            # households: housing inputs (tenure as codes and values)
     disability: dict         # persons: disability group and cause in force (codes and values)
+    locality: np.ndarray     # households: code into registry.localities (its '' where not recorded)
 
     @property
     def region_codes(self) -> pl.Series:
         """Each household's region code."""
         return self.registry.region_names.gather(self.region)
+
+    @property
+    def locality_codes(self) -> list[str]:
+        """Each household's locality code ('' where the registration has none)."""
+        return self.registry.localities[self.locality].tolist()
 
     def by_region(self):
         """(region code, Prepared) for each region, in order: zero-copy slices."""
@@ -532,7 +552,7 @@ class Prepared:
             yield str(self.registry.regions[self.region[a]]), Prepared(
                 self.registry, self.on, self.hid[a:b], self.region[a:b], self.pid[pa:pb],
                 self.membership[pa:pb], self.group[pa:pb] - a, _rows(self.housing, slice(a, b)),
-                _rows(self.disability, slice(pa, pb)))
+                _rows(self.disability, slice(pa, pb)), self.locality[a:b])
 
     @property
     def is_head(self) -> np.ndarray:
@@ -566,7 +586,7 @@ class Prepared:
              "children_born": np.where(mother, children[self.group], 0).astype(np.int64),
              "participation_years": np.clip(age - 22, 0, 40).astype(np.int64),
              **{f"income_{k}": values[i][at] for i, k in enumerate(INCOME_KINDS)}}
-        h = {"region_code": (self.region, r.regions), **self.housing}
+        h = {"region_code": (self.region, r.regions), "locality_code": (self.locality, r.localities), **self.housing}
         return p, h
 
     def engine(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:

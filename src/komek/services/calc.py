@@ -112,6 +112,9 @@ class Household(Strict):
 class Situation(Strict):
     date: dt.date
     region_code: str = Field(json_schema_extra={"enum": list(regions())}, description="KATO region code")
+    locality_code: str | None = Field(None, pattern=r"^[0-9]{9}$",
+                                      description="9-digit KATO locality code, beginning with the region's; when not "
+                                                  "given, the region's values apply where a district sets its own")
     parameters: dict[str, float | dict[str, float]] = {}
     household: Household
 
@@ -121,6 +124,12 @@ class Situation(Strict):
         if v not in regions():
             raise ValueError(f"unknown region code {v!r} (KATO codes: {', '.join(regions())})")
         return v
+
+    @model_validator(mode="after")
+    def _locality_in_region(self):
+        if self.locality_code is not None and not self.locality_code.startswith(self.region_code):
+            raise ValueError(f"locality_code {self.locality_code} does not begin with the region code {self.region_code}")
+        return self
 
     @model_validator(mode="after")
     def _born_before_date(self):
@@ -248,7 +257,8 @@ def simulation_for(situation: Situation, rules: RuleSet, trace: bool = False) ->
         **{f"income_{k}": money(m.incomes.get(k, 0) for m in members) for k in INCOME_KINDS},
     }
     h, c = situation.household.housing, situation.household.housing.monthly_costs
-    groups = {"region_code": np.array([situation.region_code]), "area_m2": np.array([h.area_m2]),
+    groups = {"region_code": np.array([situation.region_code]), "locality_code": np.array([situation.locality_code or ""]),
+              "area_m2": np.array([h.area_m2]),
               "tenure": np.array([h.tenure]), "only_home": np.array([h.only_home]),
               "utilities": money([c.utilities]), "maintenance": money([c.maintenance]),
               "communication": money([c.communication]), "rent": money([c.rent]),

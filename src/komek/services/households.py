@@ -107,7 +107,11 @@ def situation(actor: access.Actor, source: DatabaseSource, household_id: str, on
                for i, r in enumerate(persons.iter_rows(named=True))]
     housing = Housing(area_m2=home["area_m2"], tenure=home["tenure"], only_home=home["only_home"],
                       monthly_costs=Costs(**{c: _tiyn(home[c]) for c in registry_inputs.COSTS}))
-    found = Situation(date=on, region_code=home["region_code"], household=Household(members=members, housing=housing))
+    locality = inputs.locality_codes[0]
+    # A locality the situation cannot take (not 9 digits of this region) is taken as not known.
+    locality = locality if len(locality) == 9 and locality.isdigit() and locality.startswith(home["region_code"]) else None
+    found = Situation(date=on, region_code=home["region_code"], locality_code=locality,
+                      household=Household(members=members, housing=housing))
     access.record(source.url, actor, "household situation", iins=persons["iin"].to_list(), household_id=household_id,
                   purpose=purpose, source=client)
     return found, sorted(registry_inputs.coverage(registry_inputs.tables_of(part)).not_computed)

@@ -28,7 +28,9 @@ CONTRIBUTIONS = ("opv", "opvr", "social_contribution", "vosms", "oosms")
 # income after a simulation counts the simulated benefits in their place, never both.
 TRANSFER_INCOMES = ("pension", "benefit")
 
-rules = RuleSet(PERSON, HOUSEHOLD, region_variable="region_code")
+# A KATO locality code begins with its region's 2 digits and its district's or city's next 2:
+# a regional value set by a district maslikhat is keyed by that 4-digit prefix.
+rules = RuleSet(PERSON, HOUSEHOLD, region_variable="region_code", locality_variable="locality_code")
 
 
 @cache

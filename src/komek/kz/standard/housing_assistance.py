@@ -1,8 +1,10 @@
 """Housing assistance: order No. 117 of 8 Dec 2023 of the Minister of Industry and Construction (rules for
 housing assistance, amended 28 Jul 2025 and 19 Nov 2025), under the Law on housing relations.
 
-Amount = eligible housing costs within the norms - the maximum allowable share of the family's
-income. Costs that scale with the dwelling (utilities, rent of state housing, maintenance) are
+Amount = eligible housing costs within the norms - the maximum allowable level of the family's
+expenses, its share of the family's income set by the district's or city's maslikhat (point 3
+part 7; the share per district, else the region's, in housing.yaml). Eligibility and the norms
+are still assumptions: their points were not read. Costs that scale with the dwelling (utilities, rent of state housing, maintenance) are
 counted for the part of the area within the social norm: a simplification of the per-person
 consumption norms (water, gas) that the data does not carry.
 """
@@ -36,7 +38,8 @@ def housing_costs(x, p):
     return (x.utilities + x.rent) * within + maintenance + communication
 
 
-@rules.formula(HOUSEHOLD, "money", "Housing assistance, monthly", reference=HOUSING_RULES.assumed("rules: costs within the norms less the share of the family's income", RULES_117),
+@rules.formula(HOUSEHOLD, "money", "Housing assistance, monthly", reference=HOUSING_RULES.at("rules, point 3 part 7 (as worded by order No. 279 of 28 Jul 2025): "
+                                         "costs within the norms less the maximum allowable level of the family's expenses"),
                inputs=["housing_costs", "household_housing_income"], params=["housing_assistance.max_income_share"],
                eligible="housing_eligible", rounding="tenge", measure=True)
 def housing_assistance(x, p):

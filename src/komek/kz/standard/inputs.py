@@ -18,6 +18,8 @@ for kind in INCOME_KINDS:
     rules.input(f"income_{kind}", PERSON, "money", f"Income: {kind.replace('_', ' ')}, monthly average over the reference quarter")
 
 rules.input("region_code", HOUSEHOLD, "str", "Region of registration (KATO)", default="")
+rules.input("locality_code", HOUSEHOLD, "str", "Locality of registration (9-digit KATO; empty when not known: the "
+            "region's values apply)", default="")
 rules.input("area_m2", HOUSEHOLD, "float", "Living area, m2")
 rules.input("tenure", HOUSEHOLD, "str", "Tenure (own, state_rent, private_rent, other)", default="own")
 rules.input("only_home", HOUSEHOLD, "bool", "The family's only home, with permanent registration", default=False)

@@ -47,8 +47,9 @@ POVERTY_LINE_2025 = Act("MLSP order No. 473 of 20 Dec 2024", "order No. 473", "n
 HOUSING_RULES = Act("Order of the Minister of Industry and Construction No. 117 of 8 Dec 2023 (rules for housing "
                     "assistance)", "No. 117",
                     "CIS Legislation translation as amended 9 Sep 2024, the order's points 1-5 (made under art. 10-2 subpara. 9-1) of "
-                    "the Law on housing relations) and the rules' opening; "
-                    "amendments of 28 Jul and 19 Nov 2025 not read")
+                    "the Law on housing relations) and the rules' opening; order No. 279 of 28 Jul 2025 (prg.kz document "
+                    "38355481), which words point 3 part 7 of the rules (the amount); the rest of the rules and the "
+                    "amendment of 19 Nov 2025 (its norms as reported by Kazinform, 24 Nov 2025) not read")
 TAX_CODE = Act("Tax Code of the Republic of Kazakhstan in force from 1 January 2026", "Tax Code", "not read: the project's fact sheet")
 HEALTH_LAW = Act("Law on compulsory social health insurance", "health insurance", "not read: the project's fact sheet")
 BUDGET_LAW = Act("Law on the republican budget for the year", "budget", "not read: the laws as reported (gov.kz, tengrinews)")
