@@ -17,9 +17,10 @@ from komek.kz.standard.law import ACTS
 
 DOMAIN = "citations"
 _MARK = re.compile(r"\s*\[assumption:[^\]]*\]")
-_WHERE = re.compile(r"\b(art|para|subpara|point)\.? ?(\d+(?:-\d+)?\)?)")
+_WHERE = re.compile(r"\b(art|para|subpara|point|part)\.? ?(\d+(?:-\d+)?\)?)")
 WORDS = {   # the English abbreviation -> its template in the catalogs
     "art": N_("art. {n}"), "para": N_("para. {n}"), "subpara": N_("subpara. {n}"), "point": N_("point {n}"),
+    "part": N_("part {n}"),
 }
 ASSUMED = N_("[assumption: not confirmed]")
 TITLES = {a.title: N_(a.title) for a in ACTS}
