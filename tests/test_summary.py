@@ -101,7 +101,8 @@ def test_tsa_at_zero_without_a_social_contract_cites_the_exception():
         f"members and has not signed a social contract, so there is no TSA ({exception}).")
     assert said(data, "tsa", "ru") == (
         f"Среднедушевой доход 45{NB}000 тенге ниже черты бедности 46{NB}200 тенге, но в семье есть трудоспособные "
-        f"члены и социальный контракт не заключён, поэтому АСП не назначается ({TSA_RU}).")       # the exception cites art. 120 para. 4 too
+        f"члены и социальный контракт не заключён, поэтому АСП не назначается (Социальный кодекс Республики "
+        f"Казахстан от 20 апреля 2023 года № 224-VII, ст. 122 п. 2).")       # the exception's article, confirmed
 
 
 def test_housing_assistance_in_three_languages():

@@ -7,8 +7,11 @@ from komek.kz.standard.law import CODE_NOT_FOUND, HEALTH_LAW, NOT_READ, SOCIAL_C
 
 HEALTH = HEALTH_LAW.assumed("contribution rates and bases", NOT_READ)
 SELF_EMPLOYED = TAX_CODE.assumed("special tax regime for the self-employed", NOT_READ)
-OPV = SOCIAL_CODE.assumed("mandatory pension contributions", CODE_NOT_FOUND)
-OPVR = SOCIAL_CODE.assumed("employer's mandatory pension contributions", CODE_NOT_FOUND)
+# Art. 1 defines the contributions (subparas. 116), 58) and 15), as uchet.kz and 1cbit.kz quote it); the
+# articles of their rates, bases and exemptions were not found.
+RATE_NOT_FOUND = "the article of the rate and base was not found in the texts read"
+OPV = SOCIAL_CODE.assumed("mandatory pension contributions (the concept: art. 1 subpara. 116))", RATE_NOT_FOUND)
+OPVR = SOCIAL_CODE.assumed("employer's mandatory pension contributions (the concept: art. 1 subpara. 58))", RATE_NOT_FOUND)
 
 
 def _base(wage, mzp, floor, cap):
@@ -74,7 +77,8 @@ opvr.exempt("military", reference=SOCIAL_CODE.assumed("OPVR exemption for milita
 
 
 @rules.formula(PERSON, "money", "Social contribution (СО), monthly",
-               reference=SOCIAL_CODE.assumed("social contributions to the State Social Insurance Fund", CODE_NOT_FOUND),
+               reference=SOCIAL_CODE.assumed("social contributions to the State Social Insurance Fund (the concept: art. 1 "
+                                             "subpara. 15))", RATE_NOT_FOUND),
                inputs=["income_wage", "special_regime_income"],
                params=["social_contribution.rate", "social_contribution.floor_mzp", "social_contribution.cap_mzp",
                        "minimum_wage", "self_employed.special_regime_rate"], rounding="tiyn", measure=True)

@@ -55,7 +55,7 @@ def minor(x, p):
     return x.age < 18
 
 
-@rules.formula(PERSON, "bool", "Has reached pension age", reference=SOCIAL_CODE.assumed("art. 207, pension age", "not found in the texts read"),
+@rules.formula(PERSON, "bool", "Has reached pension age", reference=SOCIAL_CODE.at("art. 207 (pension age)"),
                inputs=["age", "sex"], params=["pension_age.men", "pension_age.women"])
 def pension_age(x, p):
     return x.age >= np.where(x.sex == "M", p["pension_age.men"], p["pension_age.women"])

@@ -5,7 +5,7 @@ import numpy as np
 from komek.kz.standard import HOUSEHOLD, PERSON, rules
 from komek.kz.standard.law import AWARD_STATUTES, CODE_NOT_FOUND, NOT_READ, SOCIAL_CODE
 
-BIRTH = SOCIAL_CODE.assumed("one-off birth benefit", CODE_NOT_FOUND)
+BIRTH = SOCIAL_CODE.at("art. 80 (one-off birth benefit)")
 CHILDCARE = SOCIAL_CODE.assumed("childcare benefit to 1.5 years", CODE_NOT_FOUND)
 LARGE_FAMILY = SOCIAL_CODE.assumed("benefit to large families", CODE_NOT_FOUND)
 MOTHERS = SOCIAL_CODE.assumed("allowance to mothers awarded \"Kumis alka\" or \"Altyn alka\"", CODE_NOT_FOUND)

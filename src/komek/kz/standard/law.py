@@ -35,9 +35,15 @@ class Act:
 
 
 SOCIAL_CODE = Act("Social Code of the Republic of Kazakhstan No. 224-VII of 20 April 2023", "Social Code",
-                  "eGov page on targeted social assistance of 14 Mar 2024 (art. 120 para. 4); MLSP order No. 181 "
-                  "as amended 31 Mar 2025 (art. 12 subpara. 5); the project's fact sheet (art. 177); the Code's "
-                  "own text (CIS Legislation translation as amended 15 Apr 2024) read to art. 1 only")
+                  "the Code's own text: CIS Legislation translation as amended 15 Apr 2024, read to art. 1 only, "
+                  "and art. 122 (conditional cash assistance, paras. 1-2) in Russian at "
+                  "pavlodar.com/zakon/?dok=07000&noraz=122&oraz=08; eGov page on targeted social assistance of "
+                  "14 Mar 2024 (art. 120 para. 4); MLSP order No. 181 as amended 31 Mar 2025 (art. 12 subpara. 5); "
+                  "the project's fact sheet (art. 177); art. 1 subparas. 15), 58) and 116) (the concepts of social "
+                  "contributions, OPVR and OPV) as uchet.kz (tags sotsialnye-otchisleniya, sotsialnye-platezhi, "
+                  "kz/zhmzzh) and 1cbit.kz quote them; from the press only: art. 80 (birth benefit amounts; "
+                  "Caravan.kz after Zakon.kz, 2024, as info-orda.com reprints it) and art. 207 (pension age; "
+                  "lada.kz after Tengrinews, 9 Oct 2025)")
 TSA_INCOME_RULES = Act("MLSP order No. 181 of 26 May 2023 (rules for calculating the total income of a person "
                        "(family) applying for TSA)", "order No. 181",
                        "CIS Legislation translation as amended 31 Mar 2025, the order's points 1-5 (not the rules' "

@@ -8,10 +8,14 @@ from komek.kz.standard import HOUSEHOLD, PERSON, rules
 from komek.kz.standard.law import CODE_NOT_FOUND, POVERTY_LINE_2023, POVERTY_LINE_2025, SOCIAL_CODE
 
 # eGov cites art. 120 para. 4 for TSA: a payment to those whose per-capita income does not exceed the
-# poverty line, unconditional or conditional. The unconditional cases, the amount and the supplement
-# follow eGov and gov.kz, which give no article for them.
+# poverty line, unconditional or conditional. Art. 122 (read) makes assistance conditional for low-income
+# families with an able-bodied member, except those of its para. 4 (not read), and a social contract
+# its condition. The unconditional cases, the amount and the supplement follow eGov and gov.kz.
 ART_120_4 = SOCIAL_CODE.at("art. 120 para. 4")
-UNCONDITIONAL = SOCIAL_CODE.assumed("art. 120 para. 4 (unconditional and conditional TSA): the unconditional cases", CODE_NOT_FOUND)
+CONDITIONAL = SOCIAL_CODE.at("art. 122 para. 1 (conditional cash assistance: low-income families with an able-bodied "
+                             "member) and para. 2 (the social contract is its condition)")
+UNCONDITIONAL = SOCIAL_CODE.assumed("art. 122 para. 1 (conditional assistance, except the families of para. 4): "
+                                    "the unconditional cases follow eGov", "art. 122 para. 4 was not read")
 SUPPLEMENT = SOCIAL_CODE.assumed("targeted social assistance: supplement for children aged 1 to 6", CODE_NOT_FOUND)
 ORDERS_NOT_READ = "the orders' wording is known from the press quoting them; the register's text was not read"
 
@@ -50,7 +54,7 @@ def tsa_unconditional(x, p):
 rules.aggregate("severe_disabled_members", "severe_disability", "count", "Members disabled of group 1 or 2", dtype="int")
 
 
-@rules.formula(HOUSEHOLD, "bool", "Conditional TSA family that has not signed a social contract", reference=UNCONDITIONAL,
+@rules.formula(HOUSEHOLD, "bool", "Conditional TSA family that has not signed a social contract", reference=CONDITIONAL,
                inputs=["tsa_unconditional", "social_contract"])
 def tsa_without_social_contract(x, p):
     return ~x.tsa_unconditional & ~x.social_contract
@@ -72,7 +76,7 @@ def tsa(x, p):
 
 
 tsa.exempt("tsa_without_social_contract",
-           reference=SOCIAL_CODE.assumed("art. 120 para. 4: conditional assistance requires a social contract", CODE_NOT_FOUND),
+           reference=SOCIAL_CODE.at("art. 122 para. 2 (the social contract is the condition of conditional assistance)"),
            label="conditional TSA without a social contract")
 
 
