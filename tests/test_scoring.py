@@ -245,6 +245,8 @@ def test_synthetic_survey_is_shaped_like_a_real_one(survey_csv):
     # Yes/no as text in mixed case and spacing, as surveys write it; answers left blank.
     assert s["asset_01"].drop_nulls().str.strip_chars().str.to_lowercase().is_in(["yes", "no"]).all()
     assert s["asset_01"].n_unique() > 3 and s.null_count().sum_horizontal()[0] > 0
+    # "Don't know" as a survey file codes it: 999999 for spending (x_01), 99 for a small measure (x_02).
+    assert (s["x_01"] == 999999).any() and (s["x_02"] == 99).any() and (s["x_02"] != 99).mean() > 0.8
     # Classes by per-capita consumption percentiles: 10, 15, 25 and 50% of households.
     shares = s.unique("household_id")["poverty_class"].value_counts(normalize=True).sort("poverty_class")["proportion"]
     assert shares.to_list() == pytest.approx([0.10, 0.15, 0.25, 0.50], abs=0.005)
