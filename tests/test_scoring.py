@@ -252,6 +252,20 @@ def test_synthetic_survey_is_shaped_like_a_real_one(survey_csv):
     assert shares.to_list() == pytest.approx([0.10, 0.15, 0.25, 0.50], abs=0.005)
 
 
+def test_the_hidden_truth_leaves_the_survey_as_drawn_and_orders_the_classes(extract):
+    persons, households = registry_inputs.build(registry_inputs.tables_of(source(extract)), ON)
+    plain = synthetic.survey(persons, households, ON, seed=3)
+    told = synthetic.survey(persons, households, ON, seed=3, truth=True)
+    hidden = ["true_log_consumption", "proxy_factor"]
+    assert not set(hidden) & set(plain.columns) and told.drop(hidden).equals(plain)
+    hh = told.unique("household_id")
+    # The classes are consumption cut at its percentiles, consumption the truth plus noise: each
+    # class's mean truth is above the poorer class's, and the truth is the same on every member.
+    means = hh.group_by("poverty_class").agg(pl.col("true_log_consumption").mean()).sort("poverty_class")
+    assert means["true_log_consumption"].diff().drop_nulls().min() > 0
+    assert told.group_by("household_id").agg(pl.col(hidden).n_unique()).select(pl.col(hidden).max()).row(0) == (1, 1)
+
+
 def test_evaluation_json_and_the_model_beats_the_scorecard(survey_csv):
     result = runner.invoke(app, ["score", "evaluate", "--data", str(survey_csv), "--target", "poverty_class",
                                  "--household-id", "household_id", "--folds", "3", "--group", "urban",

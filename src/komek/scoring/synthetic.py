@@ -53,7 +53,10 @@ def _blank(values: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> list:
 
 
 def survey(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, seed: int = 0,
-           noise: float | None = None) -> pl.DataFrame:
+           noise: float | None = None, truth: bool = False) -> pl.DataFrame:
+    """Person rows of the survey; with `truth`, two hidden columns more, per household, to measure
+    how far a model is from what can be known (never features): `true_log_consumption` without
+    the noise no proxy sees, and `proxy_factor`, the common factor assets and spending follow."""
     rng, noise = np.random.default_rng(seed), NOISE if noise is None else noise
     total = pl.sum_horizontal(*(f"income_{k}" for k in INCOME_KINDS))
     age = ages(persons["birth_date"].to_numpy(), on)
@@ -77,8 +80,9 @@ def survey(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, seed: i
     best = np.full(n, -np.inf)
     np.maximum.at(best, g, np.nan_to_num(school, nan=-np.inf))
     best = np.where(np.isfinite(best), best, 9.0)
-    log_c = (0.25 * zi + (0.625 + URBAN_PREMIUM * (urban - 0.5)) * wealth + 0.08 * (best - 11)
-             - 0.12 * np.maximum(children - 1, 0) - 0.08 * np.maximum(size - 4, 0) + rng.normal(0, noise, n))
+    seen = (0.25 * zi + (0.625 + URBAN_PREMIUM * (urban - 0.5)) * wealth + 0.08 * (best - 11)
+            - 0.12 * np.maximum(children - 1, 0) - 0.08 * np.maximum(size - 4, 0))
+    log_c = seen + rng.normal(0, noise, n)
     target = 1 + np.searchsorted(np.quantile(log_c, SHARES), log_c, side="right")
     latent = 0.6 * wealth + 0.4 * zi                   # what assets and spending follow
     # Some assets mean wealth in one region and need in another (a stove, a car, livestock):
@@ -120,7 +124,8 @@ def survey(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, seed: i
     hh_cols = pl.DataFrame({"household_id": hh["household_id"], "region": hh["region_code"], "head_sex": hh["head_sex"],
                             "tenure": hh["tenure"], "area_m2": (hh["area_m2"] * rng.lognormal(0, .15, n)).round(0),
                             "utilities": _blank((hh["utilities"].to_numpy() * rng.lognormal(0, .3, n)).round(-2), blank, rng),
-                            **cols}, strict=False)
+                            **cols, **({"true_log_consumption": seen, "proxy_factor": latent} if truth else {})},
+                           strict=False)
     m = persons.height
     phone = rng.random(m) < 1 / (1 + np.exp(-(1.2 + latent[g] + 0.1 * (np.nan_to_num(school, nan=0) - 10)) + 3 * (age < 12)))
     people = persons.select(
