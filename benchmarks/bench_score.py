@@ -87,19 +87,19 @@ def bench_extract(n: int, folder: Path) -> dict:
             "levels_percent": {lv: round(shares[f"{lv} %"], 2) for lv in index.LEVELS}}
 
 
-def survey_csv(n: int, folder: Path, seed: int = 1, truth: bool = False) -> Path:
+def survey_frame(n: int, folder: Path, seed: int = 1, truth: bool = False) -> pl.DataFrame:
     from komek.kz import registry_inputs
     from komek.scoring import synthetic
     from komek.services.sources import source
     from komek.synth import generate
     generate(folder / "extract", households=n, seed=seed)
     persons, households = registry_inputs.build(registry_inputs.tables_of(source(folder / "extract")), ON)
+    return synthetic.survey(persons, households, ON, seed, truth=truth)
+
+
+def survey_csv(n: int, folder: Path, seed: int = 1) -> Path:
     path = folder / "survey.csv"
-    frame = synthetic.survey(persons, households, ON, seed, truth=truth)
-    hidden = ["true_log_consumption", "proxy_factor"] if truth else []
-    frame.drop(hidden).write_csv(path)
-    if truth:
-        frame.select("household_id", *hidden).unique("household_id").write_parquet(folder / "truth.parquet")
+    survey_frame(n, folder, seed).write_csv(path)
     return path
 
 
@@ -126,14 +126,16 @@ def bench_errors(n: int, folds: int, threads: int) -> dict:
 
 
 def bench_ceiling(n: int, threads: int, held_out: int = 4475, seed: int = 3) -> dict:
-    from komek.scoring import ordinal, pmt
+    from komek.scoring import ordinal, pmt, synthetic
     from komek.scoring import survey as sv
     with tempfile.TemporaryDirectory() as d:
-        path = survey_csv(n, Path(d), seed, truth=True)
+        frame, path = survey_frame(n, Path(d), seed, truth=True), Path(d) / "survey.csv"
+        frame.drop(synthetic.HIDDEN).write_csv(path)
         s = sv.load(path, "poverty_class", "household_id", age="age", sex="sex", head="role=head")
-        truth = pl.read_parquet(Path(d) / "truth.parquet").with_columns(pl.col("household_id").cast(pl.String))
+    truth = frame.select(pl.col("household_id").cast(pl.String), *synthetic.HIDDEN).unique("household_id")
     truth = s.households.select(household_id="_hid").join(truth, on="household_id", how="left", maintain_order="left")
-    rank = s.households["_y"].cast(pl.Int64).to_numpy() - 1
+    classes = sv.classes(s.households["_y"])
+    rank = np.array([classes.index(c) for c in s.households["_y"].to_numpy()])
     X, w = sv.as_numpy(s.X), np.ones(len(rank))
     order = np.random.default_rng(0).permutation(len(rank))
     test, rest = order[:held_out], order[held_out:]
@@ -146,11 +148,11 @@ def bench_ceiling(n: int, threads: int, held_out: int = 4475, seed: int = 3) -> 
     out = {"households": len(rank), "held_out": held_out, "poor_share": round(float(poor.mean()), 4),
            "exclusion_percent": {"hidden consumption without noise": exclusion(-truth["true_log_consumption"].to_numpy()[test]),
                                  "the proxies' common factor": exclusion(-truth["proxy_factor"].to_numpy()[test])}}
-    for size in (3600, 10_000, 20_000, 40_000):
+    for size in (3600, 10_000, 20_000, 40_000):      # scores only: no cut points are needed for exclusion
         if size > len(rest):
             break
         t, fit = time.perf_counter(), rest[:size]
-        models = ordinal._binaries(X[fit], rank[fit], w[fit], 4, pmt.threads(threads), ordinal.SEEDS)
+        models = ordinal._binaries(X[fit], rank[fit], w[fit], len(classes), pmt.threads(threads), ordinal.SEEDS)
         out["exclusion_percent"][f"model trained on {size:,}"] = exclusion(-ordinal._log_odds(models, X[test]))
         out.setdefault("train_seconds", {})[size] = round(time.perf_counter() - t, 1)
     return out

@@ -256,7 +256,7 @@ def test_the_hidden_truth_leaves_the_survey_as_drawn_and_orders_the_classes(extr
     persons, households = registry_inputs.build(registry_inputs.tables_of(source(extract)), ON)
     plain = synthetic.survey(persons, households, ON, seed=3)
     told = synthetic.survey(persons, households, ON, seed=3, truth=True)
-    hidden = ["true_log_consumption", "proxy_factor"]
+    hidden = list(synthetic.HIDDEN)
     assert not set(hidden) & set(plain.columns) and told.drop(hidden).equals(plain)
     hh = told.unique("household_id")
     # The classes are consumption cut at its percentiles, consumption the truth plus noise: each

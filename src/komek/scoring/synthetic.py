@@ -39,6 +39,7 @@ URBAN_PREMIUM = 0.8                 # how much more wealth buys in a town than i
 DONT_KNOW = 0.10                    # share of numeric answers coded "don't know" (99, 999999)
 ASSETS, MEASURES = 36, 36
 REGION_SEED = 2025                  # regions differ the same way in every survey drawn
+HIDDEN = ("true_log_consumption", "proxy_factor")   # what `survey(truth=True)` adds; never features
 
 
 def _yes_no(own: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -124,7 +125,7 @@ def survey(persons: pl.DataFrame, households: pl.DataFrame, on: dt.date, seed: i
     hh_cols = pl.DataFrame({"household_id": hh["household_id"], "region": hh["region_code"], "head_sex": hh["head_sex"],
                             "tenure": hh["tenure"], "area_m2": (hh["area_m2"] * rng.lognormal(0, .15, n)).round(0),
                             "utilities": _blank((hh["utilities"].to_numpy() * rng.lognormal(0, .3, n)).round(-2), blank, rng),
-                            **cols, **({"true_log_consumption": seen, "proxy_factor": latent} if truth else {})},
+                            **cols, **(dict(zip(HIDDEN, (seen, latent))) if truth else {})},
                            strict=False)
     m = persons.height
     phone = rng.random(m) < 1 / (1 + np.exp(-(1.2 + latent[g] + 0.1 * (np.nan_to_num(school, nan=0) - 10)) + 3 * (age < 12)))
